@@ -1,0 +1,90 @@
+/*
+ * The Bsale fetcher: libcurl multi with reused connections, a token bucket
+ * shared by every request of the process, retries with backoff and full
+ * jitter, concurrent paging. It knows the list envelope, not the tables.
+ * One client per run, driven from one thread.
+ */
+#ifndef PETL_BSALE_CLIENT_H
+#define PETL_BSALE_CLIENT_H
+
+#include "common.h"
+#include "err.h"
+
+#include <jansson.h>
+#include <signal.h>
+
+struct bsale_client;
+
+struct bsale_client_opts {
+    const char *base_url; /* "https://api.bsale.io/v1" (no trailing slash needed) */
+    const char *token;    /* secret: sent only as the access_token header */
+    double rate_limit;    /* requests per second (token bucket, process-wide) */
+    long concurrency;     /* requests in flight */
+    long timeout_s;       /* per attempt, total */
+    long connect_timeout_s;
+    long max_attempts;             /* per request, including the first */
+    long retry_budget_s;           /* per request, wall time spent on retries */
+    long page_size;                /* list limit (<= 50) */
+    double backoff_base_s;         /* first backoff cap; 0 = 0.5 s */
+    double backoff_max_s;          /* largest backoff; 0 = 30 s */
+    volatile sig_atomic_t *cancel; /* when non-NULL and set, runs stop with ERR_INTERRUPTED */
+};
+
+struct bsale_status_count {
+    int status; /* HTTP status, 0 = transport error (timeout, reset, bad body) */
+    long long n;
+};
+
+struct bsale_stats {
+    long long requests;    /* HTTP attempts made */
+    long long retries;     /* attempts that were retries */
+    long long throttled;   /* 429 answers */
+    long long pages;       /* list pages delivered */
+    long long pages_total; /* list pages known to be needed so far */
+    struct bsale_status_count by_status[16];
+    size_t n_status;
+};
+
+enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_client **out,
+                               struct err *e) MUST_CHECK;
+void bsale_client_free(struct bsale_client *c); /* accepts NULL */
+void bsale_client_stats(const struct bsale_client *c, struct bsale_stats *out);
+
+/*
+ * Called with each successful response, in completion order. json is the
+ * parsed body, borrowed for the call. A non-zero return (with e set) stops the
+ * run: bsale_run returns that code.
+ */
+typedef enum err_code (*bsale_json_fn)(void *ctx, json_t *json, struct err *e);
+
+/*
+ * Queues every page of a list: path like "/documents.json" (relative to the
+ * base URL), query without limit/offset ("expand=[details]&emissiondaterange=[a,b]",
+ * may be NULL). The first page gives count; the remaining offsets are queued at
+ * once. on_page gets each page's envelope. Nothing runs until bsale_run.
+ * May be called from inside a callback.
+ */
+void bsale_queue_list(struct bsale_client *c, const char *path, const char *query,
+                      bsale_json_fn on_page, void *ctx);
+
+/* Queues one GET of a single object ("/clients/12.json"). */
+void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
+                     bsale_json_fn on_done, void *ctx);
+
+/*
+ * Drives every queued request (and those queued by callbacks) to completion,
+ * at most `concurrency` in flight, under the rate limit. Stops at the first
+ * failure: a request that failed its retries, a non-retryable status
+ * (401 -> ERR_BSALE_AUTH "Bsale rejected the API token (401)", 403/404/... ->
+ * ERR_BSALE) or a callback error. Pending requests are then dropped.
+ */
+enum err_code bsale_run(struct bsale_client *c, struct err *e) MUST_CHECK;
+
+/* Pure helpers, exposed for tests. */
+/* Retry-After header value (seconds or HTTP-date) -> seconds to wait; <0 when absent/invalid/past.
+ */
+double bsale_parse_retry_after(const char *value, time_t now);
+/* Full-jitter backoff for attempt n (1-based): uniform in [0, min(max, base * 2^(n-1))]. */
+double bsale_backoff_s(int attempt, double base, double max, uint64_t *rng_state);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * The declarative catalog: every warehouse table described once (columns,
+ * types, keys, the Bsale JSON field each column comes from and how it
+ * converts). DDL, upserts and the JSON item -> row mapping all derive from it.
+ * Knows nothing of HTTP or of a particular database's SQL dialect.
+ */
+#ifndef PETL_CATALOG_H
+#define PETL_CATALOG_H
+
+#include "common.h"
+#include "err.h"
+
+#include <jansson.h>
+
+enum cat_type {
+    CAT_ID,        /* BIGINT from a number or numeric string */
+    CAT_INT,       /* BIGINT */
+    CAT_FLAG,      /* SMALLINT 0/1 (also "0"/"1") */
+    CAT_DECIMAL,   /* DECIMAL(18,4); number or numeric string; "" / null -> NULL */
+    CAT_DATE,      /* DATE: UTC calendar date of Unix seconds; "" -> NULL */
+    CAT_DATETIME,  /* DATETIME UTC of Unix seconds; "" -> NULL */
+    CAT_TEXT,      /* short text (VARCHAR(255) in MySQL) */
+    CAT_LONGTEXT,  /* TEXT */
+    CAT_SYNCED_AT, /* sincronizado_en: filled by the writer, not from JSON */
+};
+
+enum cat_col_flags {
+    CAT_KEY = 1 << 0,   /* part of the primary key */
+    CAT_INDEX = 1 << 1, /* gets an index */
+    CAT_NOT_NULL = 1 << 2,
+    CAT_PARENT = 1 << 3, /* value is the parent's id (document lines, price-list prices) */
+};
+
+struct cat_column {
+    const char *name; /* SQL column name (SCHEMA.md) */
+    enum cat_type type;
+    const char *json; /* dotted path in the Bsale item ("office.id"); NULL for PARENT/SYNCED_AT */
+    unsigned flags;
+};
+
+struct cat_table {
+    const char *name; /* SQL table name */
+    const struct cat_column *cols;
+    size_t ncols;
+    const char *const *unique; /* extra UNIQUE column set (NULL-terminated) or NULL */
+};
+
+/* Every warehouse table, in creation order. Borrowed, static. */
+const struct cat_table *const *catalog_tables(size_t *n);
+/* By SQL name ("documentos_venta"); NULL if unknown. */
+const struct cat_table *catalog_table(const char *name);
+/* Index of a column in t, or -1. */
+int catalog_column_index(const struct cat_table *t, const char *name);
+
+enum cat_vkind { CAT_V_NULL = 0, CAT_V_INT, CAT_V_TEXT };
+
+/* One cell. Decimals, dates and datetimes are canonical text ("840.3361", "2024-02-15"). */
+struct cat_value {
+    enum cat_vkind kind;
+    int64_t i;
+    const char *s; /* borrowed from the owning cat_rows */
+    size_t len;
+};
+
+/* A batch of rows of one table; owns every string its values point to. */
+struct cat_rows {
+    const struct cat_table *table;
+    size_t n; /* rows */
+    size_t alloc;
+    struct cat_value *v; /* n * table->ncols cells, row-major */
+    struct cat_arena *arena;
+};
+
+void cat_rows_init(struct cat_rows *r, const struct cat_table *t);
+void cat_rows_release(struct cat_rows *r);
+/* Cell (row, col). */
+static inline const struct cat_value *cat_rows_cell(const struct cat_rows *r, size_t row,
+                                                    size_t col)
+{
+    return &r->v[row * r->table->ncols + col];
+}
+
+/*
+ * Maps one Bsale JSON item to a new row appended to r. parent_id fills
+ * CAT_PARENT columns. Fails (ERR_JSON) when a key column is missing or
+ * unconvertible; other unconvertible values become NULL.
+ */
+enum err_code catalog_map_item(struct cat_rows *r, json_t *item, int64_t parent_id,
+                               struct err *e) MUST_CHECK;
+
+/* Conversions, exposed for tests and the simulator's truth comparison. */
+bool cat_convert_decimal(json_t *v, char *dst, size_t n);  /* "12990", "840.3361" */
+bool cat_convert_date(json_t *v, char *dst, size_t n);     /* "2024-02-15" */
+bool cat_convert_datetime(json_t *v, char *dst, size_t n); /* "2024-02-16 12:23:13" */
+
+#endif

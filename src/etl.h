@@ -1,0 +1,89 @@
+/*
+ * The runner: owns a run's life (single-flight lock, etl_ejecuciones row,
+ * plan of streams, outcome) and the process-wide run state that the CLI and
+ * the HTTP server read. Triggers know nothing of Bsale or SQL; they call this.
+ * Thread-safe.
+ */
+#ifndef PETL_ETL_H
+#define PETL_ETL_H
+
+#include "common.h"
+#include "config.h"
+#include "err.h"
+
+#include <jansson.h>
+
+enum etl_kind { ETL_FULL = 0, ETL_DAILY = 1 };
+enum etl_origin { ETL_ORIGIN_CLI = 0, ETL_ORIGIN_HTTP = 1 };
+
+struct etl_request {
+    enum etl_kind kind;
+    enum etl_origin origin;
+    /* Business dates "YYYY-MM-DD". Daily: "" = today (ETL_TIMEZONE) minus lookback .. today.
+     * Full: "" = master data only (or ETL_HISTORY_FROM .. today), else also documents. */
+    char date_from[11];
+    char date_to[11];
+};
+
+struct etl_runner;
+
+/* cfg is borrowed and must outlive the runner. */
+enum err_code etl_runner_new(const struct config *cfg, struct etl_runner **out,
+                             struct err *e) MUST_CHECK;
+void etl_runner_free(struct etl_runner *r); /* cancels and joins a running sync; accepts NULL */
+
+/*
+ * Starts a run in a background thread and returns once its run record exists
+ * (*run_id set). ERR_BUSY when a sync is running here or in another process
+ * (*run_id then holds the running run's id when known, else 0).
+ */
+enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *req,
+                               long long *run_id, struct err *e) MUST_CHECK;
+
+/* Waits for run_id (started by this runner) to finish; *summary owned (json_decref). */
+enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **summary,
+                              struct err *e) MUST_CHECK;
+
+/*
+ * Asks a running sync to stop at its next transaction boundary and waits up to
+ * timeout_s; a run that could not finish is recorded as failed, "interrupted".
+ */
+void etl_runner_shutdown(struct etl_runner *r, double timeout_s);
+
+/* Run history from the database, as JSON summaries. Owned. */
+enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **runs,
+                              struct err *e) MUST_CHECK;
+enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **run,
+                             struct err *e) MUST_CHECK; /* ERR_NOT_FOUND */
+
+/* Readiness: database reachable and schema current. */
+enum err_code etl_runner_ready(struct etl_runner *r, struct err *e) MUST_CHECK;
+
+/* Process-wide counters for /metrics. */
+struct etl_metrics {
+    long long runs[2][2];        /* [kind][0 succeeded, 1 failed] */
+    long long rows_by_table[32]; /* indexed like catalog_tables() */
+    long long bsale_requests;
+    long long bsale_retries;
+    long long bsale_throttled;
+    struct {
+        int status;
+        long long n;
+    } bsale_by_status[16];
+    size_t n_status;
+    double last_duration_s[2];   /* [kind] */
+    double last_success_unix[2]; /* [kind], 0 = never */
+    bool running;
+};
+void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out);
+
+/* Parses "YYYY-MM-DD" strictly (real calendar date). */
+bool etl_parse_date(const char *s, int *y, int *m, int *d);
+/* Today's date in a tz ("America/Santiago") as "YYYY-MM-DD". */
+enum err_code etl_today(const char *tz, char out[11], struct err *e) MUST_CHECK;
+/* Days from a to b inclusive (b >= a gives >= 1); < 0 when b before a. */
+long etl_days_between(const char *a, const char *b);
+
+const char *etl_kind_name(enum etl_kind k);
+
+#endif

@@ -1,0 +1,228 @@
+/* Logger: formats, masks secrets, writes whole lines under one lock. */
+#include "common.h"
+
+#define LOG_MODULE "log"
+#include "log.h"
+
+#include "buf.h"
+#include "json_util.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define LOG_MAX_SECRETS 16
+#define LOG_MIN_SECRET_LEN 4
+
+static enum log_level cur_level = LOG_INFO;
+static enum log_format cur_format = LOG_FORMAT_TEXT;
+static FILE *out_stream;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *secrets[LOG_MAX_SECRETS];
+static size_t n_secrets;
+static _Thread_local long long thread_run_id;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const severity_names[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
+
+void log_setup(enum log_level level, enum log_format format)
+{
+    cur_level = level;
+    cur_format = format;
+}
+
+enum log_level log_get_level(void)
+{
+    return cur_level;
+}
+
+void log_set_output(FILE *f)
+{
+    pthread_mutex_lock(&log_lock);
+    out_stream = f;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_add_secret(const char *s)
+{
+    if (!s || strlen(s) < LOG_MIN_SECRET_LEN)
+        return;
+    pthread_mutex_lock(&log_lock);
+    bool known = false;
+    for (size_t i = 0; i < n_secrets; i++)
+        known = known || strcmp(secrets[i], s) == 0;
+    if (!known && n_secrets < LOG_MAX_SECRETS)
+        secrets[n_secrets++] = xstrdup(s);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_clear_secrets(void)
+{
+    pthread_mutex_lock(&log_lock);
+    for (size_t i = 0; i < n_secrets; i++)
+        free(secrets[i]);
+    n_secrets = 0;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_set_run_id(long long run_id)
+{
+    thread_run_id = run_id;
+}
+
+bool log_enabled(enum log_level level)
+{
+    return level <= cur_level;
+}
+
+bool log_level_parse(const char *s, enum log_level *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(level_names); i++) {
+        if (strcasecmp(s, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return true;
+        }
+    }
+    if (strcasecmp(s, "warning") == 0) {
+        *out = LOG_WARN;
+        return true;
+    }
+    return false;
+}
+
+bool log_format_parse(const char *s, enum log_format *out)
+{
+    if (strcasecmp(s, "text") == 0)
+        *out = LOG_FORMAT_TEXT;
+    else if (strcasecmp(s, "json") == 0)
+        *out = LOG_FORMAT_JSON;
+    else
+        return false;
+    return true;
+}
+
+const char *log_level_name(enum log_level level)
+{
+    return (size_t)level < ARRAY_LEN(level_names) ? level_names[level] : "?";
+}
+
+static void format_time(char *dst, size_t n)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t k = strftime(dst, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(dst + k, n - k, ".%03ldZ", (long)(tv.tv_usec / 1000));
+}
+
+/* Replaces every registered secret in s, in place: the mask is never longer than a secret. */
+static void mask_secrets(char *s)
+{
+    static const char mask[] = "[REDACTED]";
+    for (size_t i = 0; i < n_secrets; i++) {
+        size_t slen = strlen(secrets[i]);
+        size_t mlen = slen < sizeof(mask) - 1 ? slen : sizeof(mask) - 1;
+        char *p;
+        while ((p = strstr(s, secrets[i])) != NULL) {
+            memcpy(p, mask, mlen);
+            memmove(p + mlen, p + slen, strlen(p + slen) + 1);
+        }
+    }
+}
+
+static void append_text_value(struct buf *b, json_t *v)
+{
+    struct err e;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        bool quote = strpbrk(s, " \t\"=") != NULL || !*s;
+        if (quote) {
+            char *d = json_dumps(v, JSON_ENCODE_ANY);
+            buf_append_str(b, d ? d : "\"\"", &e);
+            free(d);
+        } else {
+            buf_append_str(b, s, &e);
+        }
+        return;
+    }
+    char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10));
+    buf_append_str(b, d ? d : "null", &e);
+    free(d);
+}
+
+static void render_text(struct buf *b, enum log_level level, const char *module, json_t *fields,
+                        const char *msg)
+{
+    struct err e;
+    char ts[40];
+    format_time(ts, sizeof(ts));
+    buf_appendf(b, &e, "%s %-5s %s", ts, severity_names[level], module);
+    if (thread_run_id)
+        buf_appendf(b, &e, " run=%lld", thread_run_id);
+    buf_appendf(b, &e, ": %s", msg);
+    const char *key;
+    json_t *v;
+    json_object_foreach (fields, key, v) {
+        buf_appendf(b, &e, " %s=", key);
+        append_text_value(b, v);
+    }
+}
+
+static void render_json(struct buf *b, enum log_level level, const char *module, json_t *fields,
+                        const char *msg)
+{
+    char ts[40];
+    format_time(ts, sizeof(ts));
+    json_t *o = json_object();
+    json_object_set_new(o, "severity", json_string(severity_names[level]));
+    json_object_set_new(o, "time", json_string(ts));
+    json_object_set_new(o, "message", json_string(msg));
+    json_object_set_new(o, "module", json_string(module));
+    if (thread_run_id)
+        json_object_set_new(o, "run_id", json_integer(thread_run_id));
+    if (fields)
+        json_object_update(o, fields);
+    char *d = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10));
+    struct err e;
+    buf_append_str(b, d ? d : "{}", &e);
+    free(d);
+    json_decref(o);
+}
+
+void log_event(enum log_level level, const char *module, json_t *fields, const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* Invalid UTF-8 would make jansson drop the message; keep the line instead. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    utf8_sanitize(msg);
+
+    struct buf b;
+    buf_init(&b, 0);
+    if (cur_format == LOG_FORMAT_JSON)
+        render_json(&b, level, module, fields, msg);
+    else
+        render_text(&b, level, module, fields, msg);
+
+    pthread_mutex_lock(&log_lock);
+    if (b.len)
+        mask_secrets(b.data);
+    FILE *f = out_stream ? out_stream : stderr;
+    fputs(b.data, f);
+    fputc('\n', f);
+    fflush(f);
+    pthread_mutex_unlock(&log_lock);
+    buf_release(&b);
+}
