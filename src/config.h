@@ -56,7 +56,7 @@ struct config {
     long bsale_page_size;      /* list limit, max 50 */
     char *host;
     long port;
-    char *etl_api_token; /* secret; protects /etl/* and /metrics when set */
+    char *etl_api_token; /* secret; protects the /etl routes and /metrics when set */
     char *etl_timezone;  /* the store's zone for "today" */
     long etl_lookback_days;
     long etl_max_range_days; /* largest backfill accepted over HTTP */
