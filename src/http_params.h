@@ -1,0 +1,51 @@
+/*
+ * Query-parameter validation for the HTTP routes: pure functions over
+ * already-decoded key/value pairs, so they can be tested without a socket.
+ * Knows nothing of libmicrohttpd or of the runner's internals.
+ */
+#ifndef PETL_HTTP_PARAMS_H
+#define PETL_HTTP_PARAMS_H
+
+#include "common.h"
+#include "err.h"
+#include "etl.h"
+
+#define HTTP_QUERY_MAX 16
+
+/* One query argument; key and value are borrowed (value "" for `?wait`). */
+struct http_param {
+    const char *key;
+    const char *value;
+};
+
+struct http_query {
+    struct http_param p[HTTP_QUERY_MAX];
+    size_t n;
+    bool overflow; /* more than HTTP_QUERY_MAX arguments were sent */
+};
+
+/* Appends one argument (value may be NULL); sets overflow past HTTP_QUERY_MAX. */
+void http_query_add(struct http_query *q, const char *key, const char *value);
+
+/*
+ * Validates a trigger's query (full: from, to, wait; daily: date | from+to, wait)
+ * and fills req (kind and dates; origin HTTP) and *wait (default true).
+ * ERR_INVALID with a message naming the offending parameter.
+ */
+enum err_code http_params_trigger(enum etl_kind kind, const struct http_query *q,
+                                  long max_range_days, struct etl_request *req, bool *wait,
+                                  struct err *e) MUST_CHECK;
+
+/* GET /etl/runs: `limit` in 1..500, default 50. ERR_INVALID otherwise. */
+enum err_code http_params_limit(const struct http_query *q, int *limit, struct err *e) MUST_CHECK;
+
+/* A run id path segment: a positive decimal integer without sign or padding. */
+enum err_code http_params_run_id(const char *s, long long *id, struct err *e) MUST_CHECK;
+
+/* Strict "YYYY-MM-DD" of a real calendar date. */
+bool http_parse_date(const char *s, int *y, int *m, int *d);
+
+/* Days from a to b inclusive (valid dates; b before a gives <= 0). */
+long http_days_inclusive(const char *a, const char *b);
+
+#endif

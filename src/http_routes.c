@@ -1,0 +1,326 @@
+/*
+ * The route table and its thin handlers: parse, call the runner, map the
+ * outcome to a status. Error bodies are FastAPI-style {"detail": "..."}.
+ */
+#include "common.h"
+
+#define LOG_MODULE "http"
+#include "log.h"
+
+#include "buf.h"
+#include "http_internal.h"
+#include "http_params.h"
+#include "json_util.h"
+#include "metrics.h"
+#include "openapi.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum MHD_Result (*route_fn)(struct http_ctx *c, const char *arg);
+
+static enum MHD_Result h_health(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_ready(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_full_sync(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_daily_sync(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_runs(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_run(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_metrics(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_openapi(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_docs(struct http_ctx *c, const char *arg);
+
+/* method, path template (one "{...}" segment at most), needs the token, handler */
+#define HTTP_ROUTES(X)                                                                             \
+    X("GET", "/health", false, h_health)                                                           \
+    X("GET", "/health/ready", false, h_ready)                                                      \
+    X("POST", "/etl/run-full-sync", true, h_full_sync)                                             \
+    X("POST", "/etl/run-daily-sync", true, h_daily_sync)                                           \
+    X("GET", "/etl/runs", true, h_runs)                                                            \
+    X("GET", "/etl/runs/{run_id}", true, h_run)                                                    \
+    X("GET", "/metrics", true, h_metrics)                                                          \
+    X("GET", "/openapi.json", false, h_openapi)                                                    \
+    X("GET", "/docs", false, h_docs)
+
+struct http_route {
+    const char *method;
+    const char *path;
+    bool auth;
+    route_fn fn;
+};
+
+#define ROUTE_ENTRY(m, p, a, f) {m, p, a, f},
+#define INFO_ENTRY(m, p, a, f) {m, p},
+static const struct http_route routes[] = {HTTP_ROUTES(ROUTE_ENTRY)};
+static const struct http_route_info route_infos[] = {HTTP_ROUTES(INFO_ENTRY)};
+
+const struct http_route_info *http_server_routes(size_t *n)
+{
+    *n = ARRAY_LEN(route_infos);
+    return route_infos;
+}
+
+/*
+ * Matches url against a template; a "{...}" segment matches one non-empty
+ * segment, whose bounds go to *arg / *arg_len.
+ */
+static bool path_match(const char *tmpl, const char *url, const char **arg, size_t *arg_len)
+{
+    const char *brace = strchr(tmpl, '{');
+    if (!brace)
+        return strcmp(tmpl, url) == 0;
+    size_t prefix = (size_t)(brace - tmpl);
+    if (strncmp(tmpl, url, prefix) != 0)
+        return false;
+    const char *seg = url + prefix;
+    size_t len = strcspn(seg, "/");
+    const char *rest_t = strchr(brace, '}') + 1;
+    if (len == 0 || strcmp(rest_t, seg + len) != 0)
+        return false;
+    *arg = seg;
+    *arg_len = len;
+    return true;
+}
+
+static bool method_is(const struct http_ctx *c, const char *m)
+{
+    if (strcmp(c->method, m) == 0)
+        return true;
+    /* HEAD is GET without a body; libmicrohttpd drops the body itself. */
+    return strcmp(m, "GET") == 0 && strcmp(c->method, "HEAD") == 0;
+}
+
+/* Constant-time in the token's content; the length is not a secret worth hiding. */
+static bool token_equal(const char *given, size_t given_len, const char *want)
+{
+    size_t want_len = strlen(want);
+    unsigned char diff = given_len != want_len;
+    for (size_t i = 0; i < want_len; i++)
+        diff |= (unsigned char)(want[i] ^ (i < given_len ? given[i] : 0));
+    return diff == 0;
+}
+
+static bool authorized(struct http_ctx *c)
+{
+    const char *want = c->srv->cfg->etl_api_token;
+    if (!want || !*want)
+        return true;
+    const char *h =
+        MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return false;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return token_equal(h, strlen(h), want);
+}
+
+static enum MHD_Result reply_unauthorized(struct http_ctx *c)
+{
+    static const char *const hdrs[] = {MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer", NULL};
+    return http_reply_json(c, MHD_HTTP_UNAUTHORIZED,
+                           json_pack("{s:s}", "detail", "not authenticated"), hdrs);
+}
+
+static enum MHD_Result reply_not_allowed(struct http_ctx *c)
+{
+    char allow[64] = "";
+    const char *arg;
+    size_t arg_len;
+    for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
+        if (!path_match(routes[i].path, c->url, &arg, &arg_len) || strstr(allow, routes[i].method))
+            continue;
+        size_t k = strlen(allow);
+        snprintf(allow + k, sizeof(allow) - k, "%s%s%s", k ? ", " : "", routes[i].method,
+                 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
+    }
+    const char *const hdrs[] = {MHD_HTTP_HEADER_ALLOW, allow, NULL};
+    return http_reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                           json_pack("{s:s}", "detail", "Method Not Allowed"), hdrs);
+}
+
+enum MHD_Result http_dispatch(struct http_ctx *c)
+{
+    bool path_known = false;
+    for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
+        const char *arg = NULL;
+        size_t arg_len = 0;
+        if (!path_match(routes[i].path, c->url, &arg, &arg_len))
+            continue;
+        path_known = true;
+        if (!method_is(c, routes[i].method))
+            continue;
+        if (routes[i].auth && !authorized(c))
+            return reply_unauthorized(c);
+        char argbuf[64] = "";
+        if (arg)
+            snprintf(argbuf, sizeof(argbuf), "%.*s", (int)(arg_len < 63 ? arg_len : 63), arg);
+        if (arg && arg_len >= sizeof(argbuf))
+            argbuf[0] = 'x'; /* too long to be an id: make it fail validation */
+        return routes[i].fn(c, argbuf);
+    }
+    if (path_known)
+        return reply_not_allowed(c);
+    return http_reply_detail(c, MHD_HTTP_NOT_FOUND, "Not Found");
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    http_query_add(cls, key, value);
+    return MHD_YES;
+}
+
+static void read_query(struct http_ctx *c, struct http_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    MHD_get_connection_values(c->conn, MHD_GET_ARGUMENT_KIND, collect_arg, q);
+}
+
+static enum MHD_Result h_health(struct http_ctx *c, const char *arg)
+{
+    return http_reply_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+}
+
+static enum MHD_Result h_ready(struct http_ctx *c, const char *arg)
+{
+    struct err e = ERR_INIT;
+    if (http_server_stopping(c->srv))
+        return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
+    if (etl_runner_ready(c->srv->runner, &e) != ERR_OK)
+        return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", e.msg);
+    return http_reply_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ready"), NULL);
+}
+
+/* A run summary says whether it failed even when the wait itself went fine. */
+static bool summary_failed(json_t *summary)
+{
+    const char *st = json_string_value(json_object_get(summary, "status"));
+    return st && strcmp(st, "failed") == 0;
+}
+
+static enum MHD_Result reply_run_outcome(struct http_ctx *c, enum err_code rc, struct err *e,
+                                         json_t *summary)
+{
+    if (rc == ERR_OK && !summary_failed(summary))
+        return http_reply_json(c, MHD_HTTP_OK, summary, NULL);
+    unsigned status = rc ? http_status_for(rc) : MHD_HTTP_SERVICE_UNAVAILABLE;
+    if (status < 500)
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    const char *why = rc ? e->msg : json_string_value(json_object_get(summary, "error"));
+    char detail[ERR_MSG_MAX + 32];
+    snprintf(detail, sizeof(detail), "sync failed: %s", why && *why ? why : "unknown error");
+    utf8_sanitize(detail);
+    json_t *body = json_pack("{s:s, s:O?}", "detail", detail, "run", summary);
+    json_decref(summary);
+    return http_reply_json(c, status, body, NULL);
+}
+
+static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
+{
+    struct err e = ERR_INIT;
+    struct http_query q;
+    struct etl_request req;
+    bool wait = true;
+    long long run_id = 0;
+    read_query(c, &q);
+    if (http_params_trigger(kind, &q, c->srv->cfg->etl_max_range_days, &req, &wait, &e))
+        return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", e.msg);
+    if (http_server_stopping(c->srv))
+        return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
+    enum err_code rc = etl_runner_start(c->srv->runner, &req, &run_id, &e);
+    if (rc == ERR_BUSY) {
+        json_t *body = json_pack("{s:s}", "detail", "another sync is running");
+        json_object_set_new(body, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
+        return http_reply_json(c, MHD_HTTP_CONFLICT, body, NULL);
+    }
+    if (rc)
+        return http_reply_detail(c, http_status_for(rc), "cannot start the sync: %s", e.msg);
+    c->req->run_id = run_id;
+    log_info("%s sync started as run %lld", etl_kind_name(kind), run_id);
+    if (!wait) {
+        char location[48];
+        snprintf(location, sizeof(location), "/etl/runs/%lld", run_id);
+        const char *const hdrs[] = {MHD_HTTP_HEADER_LOCATION, location, NULL};
+        return http_reply_json(
+            c, MHD_HTTP_ACCEPTED,
+            json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id, "status", "running"), hdrs);
+    }
+    json_t *summary = NULL;
+    rc = etl_runner_wait(c->srv->runner, run_id, &summary, &e);
+    return reply_run_outcome(c, rc, &e, summary);
+}
+
+static enum MHD_Result h_full_sync(struct http_ctx *c, const char *arg)
+{
+    return trigger(c, ETL_FULL);
+}
+
+static enum MHD_Result h_daily_sync(struct http_ctx *c, const char *arg)
+{
+    return trigger(c, ETL_DAILY);
+}
+
+static enum MHD_Result h_runs(struct http_ctx *c, const char *arg)
+{
+    struct err e = ERR_INIT;
+    struct http_query q;
+    int limit = 0;
+    json_t *runs = NULL;
+    read_query(c, &q);
+    if (http_params_limit(&q, &limit, &e))
+        return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", e.msg);
+    enum err_code rc = etl_runner_list(c->srv->runner, limit, &runs, &e);
+    if (rc)
+        return http_reply_detail(c, http_status_for(rc), "cannot list runs: %s", e.msg);
+    return http_reply_json(c, MHD_HTTP_OK, runs, NULL);
+}
+
+static enum MHD_Result h_run(struct http_ctx *c, const char *arg)
+{
+    struct err e = ERR_INIT;
+    struct http_query q;
+    long long id = 0;
+    json_t *run = NULL;
+    if (http_params_run_id(arg, &id, &e))
+        return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", e.msg);
+    read_query(c, &q);
+    if (q.n)
+        return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                                 "this route takes no query parameters");
+    enum err_code rc = etl_runner_get(c->srv->runner, id, &run, &e);
+    if (rc == ERR_NOT_FOUND)
+        return http_reply_detail(c, MHD_HTTP_NOT_FOUND, "run %lld not found", id);
+    if (rc)
+        return http_reply_detail(c, http_status_for(rc), "cannot read run %lld: %s", id, e.msg);
+    return http_reply_json(c, MHD_HTTP_OK, run, NULL);
+}
+
+static enum MHD_Result h_metrics(struct http_ctx *c, const char *arg)
+{
+    struct err e = ERR_INIT;
+    struct etl_metrics m;
+    struct buf b;
+    memset(&m, 0, sizeof(m));
+    etl_runner_metrics(c->srv->runner, &m);
+    buf_init(&b, 0);
+    enum MHD_Result res;
+    if (metrics_render(&m, &b, &e))
+        res = http_reply_detail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics");
+    else
+        res = http_reply(c, MHD_HTTP_OK, METRICS_CONTENT_TYPE, b.data, b.len, NULL);
+    buf_release(&b);
+    return res;
+}
+
+static enum MHD_Result h_openapi(struct http_ctx *c, const char *arg)
+{
+    const char *doc = c->srv->openapi_json;
+    return http_reply(c, MHD_HTTP_OK, "application/json", doc, strlen(doc), NULL);
+}
+
+static enum MHD_Result h_docs(struct http_ctx *c, const char *arg)
+{
+    const char *html = openapi_docs_html();
+    return http_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", html, strlen(html), NULL);
+}
