@@ -190,23 +190,49 @@ static json_t *paths(void)
     return p;
 }
 
+static json_t *typed(const char *type)
+{
+    return json_pack("{s:s}", "type", type);
+}
+
+static json_t *nullable(const char *type, const char *description)
+{
+    return json_pack("{s:[s,s], s:s}", "type", type, "null", "description", description);
+}
+
 static json_t *summary_schema(void)
 {
-    json_t *props = json_pack(
-        "{s:{s:s}, s:{s:s, s:[s,s]}, s:{s:s, s:[s,s]}, s:{s:s, s:[s,s,s]}, s:{s:[s,s]}, "
-        "s:{s:[s,s]}, s:{s:[s,s]}, s:{s:[s,s]}, s:{s:s, s:{s:s}}, s:{s:s}, s:{s:s}, s:{s:s}, "
-        "s:{s:s}, s:{s:[s,s]}}",
-        "id", "type", "integer", "type", "type", "string", "enum", "full", "daily", "origin",
-        "type", "string", "enum", "http", "cli", "status", "type", "string", "enum", "running",
-        "succeeded", "failed", "started_at", "type", "string", "null", "finished_at", "type",
-        "string", "null", "date_from", "type", "string", "null", "date_to", "type", "string",
-        "null", "rows", "type", "object", "additionalProperties", "type", "integer", "requests",
-        "type", "integer", "retries", "type", "integer", "rows_total", "type", "integer", "seconds",
-        "type", "number", "error", "type", "string", "null");
+    json_t *p = json_object();
+    json_object_set_new(p, "id", typed("integer"));
+    json_object_set_new(p, "type",
+                        json_pack("{s:s, s:[s,s]}", "type", "string", "enum", "full", "daily"));
+    json_object_set_new(p, "origin",
+                        json_pack("{s:s, s:[s,s]}", "type", "string", "enum", "http", "cli"));
+    json_object_set_new(
+        p, "status",
+        json_pack("{s:s, s:[s,s,s]}", "type", "string", "enum", "running", "succeeded", "failed"));
+    json_object_set_new(p, "date_from", nullable("string", "First business date covered."));
+    json_object_set_new(p, "date_to", nullable("string", "Last business date covered."));
+    json_object_set_new(p, "started_at", nullable("string", "UTC start time."));
+    json_object_set_new(p, "finished_at", nullable("string", "UTC end time; null while running."));
+    json_object_set_new(p, "rows_total", typed("integer"));
+    json_object_set_new(p, "rows",
+                        json_pack("{s:s, s:s, s:{s:s}}", "type", "object", "description",
+                                  "Rows written per table.", "additionalProperties", "type",
+                                  "integer"));
+    json_object_set_new(p, "documents", typed("integer"));
+    json_object_set_new(p, "pages", typed("integer"));
+    json_object_set_new(p, "requests", typed("integer"));
+    json_object_set_new(p, "retries", typed("integer"));
+    json_object_set_new(p, "throttled", typed("integer"));
+    json_object_set_new(p, "seconds", typed("number"));
+    json_object_set_new(p, "error", nullable("string", "Why the run failed; null on success."));
+    json_object_set_new(p, "error_code",
+                        nullable("string", "The failure's code, e.g. ERR_BSALE or ERR_DB."));
     return json_pack("{s:s, s:s, s:o, s:[s,s,s], s:b}", "type", "object", "description",
-                     "A run as recorded in etl_ejecuciones, plus per-table row counts.",
-                     "properties", props, "required", "id", "type", "status",
-                     "additionalProperties", 1);
+                     "A run as recorded in etl_ejecuciones, with per-table row counts.",
+                     "properties", p, "required", "id", "type", "status", "additionalProperties",
+                     1);
 }
 
 static json_t *schemas(void)
