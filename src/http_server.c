@@ -206,7 +206,8 @@ static void log_request(const struct http_server *s, const struct http_request *
                       latency, "remoteIp", req->remote_ip, "userAgent", req->user_agent);
     } else {
         f = json_pack("{s:s, s:s, s:i, s:f, s:s}", "method", req->method, "path", req->path,
-                      "status", (int)req->status, "ms", secs * 1000.0, "remote_ip", req->remote_ip);
+                      "status", (int)req->status, "ms", (double)(long long)(secs * 1e4) / 10.0,
+                      "remote_ip", req->remote_ip);
     }
     if (f && req->run_id)
         json_object_set_new(f, "run_id", json_integer(req->run_id));
@@ -289,8 +290,7 @@ static enum err_code start_daemon(struct http_server *s, struct err *e)
         per_ip_limit(cfg->http_max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->http_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_END);
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!s->daemon)
         return err_set(e, ERR_IO, "cannot listen on %s:%ld: %s", cfg->host ? cfg->host : "",
                        cfg->port, errno ? strerror(errno) : "libmicrohttpd refused to start");

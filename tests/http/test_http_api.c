@@ -936,6 +936,8 @@ static void test_request_log_text(void **state)
     assert_null(strstr(log, "Bearer"));
     assert_null(strstr(log, "date=2024"));
     assert_null(strstr(log, "limit=3"));
+    /* The daemon started without complaints about its options. */
+    assert_null(strstr(log, "libmicrohttpd"));
     free(log);
 }
 
