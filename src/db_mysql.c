@@ -239,7 +239,7 @@ static void unique_list(struct buf *b, const struct cat_table *t)
 
 static void create_sql(struct buf *b, const struct cat_table *t)
 {
-    (void)buf_appendf(b, NULL, "CREATE TABLE %s (", t->name);
+    (void)buf_appendf(b, NULL, "CREATE TABLE IF NOT EXISTS %s (", t->name);
     for (size_t i = 0; i < t->ncols; i++) {
         column_def(b, &t->cols[i], false);
         (void)buf_append_str(b, ", ", NULL);
@@ -667,6 +667,18 @@ enum err_code db_mysql_open(const struct db_url *url, struct db **out, struct er
         rc = err_set(e, ERR_DB, "cannot connect to MySQL database '%s' at %s as user '%s': %s",
                      url->database ? url->database : "", where, url->user ? url->user : "",
                      mysql_error(m->h));
+        goto out;
+    }
+    /*
+     * Connector/C treats MYSQL_OPT_SSL_ENFORCE as "TLS if the server offers it"
+     * unless the certificate is verified: refuse a plaintext TCP session here.
+     * A unix socket (Cloud SQL proxy) is local and never carries TLS.
+     */
+    if (url->ssl && !url->unix_socket && !mysql_get_ssl_cipher(m->h)) {
+        rc = err_set(e, ERR_DB,
+                     "cannot connect to MySQL database '%s' at %s as user '%s': TLS is required "
+                     "(ssl) but the server did not negotiate it",
+                     url->database ? url->database : "", where, url->user ? url->user : "");
         goto out;
     }
     rc = configure_session(m, e);

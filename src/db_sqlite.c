@@ -192,7 +192,7 @@ static void column_def(struct buf *b, const struct cat_column *c, bool adding)
 
 static void create_sql(struct buf *b, const struct cat_table *t)
 {
-    (void)buf_appendf(b, NULL, "CREATE TABLE %s (", t->name);
+    (void)buf_appendf(b, NULL, "CREATE TABLE IF NOT EXISTS %s (", t->name);
     for (size_t i = 0; i < t->ncols; i++) {
         if (i)
             (void)buf_append_str(b, ", ", NULL);

@@ -750,6 +750,27 @@ static void test_mysql_unreachable(void **state)
     db_url_release(&u);
 }
 
+/* The test server has TLS disabled: a URL demanding TLS must not fall back to plaintext. */
+static void test_mysql_tls_required(void **state)
+{
+    (void)state;
+    struct db_url u;
+    struct db *db = NULL;
+    struct err e = ERR_INIT;
+    copy_url(&u, &base_url);
+    u.ssl = true;
+    assert_int_equal(db_open(&u, &db, &e), ERR_DB);
+    assert_null(db);
+    assert_non_null(strstr(e.msg, "TLS"));
+    err_clear(&e);
+    u.ssl_verify = true;
+    assert_int_equal(db_open(&u, &db, &e), ERR_DB);
+    assert_null(db);
+    assert_non_null(strstr(e.msg, "SSL"));
+    assert_null(strstr(e.msg, base_url.password));
+    db_url_release(&u);
+}
+
 static void test_sqlite_bad_path(void **state)
 {
     (void)state;
@@ -847,6 +868,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest mysql_only[] = {
         cmocka_unit_test(test_mysql_bad_credentials),
         cmocka_unit_test(test_mysql_unreachable),
+        cmocka_unit_test(test_mysql_tls_required),
     };
     const struct CMUnitTest sqlite_only[] = {
         cmocka_unit_test(test_sqlite_bad_path),
