@@ -456,6 +456,19 @@ static size_t utf8_prefix(const char *s, size_t len, size_t max_chars)
     return len;
 }
 
+/* MySQL TEXT holds 65535 bytes: longer values are cut (at a character boundary) everywhere. */
+#define LONGTEXT_MAX_BYTES 65535
+
+static size_t utf8_prefix_bytes(const char *s, size_t len, size_t max_bytes)
+{
+    if (len <= max_bytes)
+        return len;
+    size_t n = max_bytes;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
 static void set_text(struct cat_rows *r, struct cat_value *cell, const char *s, size_t len)
 {
     cell->kind = CAT_V_TEXT;
@@ -491,6 +504,8 @@ static bool convert_text(struct cat_rows *r, const struct cat_column *c, json_t 
     }
     if (c->type == CAT_TEXT)
         len = utf8_prefix(s, len, 255);
+    else
+        len = utf8_prefix_bytes(s, len, LONGTEXT_MAX_BYTES);
     set_text(r, cell, s, len);
     return true;
 }

@@ -387,7 +387,7 @@ static void test_map_rejects_bad_keys(void **state)
     cat_rows_release(&r);
 }
 
-static void test_text_capped_at_255_chars(void **state)
+static void test_text_caps(void **state)
 {
     (void)state;
     /* 300 x "ñ" (2 bytes each): VARCHAR(255) keeps 255 characters, cut between them. */
@@ -402,6 +402,23 @@ static void test_text_capped_at_255_chars(void **state)
     cat_rows_init(&r, catalog_table("productos"));
     assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
     assert_int_equal(cell(&r, 0, "nombre")->len, 510);
+    json_decref(item);
+    cat_rows_release(&r);
+
+    /* Long text (TEXT) keeps at most 65535 bytes, also cut between characters. */
+    size_t big = 70000;
+    char *desc = xmalloc(big + 64);
+    k = (size_t)snprintf(desc, big + 64, "{\"id\":2,\"description\":\"x");
+    while (k < big)
+        k += (size_t)snprintf(desc + k, big + 64 - k, "\xe2\x82\xac"); /* euro sign, 3 bytes */
+    snprintf(desc + k, big + 64 - k, "\"}");
+    item = parse(desc);
+    free(desc);
+    cat_rows_init(&r, catalog_table("productos"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    const struct cat_value *d = cell(&r, 0, "descripcion");
+    assert_int_equal(d->len, 65533); /* "x" + 21844 euro signs */
+    assert_int_equal((unsigned char)d->s[d->len - 1], 0xac);
     json_decref(item);
     cat_rows_release(&r);
 }
@@ -439,7 +456,7 @@ int main(void)
         cmocka_unit_test(test_map_payments_and_clients),
         cmocka_unit_test(test_map_stock_composite_key),
         cmocka_unit_test(test_map_rejects_bad_keys),
-        cmocka_unit_test(test_text_capped_at_255_chars),
+        cmocka_unit_test(test_text_caps),
         cmocka_unit_test(test_many_rows_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

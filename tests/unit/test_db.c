@@ -563,6 +563,36 @@ static void test_values_round_trip_exactly(void **state)
                  "1\n");
 }
 
+/* 300 rows of 60 KB: the MySQL batch must split by packet size, not only by row count. */
+static void test_large_rows_split_statements(void **state)
+{
+    struct fixture *f = *state;
+    const size_t note_len = 60000;
+    char *js = xmalloc(note_len + 256);
+    for (int pass = 0; pass < 2; pass++) {
+        struct cat_rows r;
+        cat_rows_init(&r, catalog_table("detalles_venta"));
+        for (int i = 0; i < 300; i++) {
+            size_t k = (size_t)snprintf(js, 256, "{\"id\":%d,\"note\":\"", i + 1);
+            memset(js + k, pass ? 'b' : 'a', note_len);
+            snprintf(js + k + note_len, 256, "\",\"quantity\":%d}", pass + 1);
+            json_t *item = parse(js);
+            struct err e = ERR_INIT;
+            if (catalog_map_item(&r, item, 1, &e))
+                fail_msg("map: %s", e.msg);
+            json_decref(item);
+        }
+        upsert_ok(f->db, &r, pass ? SYNC2 : SYNC1);
+        cat_rows_release(&r);
+    }
+    free(js);
+    assert_query(f->db,
+                 "SELECT COUNT(*), MIN(LENGTH(nota)), MAX(LENGTH(nota)), SUM(cantidad) FROM "
+                 "detalles_venta",
+                 "300|60000|60000|600\n");
+    assert_query(f->db, "SELECT COUNT(*) FROM detalles_venta WHERE nota LIKE 'bbbb%'", "300\n");
+}
+
 static void test_delete_children_and_missing_ids(void **state)
 {
     struct fixture *f = *state;
@@ -859,6 +889,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_upsert_insert_then_update, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_rolls_back, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_values_round_trip_exactly, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_large_rows_split_statements, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_delete_children_and_missing_ids, setup_migrated,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_run_records, setup_migrated, teardown),
