@@ -23,7 +23,8 @@
 /*
  * "sqlite://" is one in-memory database shared by every connection of the
  * process (the runner opens several). The memdb VFS shares it by name and,
- * unlike shared-cache mode, honours the busy timeout between writers.
+ * unlike shared-cache mode (SQLITE_LOCKED at once), honours the busy timeout:
+ * readers and a second writer wait for the running transaction to commit.
  */
 #define MEMORY_URI "file:/patitas-etl-memory?vfs=memdb"
 

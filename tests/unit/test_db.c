@@ -16,8 +16,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -734,6 +736,89 @@ static void test_lock_between_connections(void **state)
     db_unlock(f->db);
 }
 
+/* A writer thread on its own connection, as the runner's writer does. */
+struct writer {
+    const struct db_url *url;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool in_txn;
+    enum err_code rc;
+    char msg[ERR_MSG_MAX];
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct err e = ERR_INIT;
+    struct db *db = NULL;
+    struct cat_rows r;
+    cat_rows_init(&r, catalog_table("detalles_venta"));
+    make_lines(&r, 1, 100, 1);
+    enum err_code rc = db_open(w->url, &db, &e);
+    if (!rc)
+        rc = db_begin(db, &e);
+    if (!rc)
+        rc = db_upsert(db, &r, SYNC1, &e);
+    pthread_mutex_lock(&w->mu);
+    w->in_txn = true; /* also on failure, so the test never waits forever */
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    if (!rc)
+        rc = db_commit(db, &e);
+    w->rc = rc;
+    snprintf(w->msg, sizeof(w->msg), "%s", e.msg);
+    cat_rows_release(&r);
+    db_close(db);
+    return NULL;
+}
+
+/*
+ * Readers never see a batch in flight (WAL and MySQL readers see the last
+ * commit; the in-memory database makes readers wait for the commit, so
+ * reader_waits skips that check); a second writer waits for the first, then
+ * succeeds.
+ */
+static void check_concurrent_writers(const struct db_url *url, struct db *db, bool reader_waits)
+{
+    struct writer w = {.url = url, .rc = ERR_OK};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+    pthread_mutex_lock(&w.mu);
+    while (!w.in_txn)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    if (!reader_waits)
+        assert_query(db, "SELECT COUNT(*) FROM detalles_venta", "0\n");
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    cat_rows_init(&r, catalog_table("detalles_venta"));
+    make_lines(&r, 1000, 100, 2);
+    enum err_code rc = db_begin(db, &e);
+    if (!rc)
+        rc = db_upsert(db, &r, SYNC2, &e);
+    if (!rc)
+        rc = db_commit(db, &e);
+    cat_rows_release(&r);
+    pthread_join(th, NULL);
+    if (rc)
+        fail_msg("second writer: %s", e.msg);
+    if (w.rc)
+        fail_msg("first writer: %s", w.msg);
+    assert_query(db, "SELECT COUNT(*) FROM detalles_venta", "200\n");
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+}
+
+static void test_concurrent_connections(void **state)
+{
+    struct fixture *f = *state;
+    check_concurrent_writers(&f->url, f->db, false);
+}
+
 static void test_ping_and_backend_name(void **state)
 {
     struct fixture *f = *state;
@@ -836,6 +921,9 @@ static void test_sqlite_memory_is_shared(void **state)
     assert_int_equal(db_lock(b, &e), ERR_OK);
     db_close(b); /* releases */
     assert_int_equal(db_lock(a, &e), ERR_OK);
+    db_unlock(a);
+    exec(a, "DELETE FROM detalles_venta");
+    check_concurrent_writers(&u, a, true);
     db_close(a);
 }
 
@@ -894,6 +982,7 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_run_records, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_lock_between_connections, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_ping_and_backend_name, setup_migrated, teardown),
     };
     const struct CMUnitTest mysql_only[] = {
