@@ -29,7 +29,7 @@ struct mysql_db {
     char *database;
     size_t max_statement; /* bytes, below max_allowed_packet */
     bool locked;
-    char lock_name[96]; /* already escaped for a string literal */
+    char lock_name[160]; /* already escaped for a string literal (2 x 64 + 1 at most) */
 };
 
 static struct mysql_db *M(struct db *db)
@@ -510,7 +510,7 @@ static enum err_code m_lock(struct db *db, struct err *e)
     struct mysql_db *m = M(db);
     if (m->locked)
         return ERR_OK;
-    char sql[160];
+    char sql[256];
     struct count_ctx cc = {.n = -1};
     snprintf(sql, sizeof(sql), "SELECT GET_LOCK('%s', 0)", m->lock_name);
     enum err_code rc = m_query(db, sql, count_cell, &cc, e);
@@ -529,7 +529,7 @@ static void m_unlock(struct db *db)
     struct mysql_db *m = M(db);
     if (!m->locked)
         return;
-    char sql[160];
+    char sql[256];
     struct err e = ERR_INIT;
     snprintf(sql, sizeof(sql), "SELECT RELEASE_LOCK('%s')", m->lock_name);
     if (m_query(db, sql, NULL, NULL, &e) != ERR_OK)
