@@ -412,7 +412,7 @@ static enum err_code s_upsert(struct db *db, const struct cat_rows *rows, const 
 {
     struct sqlite_db *s = S(db);
     const struct cat_table *t = rows->table;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum err_code rc = upsert_stmt(s, t, &st, e);
     if (rc)
         return rc;
