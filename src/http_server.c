@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define HTTP_MEMORY_LIMIT (32 * 1024)
-#define HTTP_DRAIN_MAX_S 10.0
+#define HTTP_DRAIN_MAX_S 5.0
 
 static double elapsed_s(const struct timespec *since)
 {
