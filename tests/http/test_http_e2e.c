@@ -297,6 +297,7 @@ static void test_busy_and_sigterm(void **state)
         fprintf(stderr, "second process: %ld %s\n", r.status, r.body);
     assert_int_equal(r.status, 409);
     assert_string_equal(str(r.json, "detail"), "another sync is running");
+    long long busy_id = num(r.json, "run_id");
     reply_release(&r);
     api(&b, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
@@ -311,6 +312,8 @@ static void test_busy_and_sigterm(void **state)
     assert_string_equal(str(run, "status"), "failed");
     long long run_id = num(run, "id");
     reply_release(&w.r);
+    /* The 409 named the other process's run, found through the database. */
+    assert_int_equal(busy_id, run_id);
 
     /* The other process sees the run recorded as interrupted... */
     char run_path[64];
