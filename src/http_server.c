@@ -23,6 +23,7 @@
 
 #define HTTP_MEMORY_LIMIT (32 * 1024)
 #define HTTP_DRAIN_MAX_S 5.0
+#define HTTP_BODY_DROP_MIN (1024ULL * 1024)
 
 static double elapsed_s(const struct timespec *since)
 {
@@ -148,6 +149,12 @@ static struct http_request *request_begin(struct http_server *s, struct MHD_Conn
     return req;
 }
 
+static unsigned long long body_drop_limit(long max_body)
+{
+    unsigned long long four = 4ULL * (unsigned long long)max_body;
+    return four > HTTP_BODY_DROP_MIN ? four : HTTP_BODY_DROP_MIN;
+}
+
 /* A declared body over the cap is refused before it is read. */
 static bool declared_too_large(struct MHD_Connection *conn, long max_body)
 {
@@ -179,10 +186,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_size) {
         /* No route reads a body: count it against the cap and drop it. */
         c.req->body_len += *upload_size;
+        *upload_size = 0;
         if (c.req->body_len > (unsigned long long)s->cfg->http_max_body)
             c.req->body_too_large = true;
-        *upload_size = 0;
-        return MHD_YES;
+        /*
+         * libmicrohttpd 0.9.75 cannot answer in the middle of a body, so a chunked
+         * body over the cap is read to its end for the 413; one far over it (an
+         * endless stream) gets the connection closed instead.
+         */
+        return c.req->body_len > body_drop_limit(s->cfg->http_max_body) ? MHD_NO : MHD_YES;
     }
     if (c.req->status)
         return MHD_YES;
