@@ -366,7 +366,6 @@ static enum err_code slot_init(struct bsale_client *c, struct slot *s, struct er
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    SETOPT(h, CURLOPT_PIPEWAIT, 1L);
     SETOPT(h, CURLOPT_USERAGENT, "patitas-etl/" PETL_VERSION);
     SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
