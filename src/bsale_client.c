@@ -595,9 +595,9 @@ static void error_text(const struct bsale_client *c, const struct buf *body, cha
     (void)buf_append_str(&b, txt ? txt : body->data, NULL);
     json_decref(j);
     size_t tlen = strlen(c->token);
-    for (char *hit; (hit = strstr(b.data, c->token));) {
-        static const char mask[] = "[REDACTED]";
-        size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen;
+    static const char mask[] = "[REDACTED]";
+    size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen; /* the text never grows */
+    for (char *p = b.data, *hit; (hit = strstr(p, c->token)); p = hit + m) {
         memcpy(hit, mask, m);
         memmove(hit + m, hit + tlen, strlen(hit + tlen) + 1);
     }
