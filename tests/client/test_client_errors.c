@@ -31,10 +31,10 @@ struct fixture {
 };
 
 /* 150 items = 3 pages of 50; rules are added before the client runs. */
-static struct fixture *fx_new(void)
+static struct fixture *fx_new_n(long n_items)
 {
     struct fixture *fx = xcalloc(1, sizeof(*fx));
-    struct fb_opts fo = {.token = TEST_TOKEN, .n_items = 150};
+    struct fb_opts fo = {.token = TEST_TOKEN, .n_items = n_items};
     fx->f = fb_start(&fo);
     assert_non_null(fx->f);
     fx->base = fb_base_url(fx->f);
@@ -45,6 +45,11 @@ static struct fixture *fx_new(void)
     log_set_output(fx->log);
     log_setup(LOG_DEBUG, LOG_FORMAT_TEXT);
     return fx;
+}
+
+static struct fixture *fx_new(void)
+{
+    return fx_new_n(150);
 }
 
 static void fx_client(struct fixture *fx)
@@ -181,6 +186,25 @@ static void test_429_retry_after_seconds(void **state)
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.throttled, 1);
     assert_int_equal(st.retries, 1);
+    fx_free(fx);
+}
+
+static void test_retry_wait_does_not_block(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new_n(500);
+    rule(fx, 50, FB_STATUS, 429, "", "1", 0);
+    struct err e = ERR_INIT;
+    assert_int_equal(fx_run(fx, &e), ERR_OK);
+    assert_each_once(&fx->col, 500);
+    /* The nine other pages are all served while offset 50 waits for its retry. */
+    size_t n;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    assert_int_equal(n, 11);
+    assert_int_equal(h[n - 1].offset, 50);
+    for (size_t i = 0; i + 1 < n; i++)
+        assert_true(h[i].status != 200 || h[i].offset != 50);
+    free(h);
     fx_free(fx);
 }
 
@@ -414,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_retry_bad_bodies),
         cmocka_unit_test(test_timeout_retried),
         cmocka_unit_test(test_429_retry_after_seconds),
+        cmocka_unit_test(test_retry_wait_does_not_block),
         cmocka_unit_test(test_429_retry_after_date),
         cmocka_unit_test(test_429_retry_after_body),
         cmocka_unit_test(test_429_zero_uses_backoff),

@@ -11,3 +11,9 @@ foreach(name paging errors rate)
   add_test(NAME client.${name} COMMAND test_client_${name})
   set_tests_properties(client.${name} PROPERTIES LABELS client TIMEOUT 120)
 endforeach()
+
+# bench/CMakeLists.txt, when present, builds every bench/bench_*.c; until then build ours here.
+if(NOT EXISTS ${CMAKE_SOURCE_DIR}/bench/CMakeLists.txt)
+  add_executable(bench_client ${CMAKE_SOURCE_DIR}/bench/bench_client.c)
+  target_link_libraries(bench_client PRIVATE petl_core)
+endif()
