@@ -241,28 +241,35 @@ static const char *req_path(const struct req *r)
 }
 
 /* Records the first bad queue call; bsale_queue_* cannot fail, bsale_run reports it. */
+static bool has_control_char(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* Records the first bad queue call; bsale_queue_* cannot fail, bsale_run reports it. */
 static bool check_request(struct bsale_client *c, const char *path, const char *query)
 {
     const char *why = NULL;
     if (!path || path[0] != '/' || strlen(path) > PATH_MAX_LEN)
-        why = "must start with '/' and be short";
+        why = "path must start with '/' and be at most 512 bytes";
+    else if (query && strlen(query) > QUERY_MAX_LEN)
+        why = "query longer than 2048 bytes";
+    else if (has_control_char(path) || has_control_char(query))
+        why = "control character in path or query";
     else if (path[strcspn(path, "?# ")] != '\0' || strstr(path, ".."))
-        why = "has a forbidden character";
-    else if (query && (strlen(query) > QUERY_MAX_LEN || query[strcspn(query, "# ")] != '\0'))
-        why = "has a bad query";
+        why = "path holds '?', '#', a space or '..'";
+    else if (query && query[strcspn(query, "# ")] != '\0')
+        why = "query holds '#' or a space";
     else if (strstr(path, c->token) || (query && strstr(query, c->token)))
-        why = "would put the API token in a URL";
-    for (const char *p = path; !why && p && *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            why = "has a control character";
-    for (const char *p = query; !why && p && *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            why = "has a control character in its query";
+        why = "the API token would appear in a URL";
     if (!why)
         return true;
+    /* The path itself is not echoed: it may hold anything, the token included. */
     if (c->queue_err.code == ERR_OK)
-        err_set(&c->queue_err, ERR_INVALID, "bad Bsale request: path %s",
-                why); /* the path itself is never echoed: it may hold anything */
+        err_set(&c->queue_err, ERR_INVALID, "bad Bsale request: %s", why);
     return false;
 }
 
@@ -378,14 +385,6 @@ static void slot_release(struct slot *s)
         curl_easy_cleanup(s->easy);
     s->easy = NULL;
     buf_release(&s->body);
-}
-
-static bool has_control_char(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return true;
-    return false;
 }
 
 static enum err_code resolve_opts(const struct bsale_client_opts *in, struct bsale_client_opts *o,
@@ -581,6 +580,18 @@ static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struc
     return ERR_OK;
 }
 
+/* Masks every occurrence of the token in s, in place (the text never grows). */
+static void redact_token(const struct bsale_client *c, char *s)
+{
+    static const char mask[] = "[REDACTED]";
+    size_t tlen = strlen(c->token);
+    size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen;
+    for (char *p = s, *hit; (hit = strstr(p, c->token)); p = hit + m) {
+        memcpy(hit, mask, m);
+        memmove(hit + m, hit + tlen, strlen(hit + tlen) + 1);
+    }
+}
+
 /* Text of an error body, short, printable and without the token. */
 static void error_text(const struct bsale_client *c, const struct buf *body, char *out,
                        size_t out_len)
@@ -594,13 +605,7 @@ static void error_text(const struct bsale_client *c, const struct buf *body, cha
     buf_init(&b, 0);
     (void)buf_append_str(&b, txt ? txt : body->data, NULL);
     json_decref(j);
-    size_t tlen = strlen(c->token);
-    static const char mask[] = "[REDACTED]";
-    size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen; /* the text never grows */
-    for (char *p = b.data, *hit; (hit = strstr(p, c->token)); p = hit + m) {
-        memcpy(hit, mask, m);
-        memmove(hit + m, hit + tlen, strlen(hit + tlen) + 1);
-    }
+    redact_token(c, b.data);
     size_t n = strlen(b.data);
     if (n > ERROR_TEXT_MAX)
         n = ERROR_TEXT_MAX;
@@ -786,6 +791,7 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     c->in_flight--;
     struct outcome out = {.wait = -1.0};
     enum verdict v = classify(c, s, res, &out, e);
+    redact_token(c, out.cause); /* parser and transport texts may quote the body */
     s->req = NULL;
     count_status(c, out.status);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
