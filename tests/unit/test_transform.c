@@ -1,0 +1,164 @@
+/* Document splitting: complete vs truncated lines, payments' parent, repeated lines. */
+#include "common.h"
+
+#include "json_util.h"
+#include "transform.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static json_t *parse(const char *text)
+{
+    json_t *root = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(json_util_load(text, strlen(text), &root, &e), ERR_OK);
+    return root;
+}
+
+#define LINE_JSON                                                                                  \
+    "{\"id\":%d,\"lineNumber\":%d,\"quantity\":2.0,\"netUnitValue\":2500.0,"                       \
+    "\"totalUnitValue\":2975.0,\"netAmount\":5000.0,\"taxAmount\":950.0,"                          \
+    "\"totalAmount\":5950.0,\"netDiscount\":0.0,\"totalDiscount\":0.0,"                            \
+    "\"variant\":{\"href\":\"x\",\"id\":2373},\"note\":\"\"}"
+
+/* A document with `have` embedded lines out of `count`, and one embedded payment without
+ * `document`. */
+static json_t *make_doc(int id, int have, int count)
+{
+    char *lines = xstrdup("");
+    for (int i = 0; i < have; i++) {
+        char one[512];
+        snprintf(one, sizeof(one), LINE_JSON, id * 100 + i, i);
+        char *next = xasprintf("%s%s%s", lines, i ? "," : "", one);
+        free(lines);
+        lines = next;
+    }
+    char *text = xasprintf(
+        "{\"id\":%d,\"emissionDate\":1707955200,\"generationDate\":1707999013,\"number\":"
+        "48120,"
+        "\"totalAmount\":11900.0,\"netAmount\":10000.0,\"taxAmount\":1900.0,\"exemptAmount\":"
+        "0.0,"
+        "\"state\":0,\"informedSii\":0,\"token\":\"9f1c\",\"urlPdf\":\"u\","
+        "\"document_type\":{\"href\":\"h\",\"id\":\"1\"},\"office\":{\"href\":\"h\",\"id\":"
+        "\"2\"},"
+        "\"user\":{\"href\":\"h\",\"id\":\"4\"},"
+        "\"details\":{\"href\":\"h\",\"count\":%d,\"limit\":25,\"offset\":0,\"items\":[%s]},"
+        "\"payments\":{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[{"
+        "\"id\":77,"
+        "\"recordDate\":1707955200,\"amount\":\"11900.0\",\"createdAt\":1707999013,\"state\":"
+        "0,"
+        "\"payment_type\":{\"href\":\"h\",\"id\":\"3\"}}]}}",
+        id, count, lines);
+    json_t *doc = parse(text);
+    free(text);
+    free(lines);
+    return doc;
+}
+
+static void test_complete_document(void **state)
+{
+    (void)state;
+    json_t *doc = make_doc(90211, 2, 2);
+    int64_t count;
+    assert_true(transform_lines_complete(doc, &count));
+    assert_int_equal(count, 2);
+    assert_true(transform_payments_complete(doc));
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_document(b, doc, NULL, &e), ERR_OK);
+    assert_int_equal(b->rows[etl_table_index("documentos_venta")].n, 1);
+    assert_int_equal(b->rows[etl_table_index("detalles_venta")].n, 2);
+    const struct cat_rows *pay = &b->rows[etl_table_index("pagos")];
+    assert_int_equal(pay->n,
+                     1); /* The embedded payment names no document: it belongs to its parent. */
+    const struct cat_value *v =
+        cat_rows_cell(pay, 0, (size_t)catalog_column_index(pay->table, "id_documento"));
+    assert_int_equal(v->kind, CAT_V_INT);
+    assert_int_equal(v->i, 90211);
+    assert_int_equal(b->n_docs, 1);
+    assert_int_equal(b->doc_ids[0], 90211);
+    assert_int_equal(b->n_rows, 4);
+    etl_batch_free(b);
+    json_decref(doc);
+}
+
+static void test_truncated_lines_are_detected(void **state)
+{
+    (void)state;
+    json_t *doc = make_doc(90212, 25, 31);
+    int64_t count;
+    assert_false(transform_lines_complete(doc, &count));
+    assert_int_equal(count, 31);
+    json_decref(doc);
+
+    json_t *link_only = parse("{\"id\":5,\"details\":{\"href\":\"h\"}}");
+    assert_false(transform_lines_complete(link_only, &count));
+    assert_int_equal(count, -1);
+    json_decref(link_only);
+
+    json_t *no_lines = parse("{\"id\":6,\"details\":{\"count\":0,\"items\":[]}}");
+    assert_true(transform_lines_complete(no_lines, &count));
+    json_decref(no_lines);
+}
+
+static void test_external_lines_replace_embedded_and_skip_repeats(void **state)
+{
+    (void)state;
+    json_t *doc = make_doc(90213, 25, 27);
+    json_t *lines = json_array();
+    for (int i = 0; i < 27; i++) {
+        char one[512];
+        snprintf(one, sizeof(one), LINE_JSON, 90213 * 100 + i, i);
+        json_array_append_new(lines, parse(one));
+    }
+    char again[512];
+    snprintf(again, sizeof(again), LINE_JSON, 90213 * 100 + 3, 3);
+    json_array_append_new(lines, parse(again)); /* repeated across pages */
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_document(b, doc, lines, &e), ERR_OK);
+    assert_int_equal(b->rows[etl_table_index("detalles_venta")].n, 27);
+    etl_batch_free(b);
+    json_decref(lines);
+    json_decref(doc);
+}
+
+static void test_truncated_payments(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"id\":7,\"payments\":{\"count\":30,\"items\":[]}}");
+    assert_false(transform_payments_complete(doc));
+    json_decref(doc);
+    doc = parse("{\"id\":8,\"payments\":{\"href\":\"h\"}}");
+    assert_true(transform_payments_complete(doc));
+    json_decref(doc);
+}
+
+static void test_document_without_id_fails(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"number\":1}");
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_document(b, doc, NULL, &e), ERR_JSON);
+    assert_int_equal(b->n_docs, 0);
+    etl_batch_free(b);
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_complete_document),
+        cmocka_unit_test(test_truncated_lines_are_detected),
+        cmocka_unit_test(test_external_lines_replace_embedded_and_skip_repeats),
+        cmocka_unit_test(test_truncated_payments),
+        cmocka_unit_test(test_document_without_id_fails),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
