@@ -35,6 +35,14 @@ static size_t window_attempts(double rate)
     return (size_t)n;
 }
 
+static void record(struct rate_limit *rl, double at)
+{
+    rl->ring[rl->head] = at;
+    rl->head = (rl->head + 1) % RATE_LIMIT_RING;
+    if (rl->len < RATE_LIMIT_RING)
+        rl->len++;
+}
+
 static double bucket_wait(struct rate_limit *rl, double rate, double now)
 {
     double cap = rate_limit_burst(rate);
@@ -78,16 +86,23 @@ double rate_limit_take(struct rate_limit *rl, double rate, double now)
     if (wait > 0.0)
         return fmax(wait, RATE_LIMIT_MIN_WAIT_S);
     rl->tokens -= 1.0;
-    rl->ring[rl->head] = now;
-    rl->head = (rl->head + 1) % RATE_LIMIT_RING;
-    if (rl->len < RATE_LIMIT_RING)
-        rl->len++;
+    record(rl, now);
     return 0.0;
+}
+
+void rate_limit_prime(struct rate_limit *rl, double rate, double now)
+{
+    if (!(rate > 0.0))
+        return;
+    for (size_t i = 0; i < window_attempts(rate); i++)
+        record(rl, now);
 }
 
 double rate_limit_take_shared(double rate, double now)
 {
     pthread_mutex_lock(&shared_lock);
+    if (!shared_limit.started && shared_limit.len == 0)
+        rate_limit_prime(&shared_limit, rate, now);
     double w = rate_limit_take(&shared_limit, rate, now);
     pthread_mutex_unlock(&shared_lock);
     return w;

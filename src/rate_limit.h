@@ -36,7 +36,14 @@ double rate_limit_burst(double rate);
  */
 double rate_limit_take(struct rate_limit *rl, double rate, double now);
 
-/* rate_limit_take on the process-wide limiter; thread-safe. */
+/*
+ * Records a full window of attempts at now, as if another process using the
+ * same token (the previous CLI run) had just spent it: the first attempt then
+ * waits about a second, and the two processes together stay within the limit.
+ */
+void rate_limit_prime(struct rate_limit *rl, double rate, double now);
+
+/* rate_limit_take on the process-wide limiter, primed on first use; thread-safe. */
 double rate_limit_take_shared(double rate, double now);
 
 #endif

@@ -105,20 +105,26 @@ static void test_backoff_differs_by_seed(void **state)
 }
 
 /* A greedy caller: takes whenever allowed, else sleeps exactly the wait asked. */
-static size_t simulate(double rate, double seconds, double *times, size_t max)
+static size_t simulate_on(struct rate_limit *rl, double rate, double start, double seconds,
+                          double *times, size_t max)
 {
-    struct rate_limit rl;
-    rate_limit_init(&rl);
-    double now = 100.0;
+    double now = start;
     size_t n = 0;
-    while (now < 100.0 + seconds && n < max) {
-        double w = rate_limit_take(&rl, rate, now);
+    while (now < start + seconds && n < max) {
+        double w = rate_limit_take(rl, rate, now);
         if (w == 0.0)
             times[n++] = now;
         else
             now += w;
     }
     return n;
+}
+
+static size_t simulate(double rate, double seconds, double *times, size_t max)
+{
+    struct rate_limit rl;
+    rate_limit_init(&rl);
+    return simulate_on(&rl, rate, 100.0, seconds, times, max);
 }
 
 static size_t peak_in_window(const double *t, size_t n, double window)
@@ -165,6 +171,25 @@ static void test_rate_limit_burst_and_slow_rates(void **state)
     assert_true(rate_limit_take(&rl, 0.0, 1.0) == 0.0); /* unlimited */
 }
 
+static void test_rate_limit_primed_process_follows_another(void **state)
+{
+    (void)state;
+    /* Process P runs flat out, then Q starts right after it with a primed limiter. */
+    static double times[512];
+    const double gaps[] = {0.0, 0.001, 0.05, 0.4, 0.99};
+    for (size_t g = 0; g < ARRAY_LEN(gaps); g++) {
+        struct rate_limit p, q;
+        rate_limit_init(&p);
+        rate_limit_init(&q);
+        size_t n = simulate_on(&p, 8.0, 100.0, 2.6, times, 256);
+        double q_start = times[n - 1] + gaps[g];
+        rate_limit_prime(&q, 8.0, q_start);
+        size_t m = simulate_on(&q, 8.0, q_start, 3.0, times + n, 256);
+        assert_true(m > 0 && times[n] >= q_start + 1.0);
+        assert_true(peak_in_window(times, n + m, 1.0) <= 8);
+    }
+}
+
 static void test_rate_limit_idle_refill(void **state)
 {
     (void)state;
@@ -196,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_backoff_differs_by_seed),
         cmocka_unit_test(test_rate_limit_window),
         cmocka_unit_test(test_rate_limit_burst_and_slow_rates),
+        cmocka_unit_test(test_rate_limit_primed_process_follows_another),
         cmocka_unit_test(test_rate_limit_idle_refill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
