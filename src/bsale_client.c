@@ -117,7 +117,7 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- pure helpers ---- */
+/* ---- pure functions ---- */
 
 static uint64_t rng_next(uint64_t *s)
 {

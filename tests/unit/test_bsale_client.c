@@ -1,4 +1,4 @@
-/* Pure helpers of the Bsale fetcher: Retry-After parsing, backoff, rate limiter math. */
+/* Pure functions of the Bsale fetcher: Retry-After parsing, backoff, rate limiter math. */
 #include "common.h"
 
 #include "bsale_client.h"
