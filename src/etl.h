@@ -40,7 +40,14 @@ void etl_runner_free(struct etl_runner *r); /* cancels and joins a running sync;
 enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *req,
                                long long *run_id, struct err *e) MUST_CHECK;
 
-/* Waits for run_id (started by this runner) to finish; *summary owned (json_decref). */
+/*
+ * Waits for run_id (started by this runner) to finish; *summary owned
+ * (json_decref), set whatever the outcome. Returns the run's outcome: ERR_OK
+ * when it succeeded, else the code of its first real cause (ERR_BSALE,
+ * ERR_BSALE_AUTH, ERR_HTTP: Bsale side; ERR_DB, ERR_SCHEMA: database side;
+ * ERR_INTERRUPTED) with e describing it. The summary's "error_code" holds
+ * err_str() of that code and "error" the reason.
+ */
 enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **summary,
                               struct err *e) MUST_CHECK;
 

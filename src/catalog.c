@@ -1,0 +1,600 @@
+/*
+ * The warehouse catalog: each table of SCHEMA.md described once, plus the
+ * Bsale JSON -> row conversions. Adding a Bsale resource means adding entries
+ * here; DDL, upserts and mapping follow. No SQL dialect lives here.
+ */
+#include "common.h"
+
+#include "catalog.h"
+#include "json_util.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KEY (CAT_KEY | CAT_NOT_NULL)
+#define IDX CAT_INDEX
+#define SYNCED                                                                                     \
+    {                                                                                              \
+        "sincronizado_en", CAT_SYNCED_AT, NULL, CAT_NOT_NULL                                       \
+    }
+#define TABLE(n, cols)                                                                             \
+    {                                                                                              \
+        n, cols, ARRAY_LEN(cols), NULL                                                             \
+    }
+
+/*
+ * A json path may list alternatives separated by '|': the first present
+ * member wins (CL "municipality" vs PE/MX "district").
+ */
+static const struct cat_column sucursales_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "name", 0},
+    {"descripcion", CAT_LONGTEXT, "description", 0},
+    {"direccion", CAT_TEXT, "address", 0},
+    {"comuna", CAT_TEXT, "municipality|district", 0},
+    {"ciudad", CAT_TEXT, "city", 0},
+    {"pais", CAT_TEXT, "country", 0},
+    {"centro_costo", CAT_TEXT, "costCenter", 0},
+    {"es_virtual", CAT_FLAG, "isVirtual", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column tipos_documento_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "name", 0},
+    {"codigo_sii", CAT_TEXT, "codeSii", 0},
+    {"es_electronico", CAT_FLAG, "isElectronicDocument", 0},
+    {"uso", CAT_INT, "use", 0},
+    {"es_nota_venta", CAT_FLAG, "isSalesNote", 0},
+    {"es_nota_credito", CAT_FLAG, "isCreditNote", 0},
+    {"es_exento", CAT_FLAG, "isExempt", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column formas_pago_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "name", 0},
+    {"es_efectivo", CAT_FLAG, "isCash", 0},
+    {"es_cheque", CAT_FLAG, "isCheck", 0},
+    {"es_credito_cliente", CAT_FLAG, "isClientCredit", 0},
+    {"es_nota_credito", CAT_FLAG, "isCreditNote", 0},
+    {"es_virtual", CAT_FLAG, "isVirtual", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column usuarios_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "firstName", 0},
+    {"apellido", CAT_TEXT, "lastName", 0},
+    {"email", CAT_TEXT, "email", 0},
+    {"id_sucursal", CAT_ID, "office.id", IDX},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column tipos_producto_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "name", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column productos_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "name", 0},
+    {"descripcion", CAT_LONGTEXT, "description", 0},
+    {"clasificacion", CAT_INT, "classification", 0},
+    {"id_tipo_producto", CAT_ID, "product_type.id", IDX},
+    {"controla_stock", CAT_FLAG, "stockControl", 0},
+    {"permite_decimal", CAT_FLAG, "allowDecimal", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column variantes_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"id_producto", CAT_ID, "product.id", IDX},
+    {"descripcion", CAT_TEXT, "description", 0},
+    {"codigo", CAT_TEXT, "code", IDX},
+    {"codigo_barras", CAT_TEXT, "barCode", 0},
+    {"stock_ilimitado", CAT_FLAG, "unlimitedStock", 0},
+    {"permite_stock_negativo", CAT_FLAG, "allowNegativeStock", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column clientes_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "firstName", 0},
+    {"apellido", CAT_TEXT, "lastName", 0},
+    {"rut", CAT_TEXT, "code", IDX},
+    {"email", CAT_TEXT, "email", 0},
+    {"telefono", CAT_TEXT, "phone", 0},
+    {"empresa", CAT_TEXT, "company", 0},
+    {"giro", CAT_TEXT, "activity", 0},
+    {"direccion", CAT_TEXT, "address", 0},
+    {"comuna", CAT_TEXT, "municipality|district", 0},
+    {"ciudad", CAT_TEXT, "city", 0},
+    {"es_empresa", CAT_FLAG, "companyOrPerson", 0},
+    {"tiene_credito", CAT_FLAG, "hasCredit", 0},
+    {"credito_maximo", CAT_DECIMAL, "maxCredit", 0},
+    {"puntos", CAT_INT, "points", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column listas_precio_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"nombre", CAT_TEXT, "name", 0},
+    {"descripcion", CAT_LONGTEXT, "description", 0},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_column precios_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"id_lista_precio", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX},
+    {"id_variante", CAT_ID, "variant.id", IDX},
+    {"valor_neto", CAT_DECIMAL, "variantValue", 0},
+    {"valor_con_impuestos", CAT_DECIMAL, "variantValueWithTaxes", 0},
+    SYNCED,
+};
+static const char *const precios_unique[] = {"id_lista_precio", "id_variante", NULL};
+
+static const struct cat_column stock_cols[] = {
+    {"id_variante", CAT_ID, "variant.id", KEY},
+    {"id_sucursal", CAT_ID, "office.id", KEY | IDX},
+    {"cantidad", CAT_DECIMAL, "quantity", 0},
+    {"cantidad_reservada", CAT_DECIMAL, "quantityReserved", 0},
+    {"cantidad_disponible", CAT_DECIMAL, "quantityAvailable", 0},
+    SYNCED,
+};
+
+static const struct cat_column documentos_venta_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"id_tipo_documento", CAT_ID, "document_type.id", IDX},
+    {"numero", CAT_INT, "number", 0},
+    {"fecha_emision", CAT_DATE, "emissionDate", IDX},
+    {"fecha_vencimiento", CAT_DATE, "expirationDate", 0},
+    {"fecha_generacion", CAT_DATETIME, "generationDate", 0},
+    {"id_cliente", CAT_ID, "client.id", IDX},
+    {"id_sucursal", CAT_ID, "office.id", IDX},
+    {"id_usuario", CAT_ID, "user.id", IDX},
+    {"monto_neto", CAT_DECIMAL, "netAmount", 0},
+    {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0},
+    {"monto_exento", CAT_DECIMAL, "exemptAmount", 0},
+    {"monto_total", CAT_DECIMAL, "totalAmount", 0},
+    {"estado", CAT_INT, "state", 0},
+    {"estado_sii", CAT_INT, "informedSii|informed", 0},
+    {"token", CAT_TEXT, "token", 0},
+    {"url_pdf", CAT_LONGTEXT, "urlPdf", 0},
+    SYNCED,
+};
+
+static const struct cat_column detalles_venta_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"id_documento", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX},
+    {"numero_linea", CAT_INT, "lineNumber", 0},
+    {"id_variante", CAT_ID, "variant.id", IDX},
+    {"cantidad", CAT_DECIMAL, "quantity", 0},
+    {"precio_unitario_neto", CAT_DECIMAL, "netUnitValue", 0},
+    {"precio_unitario_total", CAT_DECIMAL, "totalUnitValue", 0},
+    {"monto_neto", CAT_DECIMAL, "netAmount", 0},
+    {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0},
+    {"monto_total", CAT_DECIMAL, "totalAmount", 0},
+    {"descuento_neto", CAT_DECIMAL, "netDiscount", 0},
+    {"descuento_total", CAT_DECIMAL, "totalDiscount", 0},
+    {"nota", CAT_LONGTEXT, "note", 0},
+    SYNCED,
+};
+
+/* Credit payments carry documents[] instead of document: id_documento stays NULL. */
+static const struct cat_column pagos_cols[] = {
+    {"id_bsale", CAT_ID, "id", KEY},
+    {"id_documento", CAT_ID, "document.id", IDX},
+    {"id_forma_pago", CAT_ID, "payment_type.id", IDX},
+    {"monto", CAT_DECIMAL, "amount", 0},
+    {"fecha_registro", CAT_DATE, "recordDate", IDX},
+    {"creado_en", CAT_DATETIME, "createdAt", 0},
+    {"id_sucursal", CAT_ID, "office.id", IDX},
+    {"estado", CAT_INT, "state", 0},
+    SYNCED,
+};
+
+static const struct cat_table t_sucursales = TABLE("sucursales", sucursales_cols);
+static const struct cat_table t_tipos_documento = TABLE("tipos_documento", tipos_documento_cols);
+static const struct cat_table t_formas_pago = TABLE("formas_pago", formas_pago_cols);
+static const struct cat_table t_usuarios = TABLE("usuarios", usuarios_cols);
+static const struct cat_table t_tipos_producto = TABLE("tipos_producto", tipos_producto_cols);
+static const struct cat_table t_productos = TABLE("productos", productos_cols);
+static const struct cat_table t_variantes = TABLE("variantes", variantes_cols);
+static const struct cat_table t_clientes = TABLE("clientes", clientes_cols);
+static const struct cat_table t_listas_precio = TABLE("listas_precio", listas_precio_cols);
+static const struct cat_table t_precios = {"precios", precios_cols, ARRAY_LEN(precios_cols),
+                                           precios_unique};
+static const struct cat_table t_stock = TABLE("stock", stock_cols);
+static const struct cat_table t_documentos_venta = TABLE("documentos_venta", documentos_venta_cols);
+static const struct cat_table t_detalles_venta = TABLE("detalles_venta", detalles_venta_cols);
+static const struct cat_table t_pagos = TABLE("pagos", pagos_cols);
+
+static const struct cat_table *const all_tables[] = {
+    &t_sucursales, &t_tipos_documento,  &t_formas_pago,    &t_usuarios,      &t_tipos_producto,
+    &t_productos,  &t_variantes,        &t_clientes,       &t_listas_precio, &t_precios,
+    &t_stock,      &t_documentos_venta, &t_detalles_venta, &t_pagos,
+};
+
+const struct cat_table *const *catalog_tables(size_t *n)
+{
+    *n = ARRAY_LEN(all_tables);
+    return all_tables;
+}
+
+const struct cat_table *catalog_table(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(all_tables); i++)
+        if (strcmp(all_tables[i]->name, name) == 0)
+            return all_tables[i];
+    return NULL;
+}
+
+int catalog_column_index(const struct cat_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- row storage: cells plus an arena of the strings they point to ---- */
+
+#define ARENA_CHUNK 16384
+
+struct cat_arena {
+    struct cat_arena *next;
+    size_t used, size;
+    char data[];
+};
+
+void cat_rows_init(struct cat_rows *r, const struct cat_table *t)
+{
+    memset(r, 0, sizeof(*r));
+    r->table = t;
+}
+
+void cat_rows_release(struct cat_rows *r)
+{
+    if (!r)
+        return;
+    struct cat_arena *a = r->arena;
+    while (a) {
+        struct cat_arena *next = a->next;
+        free(a);
+        a = next;
+    }
+    free(r->v);
+    cat_rows_init(r, r->table);
+}
+
+/* Copies s[0..n) (NUL-terminated) into r's arena; the copy lives as long as r. */
+static const char *arena_copy(struct cat_rows *r, const char *s, size_t n)
+{
+    struct cat_arena *a = r->arena;
+    if (!a || a->size - a->used < n + 1) {
+        size_t size = n + 1 > ARENA_CHUNK ? n + 1 : ARENA_CHUNK;
+        a = xmalloc(sizeof(*a) + size);
+        a->used = 0;
+        a->size = size;
+        a->next = r->arena;
+        r->arena = a;
+    }
+    char *p = a->data + a->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    a->used += n + 1;
+    return p;
+}
+
+static struct cat_value *rows_append(struct cat_rows *r)
+{
+    size_t nc = r->table->ncols;
+    if (r->n == r->alloc) {
+        r->alloc = r->alloc ? r->alloc * 2 : 64;
+        r->v = xrealloc(r->v, r->alloc * nc * sizeof(*r->v));
+    }
+    struct cat_value *row = &r->v[r->n * nc];
+    memset(row, 0, nc * sizeof(*row));
+    return row;
+}
+
+/* ---- conversions ---- */
+
+/*
+ * Precision rule for DECIMAL(18,4): values are rounded to 4 decimals and
+ * written as canonical text without trailing zeros (12990.0 -> "12990").
+ * Numeric strings with up to 4 decimals are copied digit by digit, exactly.
+ * JSON numbers arrive as doubles: "%.4f" of the nearest double gives back the
+ * written value whenever it has at most 15 significant digits (any CLP amount
+ * up to 10^11 with 4 decimals). At most 14 integer digits; larger -> NULL.
+ */
+#define DEC_MAX_ABS 1e14
+
+/* Removes trailing fraction zeros (and a bare '.') and turns "-0" into "0". */
+static void decimal_trim(char *s)
+{
+    char *dot = strchr(s, '.');
+    if (dot) {
+        char *end = s + strlen(s);
+        while (end > dot + 1 && end[-1] == '0')
+            *--end = '\0';
+        if (end == dot + 1)
+            *dot = '\0';
+    }
+    if (strcmp(s, "-0") == 0)
+        memmove(s, s + 1, 2);
+}
+
+static bool decimal_from_double(double d, char *dst, size_t n)
+{
+    if (!isfinite(d) || fabs(d) >= DEC_MAX_ABS)
+        return false;
+    int k = snprintf(dst, n, "%.4f", d);
+    if (k < 0 || (size_t)k >= n)
+        return false;
+    decimal_trim(dst);
+    return true;
+}
+
+/*
+ * Plain decimal text ("68643.0", "-12.5") is normalized digit by digit so no
+ * binary rounding touches it; more than 4 decimals or exponents go through
+ * double rounding like JSON numbers.
+ */
+static bool decimal_from_string(const char *s, char *dst, size_t n)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    size_t int_digits = strspn(p, "0123456789");
+    const char *frac = p[int_digits] == '.' ? p + int_digits + 1 : p + int_digits;
+    size_t frac_digits = strspn(frac, "0123456789");
+    bool plain = frac[frac_digits] == '\0' && int_digits + frac_digits > 0 && frac_digits <= 4;
+    if (!plain) {
+        if (!*s || s[strspn(s, "0123456789+-.eE")] != '\0')
+            return false;
+        char *end;
+        double d = strtod(s, &end);
+        if (end == s || *end)
+            return false;
+        return decimal_from_double(d, dst, n);
+    }
+    while (int_digits > 0 && *p == '0')
+        p++, int_digits--;
+    if (int_digits > 14)
+        return false;
+    int k = snprintf(dst, n, "%s%.*s%s%s%.*s", *s == '-' ? "-" : "", (int)int_digits, p,
+                     int_digits ? "" : "0", frac_digits ? "." : "", (int)frac_digits, frac);
+    if (k < 0 || (size_t)k >= n)
+        return false;
+    decimal_trim(dst);
+    return true;
+}
+
+bool cat_convert_decimal(json_t *v, char *dst, size_t n)
+{
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i >= (json_int_t)DEC_MAX_ABS || i <= -(json_int_t)DEC_MAX_ABS)
+            return false;
+        int k = snprintf(dst, n, "%" JSON_INTEGER_FORMAT, i);
+        return k > 0 && (size_t)k < n;
+    }
+    if (json_is_real(v))
+        return decimal_from_double(json_real_value(v), dst, n);
+    if (json_is_string(v))
+        return decimal_from_string(json_string_value(v), dst, n);
+    return false;
+}
+
+/* Unix seconds from a number or numeric string; "" and null fail. */
+static bool unix_time(json_t *v, struct tm *tm)
+{
+    int64_t secs;
+    if (!json_util_int64(v, &secs))
+        return false;
+    /* Years 1..9999 only: what DATE/DATETIME accept on every backend. */
+    if (secs < -62135596800LL || secs > 253402300799LL)
+        return false;
+    time_t t = (time_t)secs;
+    return gmtime_r(&t, tm) != NULL;
+}
+
+bool cat_convert_date(json_t *v, char *dst, size_t n)
+{
+    struct tm tm;
+    if (!unix_time(v, &tm))
+        return false;
+    return strftime(dst, n, "%Y-%m-%d", &tm) > 0;
+}
+
+bool cat_convert_datetime(json_t *v, char *dst, size_t n)
+{
+    struct tm tm;
+    if (!unix_time(v, &tm))
+        return false;
+    return strftime(dst, n, "%Y-%m-%d %H:%M:%S", &tm) > 0;
+}
+
+static bool convert_flag(json_t *v, int64_t *out)
+{
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return true;
+    }
+    int64_t i;
+    if (!json_util_int64(v, &i) || (i != 0 && i != 1))
+        return false;
+    *out = i;
+    return true;
+}
+
+/* VARCHAR(255) counts characters: cut at 255 code points, never inside one. */
+static size_t utf8_prefix(const char *s, size_t len, size_t max_chars)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (chars == max_chars)
+                return i;
+            chars++;
+        }
+    }
+    return len;
+}
+
+/* MySQL TEXT holds 65535 bytes: longer values are cut (at a character boundary) everywhere. */
+#define LONGTEXT_MAX_BYTES 65535
+
+static size_t utf8_prefix_bytes(const char *s, size_t len, size_t max_bytes)
+{
+    if (len <= max_bytes)
+        return len;
+    size_t n = max_bytes;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+static void set_text(struct cat_rows *r, struct cat_value *cell, const char *s, size_t len)
+{
+    cell->kind = CAT_V_TEXT;
+    cell->s = arena_copy(r, s, len);
+    cell->len = len;
+}
+
+/* Text columns take strings as they are and render numbers (codeSii 33, numeric barCode). */
+static bool convert_text(struct cat_rows *r, const struct cat_column *c, json_t *v,
+                         struct cat_value *cell)
+{
+    char tmp[64];
+    const char *s;
+    size_t len;
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+        len = json_string_length(v);
+        if (memchr(s, '\0', len))
+            len = strlen(s);
+    } else if (json_is_integer(v)) {
+        len = (size_t)snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        s = tmp;
+    } else if (json_is_real(v)) {
+        if (!decimal_from_double(json_real_value(v), tmp, sizeof(tmp)))
+            return false;
+        s = tmp;
+        len = strlen(tmp);
+    } else if (json_is_boolean(v)) {
+        s = json_is_true(v) ? "1" : "0";
+        len = 1;
+    } else {
+        return false;
+    }
+    if (c->type == CAT_TEXT)
+        len = utf8_prefix(s, len, 255);
+    else
+        len = utf8_prefix_bytes(s, len, LONGTEXT_MAX_BYTES);
+    set_text(r, cell, s, len);
+    return true;
+}
+
+/* Fills cell from v; false when v is absent or does not convert (cell stays NULL). */
+static bool convert_cell(struct cat_rows *r, const struct cat_column *c, json_t *v,
+                         struct cat_value *cell)
+{
+    char tmp[64];
+    if (!v || json_is_null(v))
+        return false;
+    switch (c->type) {
+    case CAT_ID:
+    case CAT_INT:
+        if (!json_util_int64(v, &cell->i))
+            return false;
+        cell->kind = CAT_V_INT;
+        return true;
+    case CAT_FLAG:
+        if (!convert_flag(v, &cell->i))
+            return false;
+        cell->kind = CAT_V_INT;
+        return true;
+    case CAT_DECIMAL:
+        if (!cat_convert_decimal(v, tmp, sizeof(tmp)))
+            return false;
+        break;
+    case CAT_DATE:
+        if (!cat_convert_date(v, tmp, sizeof(tmp)))
+            return false;
+        break;
+    case CAT_DATETIME:
+        if (!cat_convert_datetime(v, tmp, sizeof(tmp)))
+            return false;
+        break;
+    case CAT_TEXT:
+    case CAT_LONGTEXT:
+        return convert_text(r, c, v, cell);
+    case CAT_SYNCED_AT:
+        return false;
+    }
+    set_text(r, cell, tmp, strlen(tmp));
+    return true;
+}
+
+/* The first present alternative of a '|'-separated path. Borrowed from item. */
+static json_t *lookup(json_t *item, const char *paths)
+{
+    char one[128];
+    const char *p = paths;
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n < sizeof(one)) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            json_t *v = json_util_path(item, one);
+            if (v && !json_is_null(v))
+                return v;
+        }
+        if (!bar)
+            return NULL;
+        p = bar + 1;
+    }
+}
+
+enum err_code catalog_map_item(struct cat_rows *r, json_t *item, int64_t parent_id, struct err *e)
+{
+    const struct cat_table *t = r->table;
+    if (!json_is_object(item))
+        return err_set(e, ERR_JSON, "%s: item is not a JSON object", t->name);
+    struct cat_value *row = rows_append(r);
+    for (size_t i = 0; i < t->ncols; i++) {
+        const struct cat_column *c = &t->cols[i];
+        struct cat_value *cell = &row[i];
+        if (c->flags & CAT_PARENT) {
+            cell->kind = CAT_V_INT;
+            cell->i = parent_id;
+            continue;
+        }
+        if (!c->json)
+            continue;
+        json_t *v = lookup(item, c->json);
+        if (!convert_cell(r, c, v, cell) && (c->flags & CAT_KEY)) {
+            /* The row was not counted yet: its cells are simply reused. */
+            return err_set(e, ERR_JSON, "%s: key column '%s' (%s) is %s", t->name, c->name, c->json,
+                           v ? "not a valid id" : "missing");
+        }
+    }
+    r->n++;
+    return ERR_OK;
+}

@@ -1,0 +1,228 @@
+/*
+ * CLI actions over the runner and the database. Output for people goes to
+ * stdout; logs go to stderr. SIGINT/SIGTERM during a sync stop it at its
+ * next transaction boundary and record it as interrupted.
+ */
+#include "common.h"
+
+#define LOG_MODULE "cli"
+#include "commands.h"
+#include "db.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct signal_watch {
+    struct etl_runner *runner;
+    double timeout_s;
+    volatile sig_atomic_t done;
+};
+
+static void *watch_signals(void *arg)
+{
+    struct signal_watch *w = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    struct timespec tick = {0, 200 * 1000 * 1000};
+    while (!w->done) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_warn("signal %d: stopping the sync at its next transaction boundary", sig);
+            etl_runner_shutdown(w->runner, w->timeout_s);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void print_summary(json_t *s)
+{
+    const char *from = json_string_value(json_object_get(s, "date_from"));
+    const char *to = json_string_value(json_object_get(s, "date_to"));
+    printf("run %lld: %s sync %s", (long long)json_integer_value(json_object_get(s, "id")),
+           json_string_value(json_object_get(s, "type")),
+           json_string_value(json_object_get(s, "status")));
+    if (from)
+        printf(" for %s..%s", from, to ? to : from);
+    printf(" in %.1fs\n", json_number_value(json_object_get(s, "seconds")));
+    const char *key;
+    json_t *v;
+    json_object_foreach (json_object_get(s, "rows"), key, v) {
+        if (json_integer_value(v))
+            printf("  %-18s %10lld rows\n", key, (long long)json_integer_value(v));
+    }
+    printf("  total              %10lld rows, %lld requests, %lld retries, %lld throttled\n",
+           (long long)json_integer_value(json_object_get(s, "rows_total")),
+           (long long)json_integer_value(json_object_get(s, "requests")),
+           (long long)json_integer_value(json_object_get(s, "retries")),
+           (long long)json_integer_value(json_object_get(s, "throttled")));
+    const char *error = json_string_value(json_object_get(s, "error"));
+    if (error)
+        printf("  error: %s\n", error);
+}
+
+int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool json_output)
+{
+    struct etl_runner *runner = NULL;
+    struct err e = ERR_INIT;
+    long long run_id = 0;
+    json_t *summary = NULL;
+    /* Blocked before any thread starts, so only the watcher receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (etl_runner_new(cfg, &runner, &e) || etl_runner_start(runner, req, &run_id, &e)) {
+        fprintf(stderr, "error: %s\n", e.msg);
+        etl_runner_free(runner);
+        return e.code == ERR_INVALID ? 2 : 1;
+    }
+    struct signal_watch w = {runner, (double)cfg->shutdown_timeout_s, 0};
+    pthread_t watcher;
+    bool watching = pthread_create(&watcher, NULL, watch_signals, &w) == 0;
+    enum err_code rc = etl_runner_wait(runner, run_id, &summary, &e);
+    w.done = 1;
+    if (watching)
+        pthread_join(watcher, NULL);
+    if (summary && json_output) {
+        char *text = json_dumps(summary, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        printf("%s\n", text ? text : "{}");
+        free(text);
+    } else if (summary) {
+        print_summary(summary);
+    }
+    if (rc)
+        fprintf(stderr, "error: %s\n", e.msg);
+    json_decref(summary);
+    etl_runner_free(runner);
+    return rc ? 1 : 0;
+}
+
+int cmd_migrate_run(const struct config *cfg)
+{
+    struct db *db = NULL;
+    struct err e = ERR_INIT;
+    int version = 0;
+    enum err_code rc = db_open(&cfg->db, &db, &e);
+    if (!rc)
+        rc = db_migrate(db, &e);
+    if (!rc)
+        rc = db_schema_check(db, &version, &e);
+    if (rc)
+        fprintf(stderr, "error: migrate: %s\n", e.msg);
+    else
+        printf("schema version %d ready (%s)\n", version, db_backend_name(db));
+    db_close(db);
+    return rc ? 1 : 0;
+}
+
+struct table_print {
+    int rows;
+};
+
+static int print_row(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    struct table_print *tp = ctx;
+    if (tp->rows++ == 0) {
+        for (int i = 0; i < ncols; i++)
+            printf("%s%-22s", i ? " " : "  ", names[i]);
+        putchar('\n');
+    }
+    for (int i = 0; i < ncols; i++)
+        printf("%s%-22.22s", i ? " " : "  ", cells[i] ? cells[i] : "NULL");
+    putchar('\n');
+    return 0;
+}
+
+static int take_first_cell(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    char *out = ctx;
+    snprintf(out, 11, "%s", ncols > 0 && cells[0] ? cells[0] : "");
+    return 0;
+}
+
+static enum err_code report_counts(struct db *db, struct err *e)
+{
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    printf("Rows per table\n");
+    for (size_t i = 0; i < n; i++) {
+        char sql[128], count[11] = "";
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", tables[i]->name);
+        enum err_code rc = db_query(db, sql, take_first_cell, count, e);
+        if (rc)
+            return rc;
+        printf("  %-18s %10s\n", tables[i]->name, count);
+    }
+    return ERR_OK;
+}
+
+static enum err_code report_best_sellers(struct db *db, const char *date, struct err *e)
+{
+    char day[11] = "";
+    int y, m, d;
+    enum err_code rc;
+    if (date)
+        snprintf(day, sizeof(day), "%s", date);
+    else if ((rc = db_query(db, "SELECT MAX(fecha_emision) FROM documentos_venta", take_first_cell,
+                            day, e)))
+        return rc;
+    if (!etl_parse_date(day, &y, &m, &d)) {
+        printf("\nNo sales yet.\n");
+        return ERR_OK;
+    }
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT p.nombre AS producto, v.descripcion AS variante, SUM(d.cantidad) AS unidades, "
+             "SUM(d.monto_total) AS total FROM detalles_venta d "
+             "JOIN documentos_venta dv ON dv.id_bsale = d.id_documento "
+             "LEFT JOIN tipos_documento t ON t.id_bsale = dv.id_tipo_documento "
+             "LEFT JOIN variantes v ON v.id_bsale = d.id_variante "
+             "LEFT JOIN productos p ON p.id_bsale = v.id_producto "
+             "WHERE dv.fecha_emision = '%s' AND dv.estado = 0 "
+             "AND COALESCE(t.es_nota_credito, 0) = 0 "
+             "GROUP BY p.nombre, v.descripcion ORDER BY total DESC LIMIT 10",
+             day);
+    printf("\nBest-selling products on %s (active sales, credit notes excluded)\n", day);
+    struct table_print tp = {0};
+    return db_query(db, sql, print_row, &tp, e);
+}
+
+static enum err_code report_runs(struct db *db, struct err *e)
+{
+    printf("\nLatest runs\n");
+    struct table_print tp = {0};
+    return db_query(db,
+                    "SELECT id, tipo, origen, estado, inicio, fecha_desde, fecha_hasta, registros, "
+                    "solicitudes, reintentos FROM etl_ejecuciones ORDER BY id DESC LIMIT 5",
+                    print_row, &tp, e);
+}
+
+int cmd_report_run(const struct config *cfg, const char *date)
+{
+    struct db *db = NULL;
+    struct err e = ERR_INIT;
+    int version = 0;
+    enum err_code rc = db_open(&cfg->db, &db, &e);
+    if (!rc)
+        rc = db_schema_check(db, &version, &e);
+    if (!rc)
+        rc = report_counts(db, &e);
+    if (!rc)
+        rc = report_runs(db, &e);
+    if (!rc)
+        rc = report_best_sellers(db, date, &e);
+    if (rc)
+        fprintf(stderr, "error: report: %s\n", e.msg);
+    db_close(db);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,501 @@
+/*
+ * Backend-independent warehouse logic: dispatch by URL, migrations and the
+ * schema version, transactions around upserts, run history, id-list helpers.
+ * SQL written here is portable; dialects live in the backends.
+ */
+#include "common.h"
+
+#define LOG_MODULE "db"
+#include "buf.h"
+#include "db.h"
+#include "db_backend.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Ids per IN (...) list: keeps statements far below any packet limit. */
+#define DB_IN_CHUNK 1000
+
+enum err_code db_open(const struct db_url *url, struct db **out, struct err *e)
+{
+    *out = NULL;
+    switch (url->kind) {
+    case DB_KIND_SQLITE:
+        return db_sqlite_open(url, out, e);
+    case DB_KIND_MYSQL:
+        return db_mysql_open(url, out, e);
+    case DB_KIND_NONE:
+        break;
+    }
+    return err_set(e, ERR_CONFIG, "DATABASE_URL: unsupported database kind");
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    if (db->in_txn)
+        (void)db_rollback(db, NULL);
+    db->ops->close(db);
+}
+
+const char *db_backend_name(const struct db *db)
+{
+    return db->ops->name;
+}
+
+enum err_code db_ping(struct db *db, struct err *e)
+{
+    return db->ops->ping(db, e);
+}
+
+enum err_code db_query(struct db *db, const char *sql, db_row_fn row, void *ctx, struct err *e)
+{
+    return db->ops->query(db, sql, row, ctx, e);
+}
+
+/* ---- schema version ---- */
+
+static int store_int_cell(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    long long *v = ctx;
+    if (ncols > 0 && cells[0])
+        *v = strtoll(cells[0], NULL, 10);
+    return 0;
+}
+
+/* *version = recorded version, 0 when etl_esquema is missing or empty. */
+static enum err_code read_version(struct db *db, int *version, struct err *e)
+{
+    bool found = false;
+    long long v = 0;
+    *version = 0;
+    enum err_code rc = db->ops->has_table(db, "etl_esquema", &found, e);
+    if (rc || !found)
+        return rc;
+    rc = db->ops->query(db, "SELECT MAX(version) FROM etl_esquema", store_int_cell, &v, e);
+    if (rc)
+        return rc;
+    *version = (int)v;
+    return ERR_OK;
+}
+
+static void utc_now(char *dst, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(dst, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+enum err_code db_migrate(struct db *db, struct err *e)
+{
+    int found = 0;
+    enum err_code rc = read_version(db, &found, e);
+    if (rc)
+        return err_prefix(e, "migrate");
+    if (found > DB_SCHEMA_VERSION)
+        return err_set(e, ERR_SCHEMA,
+                       "migrate: database schema version %d is newer than this build's %d: "
+                       "upgrade patitas-etl",
+                       found, DB_SCHEMA_VERSION);
+    /*
+     * Upgrades are catalog-driven: ensure_table creates a missing table and
+     * adds (ALTER TABLE ADD COLUMN) the columns and indexes an older version
+     * lacks, so a new version step is a catalog entry plus a version bump.
+     */
+    rc = db->ops->ensure_meta(db, e);
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = db->ops->ensure_table(db, tables[i], e);
+    if (rc)
+        return err_prefix(e, "migrate");
+    if (found == DB_SCHEMA_VERSION)
+        return ERR_OK;
+    char version[16], now[20];
+    snprintf(version, sizeof(version), "%d", DB_SCHEMA_VERSION);
+    utc_now(now, sizeof(now));
+    const char *params[] = {version, now};
+    rc = db->ops->exec_params(db, "INSERT INTO etl_esquema (version, aplicado_en) VALUES (?, ?)",
+                              params, 2, NULL, e);
+    if (rc)
+        return err_prefix(e, "migrate: recording schema version");
+    log_info("schema migrated from version %d to %d backend=%s", found, DB_SCHEMA_VERSION,
+             db->ops->name);
+    return ERR_OK;
+}
+
+enum err_code db_schema_check(struct db *db, int *version, struct err *e)
+{
+    int v = 0;
+    enum err_code rc = read_version(db, &v, e);
+    *version = v;
+    if (rc)
+        return err_prefix(e, "schema check");
+    if (v == 0)
+        return err_set(e, ERR_SCHEMA,
+                       "database schema missing: run 'patitas-etl migrate' (or ETL_AUTO_MIGRATE)");
+    if (v < DB_SCHEMA_VERSION)
+        return err_set(e, ERR_SCHEMA,
+                       "database schema version %d is older than %d: run 'patitas-etl migrate'", v,
+                       DB_SCHEMA_VERSION);
+    if (v > DB_SCHEMA_VERSION)
+        return err_set(e, ERR_SCHEMA,
+                       "database schema version %d is newer than this build's %d: upgrade "
+                       "patitas-etl",
+                       v, DB_SCHEMA_VERSION);
+    return ERR_OK;
+}
+
+/* ---- transactions and upserts ---- */
+
+enum err_code db_begin(struct db *db, struct err *e)
+{
+    if (db->in_txn)
+        return err_set(e, ERR_INTERNAL, "begin: a transaction is already open");
+    enum err_code rc = db->ops->begin(db, e);
+    if (rc == ERR_OK)
+        db->in_txn = true;
+    return rc;
+}
+
+enum err_code db_commit(struct db *db, struct err *e)
+{
+    if (!db->in_txn)
+        return err_set(e, ERR_INTERNAL, "commit: no open transaction");
+    enum err_code rc = db->ops->commit(db, e);
+    if (rc) {
+        (void)db->ops->rollback(db, NULL);
+    }
+    db->in_txn = false;
+    return rc;
+}
+
+enum err_code db_rollback(struct db *db, struct err *e)
+{
+    if (!db->in_txn)
+        return ERR_OK;
+    db->in_txn = false;
+    return db->ops->rollback(db, e);
+}
+
+enum err_code db_upsert(struct db *db, const struct cat_rows *rows, const char *synced_at,
+                        struct err *e)
+{
+    if (!synced_at || !*synced_at)
+        return err_set(e, ERR_INTERNAL, "upsert %s: no sincronizado_en value", rows->table->name);
+    if (rows->n == 0)
+        return ERR_OK;
+    /* Outside a caller's transaction the batch is still all-or-nothing. */
+    bool own = !db->in_txn;
+    enum err_code rc = own ? db_begin(db, e) : ERR_OK;
+    if (rc)
+        return rc;
+    rc = db->ops->upsert(db, rows, synced_at, e);
+    if (own) {
+        if (rc)
+            (void)db_rollback(db, NULL);
+        else
+            rc = db_commit(db, e);
+    }
+    if (rc)
+        return err_prefix(e, "upsert %s (%zu rows)", rows->table->name, rows->n);
+    return ERR_OK;
+}
+
+/* ---- id lists ---- */
+
+static void append_ids(struct buf *b, const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        (void)buf_appendf(b, NULL, "%s%" PRId64, i ? "," : "", ids[i]);
+}
+
+/* The single key column of t, or NULL for composite keys. */
+static const struct cat_column *single_key(const struct cat_table *t)
+{
+    const struct cat_column *key = NULL;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].flags & CAT_KEY) {
+            if (key)
+                return NULL;
+            key = &t->cols[i];
+        }
+    }
+    return key;
+}
+
+enum err_code db_delete_children(struct db *db, const struct cat_table *t, const char *parent_col,
+                                 const int64_t *parent_ids, size_t n_parents,
+                                 const int64_t *keep_ids, size_t n_keep, struct err *e)
+{
+    const struct cat_column *key = single_key(t);
+    if (!key || catalog_column_index(t, parent_col) < 0)
+        return err_set(e, ERR_INTERNAL, "delete children: '%s' is not a parent column of %s",
+                       parent_col, t->name);
+    if (n_parents == 0)
+        return ERR_OK;
+    struct buf sql;
+    buf_init(&sql, 0);
+    /* Ids are integers we format ourselves: nothing external reaches the SQL text. */
+    (void)buf_appendf(&sql, NULL, "DELETE FROM %s WHERE %s IN (", t->name, parent_col);
+    append_ids(&sql, parent_ids, n_parents);
+    (void)buf_append_str(&sql, ")", NULL);
+    if (n_keep > 0) {
+        (void)buf_appendf(&sql, NULL, " AND %s NOT IN (", key->name);
+        append_ids(&sql, keep_ids, n_keep);
+        (void)buf_append_str(&sql, ")", NULL);
+    }
+    enum err_code rc = db->ops->exec(db, sql.data, e);
+    buf_release(&sql);
+    if (rc)
+        return err_prefix(e, "delete children of %s", t->name);
+    return ERR_OK;
+}
+
+struct id_set {
+    int64_t *v;
+    size_t n, alloc;
+};
+
+static int collect_id(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    struct id_set *s = ctx;
+    if (ncols < 1 || !cells[0])
+        return 0;
+    if (s->n == s->alloc) {
+        s->alloc = s->alloc ? s->alloc * 2 : 256;
+        s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+    }
+    s->v[s->n++] = strtoll(cells[0], NULL, 10);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+enum err_code db_missing_ids(struct db *db, const struct cat_table *t, const int64_t *ids, size_t n,
+                             int64_t **missing, size_t *n_missing, struct err *e)
+{
+    *missing = NULL;
+    *n_missing = 0;
+    const struct cat_column *key = single_key(t);
+    if (!key)
+        return err_set(e, ERR_INTERNAL, "missing ids: %s has no single-column key", t->name);
+    struct id_set present = {0};
+    struct buf sql;
+    buf_init(&sql, 0);
+    enum err_code rc = ERR_OK;
+    for (size_t off = 0; off < n && !rc; off += DB_IN_CHUNK) {
+        size_t k = n - off < DB_IN_CHUNK ? n - off : DB_IN_CHUNK;
+        buf_reset(&sql);
+        (void)buf_appendf(&sql, NULL, "SELECT %s FROM %s WHERE %s IN (", key->name, t->name,
+                          key->name);
+        append_ids(&sql, ids + off, k);
+        (void)buf_append_str(&sql, ")", NULL);
+        rc = db->ops->query(db, sql.data, collect_id, &present, e);
+    }
+    buf_release(&sql);
+    if (rc) {
+        free(present.v);
+        return err_prefix(e, "missing ids of %s", t->name);
+    }
+    if (present.n)
+        qsort(present.v, present.n, sizeof(*present.v), cmp_i64);
+    int64_t *out = xmalloc((n ? n : 1) * sizeof(*out));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (present.n && bsearch(&ids[i], present.v, present.n, sizeof(*present.v), cmp_i64))
+            continue;
+        out[m++] = ids[i];
+    }
+    free(present.v);
+    *missing = out;
+    *n_missing = m;
+    return ERR_OK;
+}
+
+/* ---- single-flight lock ---- */
+
+enum err_code db_lock(struct db *db, struct err *e)
+{
+    return db->ops->lock(db, e);
+}
+
+void db_unlock(struct db *db)
+{
+    if (db)
+        db->ops->unlock(db);
+}
+
+/* ---- run history ---- */
+
+#define RUN_COLS                                                                                   \
+    "id, tipo, origen, estado, inicio, fin, fecha_desde, fecha_hasta, registros, solicitudes, "    \
+    "reintentos, error, detalle"
+
+void db_run_release(struct db_run *r)
+{
+    if (!r)
+        return;
+    free(r->detalle);
+    r->detalle = NULL;
+}
+
+static const char *null_if_empty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
+{
+    char inicio[20];
+    if (!r->inicio[0]) {
+        utc_now(inicio, sizeof(inicio));
+        snprintf(r->inicio, sizeof(r->inicio), "%s", inicio);
+    }
+    snprintf(r->estado, sizeof(r->estado), "running");
+    const char *params[] = {r->tipo,
+                            r->origen,
+                            r->estado,
+                            r->inicio,
+                            null_if_empty(r->fecha_desde),
+                            null_if_empty(r->fecha_hasta),
+                            r->detalle};
+    long long id = 0;
+    enum err_code rc = db->ops->exec_params(
+        db,
+        "INSERT INTO etl_ejecuciones (tipo, origen, estado, inicio, fecha_desde, fecha_hasta, "
+        "registros, solicitudes, reintentos, detalle) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
+        params, ARRAY_LEN(params), &id, e);
+    if (rc)
+        return err_prefix(e, "recording run");
+    r->id = id;
+    return ERR_OK;
+}
+
+enum err_code db_run_update(struct db *db, const struct db_run *r, struct err *e)
+{
+    char registros[24], solicitudes[24], reintentos[24], id[24];
+    snprintf(registros, sizeof(registros), "%lld", r->registros);
+    snprintf(solicitudes, sizeof(solicitudes), "%lld", r->solicitudes);
+    snprintf(reintentos, sizeof(reintentos), "%lld", r->reintentos);
+    snprintf(id, sizeof(id), "%lld", r->id);
+    const char *params[] = {r->estado,  null_if_empty(r->fin),   registros,  solicitudes,
+                            reintentos, null_if_empty(r->error), r->detalle, id};
+    enum err_code rc = db->ops->exec_params(
+        db,
+        "UPDATE etl_ejecuciones SET estado = ?, fin = ?, registros = ?, solicitudes = ?, "
+        "reintentos = ?, error = ?, detalle = ? WHERE id = ?",
+        params, ARRAY_LEN(params), NULL, e);
+    if (rc)
+        return err_prefix(e, "updating run %lld", r->id);
+    return ERR_OK;
+}
+
+struct run_list {
+    struct db_run *v;
+    size_t n, alloc;
+};
+
+static void copy_cell(char *dst, size_t n, const char *s)
+{
+    snprintf(dst, n, "%s", s ? s : "");
+}
+
+static int collect_run(void *ctx, int ncols, const char *const *names, const char *const *c)
+{
+    struct run_list *l = ctx;
+    if (ncols < 13)
+        return 1;
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? l->alloc * 2 : 16;
+        l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+    }
+    struct db_run *r = &l->v[l->n++];
+    memset(r, 0, sizeof(*r));
+    r->id = c[0] ? strtoll(c[0], NULL, 10) : 0;
+    copy_cell(r->tipo, sizeof(r->tipo), c[1]);
+    copy_cell(r->origen, sizeof(r->origen), c[2]);
+    copy_cell(r->estado, sizeof(r->estado), c[3]);
+    copy_cell(r->inicio, sizeof(r->inicio), c[4]);
+    copy_cell(r->fin, sizeof(r->fin), c[5]);
+    copy_cell(r->fecha_desde, sizeof(r->fecha_desde), c[6]);
+    copy_cell(r->fecha_hasta, sizeof(r->fecha_hasta), c[7]);
+    r->registros = c[8] ? strtoll(c[8], NULL, 10) : 0;
+    r->solicitudes = c[9] ? strtoll(c[9], NULL, 10) : 0;
+    r->reintentos = c[10] ? strtoll(c[10], NULL, 10) : 0;
+    copy_cell(r->error, sizeof(r->error), c[11]);
+    r->detalle = c[12] ? xstrdup(c[12]) : NULL;
+    return 0;
+}
+
+static void run_list_release(struct run_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        db_run_release(&l->v[i]);
+    free(l->v);
+}
+
+enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t *n, struct err *e)
+{
+    *runs = NULL;
+    *n = 0;
+    if (limit <= 0)
+        return ERR_OK;
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM etl_ejecuciones ORDER BY id DESC LIMIT %d",
+             limit);
+    struct run_list l = {0};
+    enum err_code rc = db->ops->query(db, sql, collect_run, &l, e);
+    if (rc) {
+        run_list_release(&l);
+        return err_prefix(e, "listing runs");
+    }
+    *runs = l.v;
+    *n = l.n;
+    return ERR_OK;
+}
+
+enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM etl_ejecuciones WHERE id = %lld", id);
+    struct run_list l = {0};
+    enum err_code rc = db->ops->query(db, sql, collect_run, &l, e);
+    if (rc) {
+        run_list_release(&l);
+        return err_prefix(e, "reading run %lld", id);
+    }
+    if (l.n == 0) {
+        free(l.v);
+        return err_set(e, ERR_NOT_FOUND, "run %lld not found", id);
+    }
+    *r = l.v[0];
+    l.v[0].detalle = NULL;
+    run_list_release(&l);
+    return ERR_OK;
+}
+
+enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e)
+{
+    char now[20];
+    utc_now(now, sizeof(now));
+    const char *params[] = {now, reason ? reason : "interrupted"};
+    enum err_code rc =
+        db->ops->exec_params(db,
+                             "UPDATE etl_ejecuciones SET estado = 'failed', fin = ?, error = ? "
+                             "WHERE estado = 'running'",
+                             params, 2, NULL, e);
+    if (rc)
+        return err_prefix(e, "failing stale runs");
+    return ERR_OK;
+}

@@ -1,0 +1,530 @@
+/*
+ * The runner: single flight (in-process flag + the database lock), the
+ * etl_ejecuciones record, one background thread per run, and the
+ * process-wide metrics. It turns a request into a plan and leaves fetching
+ * to etl_plan.c and writing to etl_writer.c.
+ */
+#include "common.h"
+
+#define LOG_MODULE "runner"
+#include "bsale_client.h"
+#include "db.h"
+#include "etl.h"
+#include "etl_internal.h"
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct etl_runner {
+    const struct config *cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool running;  /* a run is reserved or in progress */
+    bool joinable; /* thread finished or running, not yet joined */
+    pthread_t thread;
+    long long run_id; /* current or last run */
+    json_t *last_summary;
+    enum err_code last_code;
+    struct err last_err;
+    volatile sig_atomic_t cancel;
+    struct etl_metrics metrics;
+};
+
+struct run_job {
+    struct etl_runner *r;
+    struct etl_request req;
+    struct etl_plan plan;
+    struct db *db;
+    struct db_run rec;
+    double started;
+};
+
+enum err_code etl_runner_new(const struct config *cfg, struct etl_runner **out, struct err *e)
+{
+    (void)e;
+    struct etl_runner *r = xcalloc(1, sizeof(*r));
+    r->cfg = cfg;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    *out = r;
+    return ERR_OK;
+}
+
+void etl_runner_free(struct etl_runner *r)
+{
+    if (!r)
+        return;
+    etl_runner_shutdown(r, 1e9);
+    pthread_mutex_lock(&r->mu);
+    bool join = r->joinable;
+    r->joinable = false;
+    pthread_mutex_unlock(&r->mu);
+    if (join)
+        pthread_join(r->thread, NULL);
+    json_decref(r->last_summary);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
+static enum err_code resolve_plan(const struct config *cfg, const struct etl_request *req,
+                                  struct etl_plan *plan, struct err *e)
+{
+    memset(plan, 0, sizeof(*plan));
+    int y, m, d;
+    bool has_from = req->date_from[0] != '\0', has_to = req->date_to[0] != '\0';
+    if (has_from != has_to)
+        return err_set(e, ERR_INVALID, "a date range needs both from and to");
+    if (has_from &&
+        (!etl_parse_date(req->date_from, &y, &m, &d) || !etl_parse_date(req->date_to, &y, &m, &d)))
+        return err_set(e, ERR_INVALID, "invalid date (want YYYY-MM-DD)");
+    if (has_from && etl_days_between(req->date_from, req->date_to) < 1)
+        return err_set(e, ERR_INVALID, "from %s is after to %s", req->date_from, req->date_to);
+    char today[11];
+    enum err_code rc = ERR_OK;
+    if (!has_from && (req->kind == ETL_DAILY || (cfg->etl_history_from && *cfg->etl_history_from)))
+        rc = etl_today(cfg->etl_timezone, today, e);
+    if (rc)
+        return rc;
+    if (has_from) {
+        memcpy(plan->date_from, req->date_from, 11);
+        memcpy(plan->date_to, req->date_to, 11);
+    } else if (req->kind == ETL_DAILY) {
+        memcpy(plan->date_to, today, 11);
+        rc = etl_date_add(today, -cfg->etl_lookback_days, plan->date_from, e);
+    } else if (cfg->etl_history_from && *cfg->etl_history_from) {
+        snprintf(plan->date_from, sizeof(plan->date_from), "%s", cfg->etl_history_from);
+        memcpy(plan->date_to, today, 11);
+    }
+    plan->master = req->kind == ETL_FULL;
+    plan->documents = plan->date_from[0] != '\0';
+    plan->fetch_missing_refs = req->kind == ETL_DAILY;
+    return rc;
+}
+
+static json_t *date_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+/* The one JSON shape of a run, for the CLI, the HTTP API and the history. */
+static json_t *summary_from_record(const struct db_run *rec)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(rec->id));
+    json_object_set_new(o, "type", json_string(rec->tipo));
+    json_object_set_new(o, "origin", json_string(rec->origen));
+    json_object_set_new(o, "status", json_string(rec->estado));
+    json_object_set_new(o, "date_from", date_or_null(rec->fecha_desde));
+    json_object_set_new(o, "date_to", date_or_null(rec->fecha_hasta));
+    json_object_set_new(o, "started_at", date_or_null(rec->inicio));
+    json_object_set_new(o, "finished_at", date_or_null(rec->fin));
+    json_object_set_new(o, "rows_total", json_integer(rec->registros));
+    json_object_set_new(o, "requests", json_integer(rec->solicitudes));
+    json_object_set_new(o, "retries", json_integer(rec->reintentos));
+    json_object_set_new(o, "error", date_or_null(rec->error));
+    json_t *extra = rec->detalle ? json_loads(rec->detalle, 0, NULL) : NULL;
+    if (json_is_object(extra))
+        json_object_update(o, extra);
+    json_decref(extra);
+    return o;
+}
+
+static char *detail_json(const struct etl_counters *c, const struct bsale_stats *st, double secs,
+                         enum err_code rc)
+{
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    json_t *rows = json_object();
+    for (size_t i = 0; i < n && i < ETL_MAX_TABLES; i++)
+        json_object_set_new(rows, tables[i]->name, json_integer(c->rows_by_table[i]));
+    json_t *o = json_object();
+    json_object_set_new(o, "rows", rows);
+    json_object_set_new(o, "documents", json_integer(c->docs));
+    json_object_set_new(o, "pages", json_integer(st->pages));
+    json_object_set_new(o, "throttled", json_integer(st->throttled));
+    json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
+    json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(o);
+    return s;
+}
+
+static void fill_client_opts(const struct config *cfg, volatile sig_atomic_t *cancel,
+                             struct bsale_client_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->base_url = cfg->bsale_api_url;
+    o->token = cfg->bsale_api_token;
+    o->rate_limit = cfg->bsale_rate_limit;
+    o->concurrency = cfg->bsale_concurrency;
+    o->timeout_s = cfg->bsale_timeout_s;
+    o->connect_timeout_s = cfg->bsale_connect_timeout_s;
+    o->max_attempts = cfg->bsale_max_attempts;
+    o->retry_budget_s = cfg->bsale_retry_budget_s;
+    o->page_size = cfg->bsale_page_size;
+    o->cancel = cancel;
+}
+
+static void update_metrics(struct etl_metrics *m, enum etl_kind kind, enum err_code rc,
+                           const struct etl_counters *c, const struct bsale_stats *st, double secs)
+{
+    m->runs[kind][rc ? 1 : 0]++;
+    for (size_t i = 0; i < ETL_MAX_TABLES && i < ARRAY_LEN(m->rows_by_table); i++)
+        m->rows_by_table[i] += c->rows_by_table[i];
+    m->bsale_requests += st->requests;
+    m->bsale_retries += st->retries;
+    m->bsale_throttled += st->throttled;
+    for (size_t i = 0; i < st->n_status; i++) {
+        size_t k = 0;
+        while (k < m->n_status && m->bsale_by_status[k].status != st->by_status[i].status)
+            k++;
+        if (k == m->n_status) {
+            if (k == ARRAY_LEN(m->bsale_by_status))
+                continue;
+            m->bsale_by_status[k].status = st->by_status[i].status;
+            m->n_status++;
+        }
+        m->bsale_by_status[k].n += st->by_status[i].n;
+    }
+    m->last_duration_s[kind] = secs;
+    if (!rc)
+        m->last_success_unix[kind] = (double)time(NULL);
+}
+
+static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
+{
+    const struct config *cfg = job->r->cfg;
+    struct bsale_client_opts opts;
+    fill_client_opts(cfg, &job->r->cancel, &opts);
+    enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
+    if (!rc)
+        rc = etl_writer_start(&cfg->db, (size_t)cfg->etl_queue_batches, &ctx->counters,
+                              &ctx->writer, e);
+    if (!rc)
+        rc = etl_plan_execute(ctx, &job->plan, e);
+    struct err we = ERR_INIT;
+    /* Interrupted: stop at the transaction in progress. Otherwise land what is complete. */
+    enum err_code wrc = etl_writer_finish(ctx->writer, rc == ERR_INTERRUPTED, &we);
+    ctx->writer = NULL;
+    if (!rc && wrc) {
+        *e = we;
+        rc = wrc;
+    }
+    if (rc == ERR_INTERRUPTED)
+        err_set(e, ERR_INTERRUPTED, "interrupted");
+    return rc;
+}
+
+static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_code rc,
+                         const struct err *e, const struct bsale_stats *st, double secs)
+{
+    struct db_run *rec = &job->rec;
+    snprintf(rec->estado, sizeof(rec->estado), "%s", rc ? "failed" : "succeeded");
+    etl_utc_now(rec->fin);
+    rec->registros = ctx->counters.rows_total;
+    rec->solicitudes = st->requests;
+    rec->reintentos = st->retries;
+    snprintf(rec->error, sizeof(rec->error), "%s", rc ? e->msg : "");
+    rec->detalle = detail_json(&ctx->counters, st, secs, rc);
+    struct err ue = ERR_INIT;
+    if (db_run_update(job->db, rec, &ue))
+        log_error("cannot record the end of run %lld: %s", rec->id, ue.msg);
+}
+
+static void *run_main(void *arg)
+{
+    struct run_job *job = arg;
+    struct etl_runner *r = job->r;
+    log_set_run_id(job->rec.id);
+    log_info("%s sync started from=%s to=%s", job->rec.tipo,
+             job->plan.date_from[0] ? job->plan.date_from : "-",
+             job->plan.date_to[0] ? job->plan.date_to : "-");
+    struct etl_run_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.cfg = r->cfg;
+    ctx.db = job->db;
+    ctx.cancel = &r->cancel;
+    ctx.started = job->started;
+    ctx.progress_bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
+                       r->cfg->log_format == LOG_FORMAT_TEXT;
+    pthread_mutex_init(&ctx.counters.mu, NULL);
+
+    struct err e = ERR_INIT;
+    enum err_code rc = execute(job, &ctx, &e);
+    struct bsale_stats st;
+    memset(&st, 0, sizeof(st));
+    if (ctx.client)
+        bsale_client_stats(ctx.client, &st);
+    double secs = etl_now() - job->started;
+    close_record(job, &ctx, rc, &e, &st, secs);
+    if (rc)
+        log_error("%s sync failed after %.1fs: %s", job->rec.tipo, secs, e.msg);
+    else
+        log_info("%s sync succeeded in %.1fs rows=%lld requests=%lld retries=%lld", job->rec.tipo,
+                 secs, ctx.counters.rows_total, st.requests, st.retries);
+    json_t *summary = summary_from_record(&job->rec);
+    bsale_client_free(ctx.client);
+    db_unlock(job->db);
+    db_close(job->db);
+    db_run_release(&job->rec);
+    pthread_mutex_destroy(&ctx.counters.mu);
+
+    pthread_mutex_lock(&r->mu);
+    update_metrics(&r->metrics, job->req.kind, rc, &ctx.counters, &st, secs);
+    json_decref(r->last_summary);
+    r->last_summary = summary;
+    r->last_code = rc;
+    r->last_err = e;
+    r->running = false;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    log_set_run_id(0);
+    free(job);
+    return NULL;
+}
+
+/* Opens a connection with the schema ready: migrated when allowed, else checked. */
+static enum err_code open_db(const struct config *cfg, bool migrate, struct db **db, struct err *e)
+{
+    enum err_code rc = db_open(&cfg->db, db, e);
+    int version = 0;
+    if (!rc)
+        rc = migrate ? db_migrate(*db, e) : db_schema_check(*db, &version, e);
+    if (rc) {
+        db_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+static long long running_run_id(struct db *db)
+{
+    struct db_run *runs = NULL;
+    size_t n = 0;
+    long long id = 0;
+    struct err e = ERR_INIT;
+    if (db_run_list(db, 10, &runs, &n, &e) == ERR_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (!id && strcmp(runs[i].estado, "running") == 0)
+                id = runs[i].id;
+            db_run_release(&runs[i]);
+        }
+    }
+    free(runs);
+    return id;
+}
+
+/* Takes the database lock and writes the run record; on success job->db holds the lock. */
+static enum err_code begin_run(struct run_job *job, long long *busy_id, struct err *e)
+{
+    const struct config *cfg = job->r->cfg;
+    enum err_code rc = open_db(cfg, cfg->etl_auto_migrate, &job->db, e);
+    if (rc)
+        return rc;
+    if ((rc = db_lock(job->db, e))) {
+        if (rc == ERR_BUSY)
+            *busy_id = running_run_id(job->db);
+        goto fail;
+    }
+    if ((rc = db_run_fail_stale(job->db, "abandoned: the process running it stopped", e)))
+        goto unlock;
+    struct db_run *rec = &job->rec;
+    snprintf(rec->tipo, sizeof(rec->tipo), "%s", etl_kind_name(job->req.kind));
+    snprintf(rec->origen, sizeof(rec->origen), "%s",
+             job->req.origin == ETL_ORIGIN_HTTP ? "http" : "cli");
+    snprintf(rec->estado, sizeof(rec->estado), "running");
+    etl_utc_now(rec->inicio);
+    memcpy(rec->fecha_desde, job->plan.date_from, sizeof(rec->fecha_desde));
+    memcpy(rec->fecha_hasta, job->plan.date_to, sizeof(rec->fecha_hasta));
+    if ((rc = db_run_insert(job->db, rec, e)))
+        goto unlock;
+    return ERR_OK;
+unlock:
+    db_unlock(job->db);
+fail:
+    db_close(job->db);
+    job->db = NULL;
+    return rc;
+}
+
+static void release_reservation(struct etl_runner *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->running = false;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *req,
+                               long long *run_id, struct err *e)
+{
+    *run_id = 0;
+    struct run_job *job = xcalloc(1, sizeof(*job));
+    job->r = r;
+    job->req = *req;
+    enum err_code rc = resolve_plan(r->cfg, req, &job->plan, e);
+    if (rc) {
+        free(job);
+        return rc;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (r->running) {
+        *run_id = r->run_id;
+        pthread_mutex_unlock(&r->mu);
+        free(job);
+        return err_set(e, ERR_BUSY, "another sync is running (run %lld)", *run_id);
+    }
+    if (r->joinable) /* the previous run's thread has finished: reap it */
+        pthread_join(r->thread, NULL);
+    r->joinable = false;
+    r->running = true;
+    r->cancel = 0;
+    pthread_mutex_unlock(&r->mu);
+
+    job->started = etl_now();
+    if ((rc = begin_run(job, run_id, e))) {
+        release_reservation(r);
+        free(job);
+        if (rc == ERR_BUSY)
+            err_set(e, ERR_BUSY, "another sync is running");
+        return rc;
+    }
+    long long id = job->rec.id;
+    pthread_mutex_lock(&r->mu);
+    r->run_id = id;
+    if (pthread_create(&r->thread, NULL, run_main, job) != 0) {
+        pthread_mutex_unlock(&r->mu);
+        job->rec.error[0] = '\0';
+        struct err ue = ERR_INIT;
+        snprintf(job->rec.estado, sizeof(job->rec.estado), "failed");
+        snprintf(job->rec.error, sizeof(job->rec.error), "cannot start the run thread");
+        etl_utc_now(job->rec.fin);
+        (void)!db_run_update(job->db, &job->rec, &ue);
+        db_unlock(job->db);
+        db_close(job->db);
+        free(job);
+        release_reservation(r);
+        return err_set(e, ERR_INTERNAL, "cannot start the run thread");
+    }
+    r->joinable = true;
+    pthread_mutex_unlock(&r->mu);
+    *run_id = id;
+    return ERR_OK;
+}
+
+enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **summary,
+                              struct err *e)
+{
+    *summary = NULL;
+    pthread_mutex_lock(&r->mu);
+    while (r->running && r->run_id == run_id)
+        pthread_cond_wait(&r->cv, &r->mu);
+    bool mine = r->run_id == run_id && r->last_summary;
+    enum err_code rc = ERR_OK;
+    if (mine) {
+        *summary = json_deep_copy(r->last_summary);
+        rc = r->last_code;
+        if (rc && e)
+            *e = r->last_err;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (mine)
+        return rc;
+    /* A newer run replaced the in-memory summary: read the record instead. */
+    if ((rc = etl_runner_get(r, run_id, summary, e)))
+        return rc;
+    const char *status = json_string_value(json_object_get(*summary, "status"));
+    if (status && strcmp(status, "succeeded") == 0)
+        return ERR_OK;
+    const char *why = json_string_value(json_object_get(*summary, "error"));
+    return err_set(e, ERR_INTERNAL, "%s", why ? why : "run failed");
+}
+
+void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
+{
+    if (!r)
+        return;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    double whole = timeout_s > 1e8 ? 1e8 : timeout_s;
+    deadline.tv_sec += (time_t)whole;
+    deadline.tv_nsec += (long)((whole - (double)(long long)whole) * 1e9);
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->mu);
+    r->cancel = 1;
+    while (r->running) {
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    if (r->running)
+        log_warn("sync still running after %.0fs; leaving it to be marked abandoned", timeout_s);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static enum err_code with_db(struct etl_runner *r, struct db **db, struct err *e)
+{
+    return open_db(r->cfg, false, db, e);
+}
+
+enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, struct err *e)
+{
+    struct db *db = NULL;
+    struct db_run *runs = NULL;
+    size_t n = 0;
+    enum err_code rc = with_db(r, &db, e);
+    if (!rc)
+        rc = db_run_list(db, limit, &runs, &n, e);
+    if (!rc) {
+        *out = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(*out, summary_from_record(&runs[i]));
+    }
+    for (size_t i = 0; i < n; i++)
+        db_run_release(&runs[i]);
+    free(runs);
+    db_close(db);
+    return rc;
+}
+
+enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **out, struct err *e)
+{
+    struct db *db = NULL;
+    struct db_run run;
+    memset(&run, 0, sizeof(run));
+    enum err_code rc = with_db(r, &db, e);
+    if (!rc)
+        rc = db_run_get(db, id, &run, e);
+    if (!rc)
+        *out = summary_from_record(&run);
+    db_run_release(&run);
+    db_close(db);
+    return rc;
+}
+
+enum err_code etl_runner_ready(struct etl_runner *r, struct err *e)
+{
+    struct db *db = NULL;
+    enum err_code rc = with_db(r, &db, e);
+    if (!rc)
+        rc = db_ping(db, e);
+    db_close(db);
+    return rc;
+}
+
+void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out)
+{
+    pthread_mutex_lock(&r->mu);
+    *out = r->metrics;
+    out->running = r->running;
+    pthread_mutex_unlock(&r->mu);
+}

@@ -1,0 +1,95 @@
+/*
+ * Private to the sync engine (etl*.c, transform.c): the batch that crosses
+ * from the fetch thread to the writer thread, the bounded queue between them,
+ * and a run's shared counters.
+ */
+#ifndef PETL_ETL_INTERNAL_H
+#define PETL_ETL_INTERNAL_H
+
+#include "common.h"
+#include "catalog.h"
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "etl.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#define ETL_MAX_TABLES 32
+
+/* Rows for several tables that must land in one transaction. */
+struct etl_batch {
+    struct cat_rows rows[ETL_MAX_TABLES]; /* indexed like catalog_tables() */
+    size_t n_rows;                        /* total over every table */
+    size_t n_docs;                        /* complete documents inside */
+    int64_t *doc_ids;                     /* documents whose lines are replaced (owned) */
+    size_t doc_alloc;
+};
+
+struct etl_batch *etl_batch_new(void);
+void etl_batch_free(struct etl_batch *b);
+/* Index of table name in catalog_tables(), or -1. */
+int etl_table_index(const char *name);
+struct cat_rows *etl_batch_rows(struct etl_batch *b, int table_index);
+void etl_batch_add_doc(struct etl_batch *b, int64_t doc_id);
+
+/* A run's counters, shared by the fetch thread, the writer and progress logs. */
+struct etl_counters {
+    pthread_mutex_t mu;
+    long long rows_by_table[ETL_MAX_TABLES];
+    long long rows_total;
+    long long docs;
+};
+
+/*
+ * The writer: a thread owning its own database connection, fed through a
+ * bounded queue. etl_writer_push blocks while the queue is full and fails
+ * once the writer has failed, so the fetcher stops early.
+ */
+struct etl_writer;
+enum err_code etl_writer_start(const struct db_url *url, size_t depth,
+                               struct etl_counters *counters, struct etl_writer **out,
+                               struct err *e) MUST_CHECK;
+/* Steals b (also on failure). */
+enum err_code etl_writer_push(struct etl_writer *w, struct etl_batch *b, struct err *e) MUST_CHECK;
+/* Drains the queue (or discards it when abort), joins, closes; returns the writer's first error. */
+enum err_code etl_writer_finish(struct etl_writer *w, bool abort, struct err *e) MUST_CHECK;
+
+/* What one run must fetch. */
+struct etl_plan {
+    bool master;             /* master-data streams */
+    bool documents;          /* document windows for [date_from, date_to] */
+    bool fetch_missing_refs; /* fetch clients/variants that documents reference but we lack */
+    char date_from[11];
+    char date_to[11];
+};
+
+/* Context of a running sync, used by the plan's callbacks. */
+struct etl_run_ctx {
+    const struct config *cfg;
+    struct db *db; /* the run thread's connection (holds the lock) */
+    struct bsale_client *client;
+    struct etl_writer *writer;
+    struct etl_counters counters;
+    struct etl_batch *pending;         /* batch being filled */
+    struct etl_plan_state *plan_state; /* owned by etl_plan.c during etl_plan_execute */
+    volatile sig_atomic_t *cancel;
+    double started;
+    double last_progress;
+    bool progress_bar;
+};
+
+/* Queues every stream of plan on ctx->client and runs them to completion. */
+enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *plan,
+                               struct err *e) MUST_CHECK;
+
+/* Dates. */
+enum err_code etl_day_window(const char *date, long long *from, long long *to,
+                             struct err *e) MUST_CHECK;
+/* date + days (may be negative) into out. */
+enum err_code etl_date_add(const char *date, long days, char out[11], struct err *e) MUST_CHECK;
+double etl_now(void);
+void etl_utc_now(char out[20]); /* "YYYY-MM-DD HH:MM:SS" */
+
+#endif

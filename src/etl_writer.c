@@ -1,0 +1,231 @@
+/*
+ * The writer: the only code that writes synced rows. Its own thread and
+ * database connection, fed by a bounded queue so memory stays flat whichever
+ * side is faster. One transaction per batch; a document lands with all its
+ * lines, and lines Bsale no longer lists for it are removed.
+ */
+#include "common.h"
+
+#define LOG_MODULE "writer"
+#include "etl_internal.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct etl_batch *etl_batch_new(void)
+{
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    struct etl_batch *b = xcalloc(1, sizeof(*b));
+    for (size_t i = 0; i < n && i < ETL_MAX_TABLES; i++)
+        cat_rows_init(&b->rows[i], tables[i]);
+    return b;
+}
+
+void etl_batch_free(struct etl_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
+        if (b->rows[i].table)
+            cat_rows_release(&b->rows[i]);
+    free(b->doc_ids);
+    free(b);
+}
+
+int etl_table_index(const char *name)
+{
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tables[i]->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+struct cat_rows *etl_batch_rows(struct etl_batch *b, int table_index)
+{
+    return &b->rows[table_index];
+}
+
+void etl_batch_add_doc(struct etl_batch *b, int64_t doc_id)
+{
+    if (b->n_docs == b->doc_alloc) {
+        b->doc_alloc = b->doc_alloc ? b->doc_alloc * 2 : 64;
+        b->doc_ids = xrealloc(b->doc_ids, b->doc_alloc * sizeof(*b->doc_ids));
+    }
+    b->doc_ids[b->n_docs++] = doc_id;
+}
+
+struct etl_writer {
+    struct db *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct etl_batch **q;
+    size_t depth, head, count;
+    bool closing, aborting;
+    struct err err; /* first failure */
+    struct etl_counters *counters;
+};
+
+static int64_t *batch_line_ids(const struct cat_rows *lines, size_t *n)
+{
+    *n = lines->n;
+    int64_t *ids = xmalloc((lines->n ? lines->n : 1) * sizeof(*ids));
+    int key = catalog_column_index(lines->table, "id_bsale");
+    for (size_t r = 0; r < lines->n; r++)
+        ids[r] = cat_rows_cell(lines, r, (size_t)key)->i;
+    return ids;
+}
+
+/* Removes lines of the batch's documents that are not in the batch. */
+static enum err_code replace_lines(struct db *db, const struct etl_batch *b, struct err *e)
+{
+    int li = etl_table_index("detalles_venta");
+    if (!b->n_docs || li < 0)
+        return ERR_OK;
+    const struct cat_rows *lines = &b->rows[li];
+    size_t n_keep;
+    int64_t *keep = batch_line_ids(lines, &n_keep);
+    enum err_code rc = db_delete_children(db, lines->table, "id_documento", b->doc_ids, b->n_docs,
+                                          keep, n_keep, e);
+    free(keep);
+    return rc;
+}
+
+static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b, struct err *e)
+{
+    char synced_at[20];
+    etl_utc_now(synced_at);
+    enum err_code rc = db_begin(w->db, e);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < ETL_MAX_TABLES && !rc; i++)
+        if (b->rows[i].table && b->rows[i].n)
+            rc = db_upsert(w->db, &b->rows[i], synced_at, e);
+    if (!rc)
+        rc = replace_lines(w->db, b, e);
+    if (!rc)
+        rc = db_commit(w->db, e);
+    if (rc) {
+        struct err ignored = ERR_INIT;
+        db_rollback(w->db, &ignored);
+        return rc;
+    }
+    pthread_mutex_lock(&w->counters->mu);
+    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
+        w->counters->rows_by_table[i] += (long long)b->rows[i].n;
+    w->counters->rows_total += (long long)b->n_rows;
+    w->counters->docs += (long long)b->n_docs;
+    pthread_mutex_unlock(&w->counters->mu);
+    return ERR_OK;
+}
+
+static struct etl_batch *pop(struct etl_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->count && !w->closing)
+        pthread_cond_wait(&w->cv, &w->mu);
+    struct etl_batch *b = NULL;
+    if (w->count) {
+        b = w->q[w->head];
+        w->head = (w->head + 1) % w->depth;
+        w->count--;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return b;
+}
+
+static void *writer_main(void *arg)
+{
+    struct etl_writer *w = arg;
+    struct etl_batch *b;
+    while ((b = pop(w)) != NULL) {
+        pthread_mutex_lock(&w->mu);
+        bool skip = w->err.code != ERR_OK || w->aborting;
+        pthread_mutex_unlock(&w->mu);
+        struct err e = ERR_INIT;
+        if (!skip && write_batch(w, b, &e)) {
+            log_error("write failed: %s", e.msg);
+            pthread_mutex_lock(&w->mu);
+            w->err = e;
+            pthread_cond_broadcast(&w->cv);
+            pthread_mutex_unlock(&w->mu);
+        }
+        etl_batch_free(b);
+    }
+    return NULL;
+}
+
+enum err_code etl_writer_start(const struct db_url *url, size_t depth,
+                               struct etl_counters *counters, struct etl_writer **out,
+                               struct err *e)
+{
+    struct etl_writer *w = xcalloc(1, sizeof(*w));
+    w->depth = depth ? depth : 1;
+    w->q = xcalloc(w->depth, sizeof(*w->q));
+    w->counters = counters;
+    enum err_code rc = db_open(url, &w->db, e);
+    if (rc) {
+        free(w->q);
+        free(w);
+        return rc;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        db_close(w->db);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w->q);
+        free(w);
+        return err_set(e, ERR_INTERNAL, "cannot start the writer thread");
+    }
+    *out = w;
+    return ERR_OK;
+}
+
+enum err_code etl_writer_push(struct etl_writer *w, struct etl_batch *b, struct err *e)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->count == w->depth && !w->err.code)
+        pthread_cond_wait(&w->cv, &w->mu);
+    if (w->err.code) {
+        if (e)
+            *e = w->err;
+        enum err_code rc = w->err.code;
+        pthread_mutex_unlock(&w->mu);
+        etl_batch_free(b);
+        return rc;
+    }
+    w->q[(w->head + w->count) % w->depth] = b;
+    w->count++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return ERR_OK;
+}
+
+enum err_code etl_writer_finish(struct etl_writer *w, bool abort, struct err *e)
+{
+    if (!w)
+        return ERR_OK;
+    pthread_mutex_lock(&w->mu);
+    w->closing = true;
+    w->aborting = abort;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    enum err_code rc = w->err.code;
+    if (rc && e)
+        *e = w->err;
+    db_close(w->db);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->q);
+    free(w);
+    return rc;
+}

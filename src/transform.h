@@ -1,0 +1,34 @@
+/*
+ * Bsale document JSON -> warehouse rows: the document, its lines and its
+ * embedded payments, through the catalog. Pure: no I/O, no threads.
+ */
+#ifndef PETL_TRANSFORM_H
+#define PETL_TRANSFORM_H
+
+#include "common.h"
+#include "err.h"
+#include "etl_internal.h"
+
+#include <jansson.h>
+
+/* An embedded collection: an envelope {count, items} or a bare array. Borrowed. */
+json_t *transform_items(json_t *collection);
+/* true when doc's embedded `details` hold every line (count <= items). */
+bool transform_lines_complete(json_t *doc, int64_t *count);
+/* true when doc's embedded `payments` are absent or complete. */
+bool transform_payments_complete(json_t *doc);
+
+/*
+ * Appends doc's rows to b: documentos_venta, its lines (from lines when
+ * non-NULL, else the embedded details) and its embedded payments, and records
+ * the document so its stale lines are replaced. Lines with an id already seen
+ * are skipped.
+ */
+enum err_code transform_document(struct etl_batch *b, json_t *doc, json_t *lines,
+                                 struct err *e) MUST_CHECK;
+
+/* Appends every item of a list page to table ti of b (parent fills CAT_PARENT columns). */
+enum err_code transform_page(struct etl_batch *b, int ti, json_t *items, int64_t parent,
+                             struct err *e) MUST_CHECK;
+
+#endif

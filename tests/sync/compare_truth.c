@@ -1,0 +1,323 @@
+/*
+ * Compares a warehouse with the simulator's /__truth: every catalog table,
+ * every column but sincronizado_en, as sets keyed by primary key. Prints each
+ * difference and exits 1 when there is any, 0 when the copy is exact.
+ *
+ *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2]
+ */
+#include "common.h"
+
+#include "buf.h"
+#include "catalog.h"
+#include "config.h"
+#include "db.h"
+#include "json_util.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Which truth collection feeds which table, and the member naming the parent. */
+struct source {
+    const char *table;
+    const char *truth_key;
+    const char *parent_key;
+};
+
+static const struct source sources[] = {
+    {"sucursales", "offices", NULL},
+    {"tipos_documento", "document_types", NULL},
+    {"formas_pago", "payment_types", NULL},
+    {"usuarios", "users", NULL},
+    {"tipos_producto", "product_types", NULL},
+    {"productos", "products", NULL},
+    {"variantes", "variants", NULL},
+    {"clientes", "clients", NULL},
+    {"listas_precio", "price_lists", NULL},
+    {"precios", "price_list_details", "price_list_id"},
+    {"stock", "stocks", NULL},
+    {"documentos_venta", "documents", NULL},
+    {"detalles_venta", "document_details", "document_id"},
+    {"pagos", "payments", NULL},
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    struct err e;
+    return buf_append(ctx, p, size * n, &e) ? 0 : size * n;
+}
+
+static json_t *fetch_truth(const char *url, const char *token)
+{
+    struct buf body;
+    buf_init(&body, 1u << 30);
+    CURL *c = curl_easy_init();
+    char header[512];
+    snprintf(header, sizeof(header), "access_token: %s", token);
+    struct curl_slist *h = curl_slist_append(NULL, header);
+    long status = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    json_t *root = NULL;
+    struct err e = ERR_INIT;
+    if (rc != CURLE_OK || status != 200 || json_util_load(body.data, body.len, &root, &e))
+        fprintf(stderr, "compare: cannot read %s (curl %d, HTTP %ld) %s\n", url, (int)rc, status,
+                e.msg);
+    buf_release(&body);
+    return root;
+}
+
+/* Canonical text of a cell so that "12990.0000" (MySQL DECIMAL) equals "12990". */
+static void canon(const char *in, char *out, size_t n)
+{
+    if (!in) {
+        snprintf(out, n, "\x01NULL");
+        return;
+    }
+    snprintf(out, n, "%s", in);
+    const char *p = in;
+    if (*p == '-')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    if (!digits || p[digits] != '.' ||
+        strspn(p + digits + 1, "0123456789") != strlen(p + digits + 1))
+        return;
+    char *dot = strchr(out, '.');
+    char *end = out + strlen(out) - 1;
+    while (end > dot && *end == '0')
+        *end-- = '\0';
+    if (end == dot)
+        *end = '\0';
+    if (strcmp(out, "-0") == 0)
+        snprintf(out, n, "0");
+}
+
+struct row_map {
+    char **keys;
+    char **rows; /* tab-joined canonical cells */
+    size_t n, alloc;
+};
+
+static void map_add(struct row_map *m, char *key, char *row)
+{
+    if (m->n == m->alloc) {
+        m->alloc = m->alloc ? m->alloc * 2 : 256;
+        m->keys = xrealloc(m->keys, m->alloc * sizeof(char *));
+        m->rows = xrealloc(m->rows, m->alloc * sizeof(char *));
+    }
+    m->keys[m->n] = key;
+    m->rows[m->n++] = row;
+}
+
+static void map_free(struct row_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->keys[i]);
+        free(m->rows[i]);
+    }
+    free(m->keys);
+    free(m->rows);
+}
+
+static bool compared(const struct cat_column *c)
+{
+    return c->type != CAT_SYNCED_AT;
+}
+
+static void join_cells(const struct cat_table *t, const char *const *cells, char **key, char **row)
+{
+    struct buf k, r;
+    struct err e;
+    buf_init(&k, 0);
+    buf_init(&r, 0);
+    for (size_t i = 0, j = 0; i < t->ncols; i++) {
+        if (!compared(&t->cols[i]))
+            continue;
+        char c[512];
+        canon(cells[j++], c, sizeof(c));
+        buf_appendf(&r, &e, "%s%s=%s", r.len ? "\t" : "", t->cols[i].name, c);
+        if (t->cols[i].flags & CAT_KEY)
+            buf_appendf(&k, &e, "%s%s", k.len ? "," : "", c);
+    }
+    *key = buf_detach(&k, NULL);
+    *row = buf_detach(&r, NULL);
+}
+
+static void truth_rows(const struct cat_table *t, json_t *items, const char *parent_key,
+                       struct row_map *out)
+{
+    struct cat_rows rows;
+    cat_rows_init(&rows, t);
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item) {
+        int64_t parent = 0;
+        if (parent_key)
+            json_util_int64(json_object_get(item, parent_key), &parent);
+        struct err e = ERR_INIT;
+        if (catalog_map_item(&rows, item, parent, &e))
+            fprintf(stderr, "compare: truth item of %s does not map: %s\n", t->name, e.msg);
+    }
+    for (size_t r = 0; r < rows.n; r++) {
+        const char *cells[64];
+        char texts[64][64];
+        size_t j = 0;
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (!compared(&t->cols[c]))
+                continue;
+            const struct cat_value *v = cat_rows_cell(&rows, r, c);
+            if (v->kind == CAT_V_NULL) {
+                cells[j++] = NULL;
+            } else if (v->kind == CAT_V_INT) {
+                snprintf(texts[j], sizeof(texts[j]), "%lld", (long long)v->i);
+                cells[j] = texts[j];
+                j++;
+            } else {
+                cells[j++] = v->s;
+            }
+        }
+        char *key, *row;
+        join_cells(t, cells, &key, &row);
+        map_add(out, key, row);
+    }
+    cat_rows_release(&rows);
+}
+
+struct db_collect {
+    const struct cat_table *t;
+    struct row_map *out;
+};
+
+static int collect_db_row(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)ncols;
+    (void)names;
+    struct db_collect *dc = ctx;
+    char *key, *row;
+    join_cells(dc->t, cells, &key, &row);
+    map_add(dc->out, key, row);
+    return 0;
+}
+
+static enum err_code db_rows(struct db *db, const struct cat_table *t, struct row_map *out,
+                             struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 0);
+    buf_append_str(&sql, "SELECT ", e);
+    bool first = true;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (!compared(&t->cols[i]))
+            continue;
+        buf_appendf(&sql, e, "%s%s", first ? "" : ", ", t->cols[i].name);
+        first = false;
+    }
+    buf_appendf(&sql, e, " FROM %s", t->name);
+    struct db_collect dc = {t, out};
+    enum err_code rc = db_query(db, sql.data, collect_db_row, &dc, e);
+    buf_release(&sql);
+    return rc;
+}
+
+static int cmp_idx_keys(const void *a, const void *b, void *ctx)
+{
+    struct row_map *m = ctx;
+    return strcmp(m->keys[*(const size_t *)a], m->keys[*(const size_t *)b]);
+}
+
+static size_t *sorted_index(struct row_map *m)
+{
+    size_t *idx = xmalloc((m->n ? m->n : 1) * sizeof(size_t));
+    for (size_t i = 0; i < m->n; i++)
+        idx[i] = i;
+    qsort_r(idx, m->n, sizeof(size_t), cmp_idx_keys, m);
+    return idx;
+}
+
+/* Returns the number of differences, printing the first few. */
+static long diff_table(const char *name, struct row_map *want, struct row_map *have)
+{
+    size_t *wi = sorted_index(want), *hi = sorted_index(have);
+    size_t a = 0, b = 0;
+    long missing = 0, extra = 0, differing = 0;
+    while (a < want->n || b < have->n) {
+        int c = a == want->n ? 1 : b == have->n ? -1 : strcmp(want->keys[wi[a]], have->keys[hi[b]]);
+        if (c == 0) {
+            if (strcmp(want->rows[wi[a]], have->rows[hi[b]]) != 0 && differing++ < 3)
+                printf("%s: differs key=%s\n  want %s\n  have %s\n", name, want->keys[wi[a]],
+                       want->rows[wi[a]], have->rows[hi[b]]);
+            a++;
+            b++;
+        } else if (c < 0) {
+            if (missing++ < 3)
+                printf("%s: missing key=%s\n", name, want->keys[wi[a]]);
+            a++;
+        } else {
+            if (extra++ < 3)
+                printf("%s: extra key=%s\n", name, have->keys[hi[b]]);
+            b++;
+        }
+    }
+    printf("%-18s truth=%zu db=%zu missing=%ld extra=%ld differing=%ld\n", name, want->n, have->n,
+           missing, extra, differing);
+    free(wi);
+    free(hi);
+    return missing + extra + differing;
+}
+
+static bool wanted(const char *only, const char *table)
+{
+    if (!only)
+        return true;
+    size_t n = strlen(table);
+    for (const char *p = only; (p = strstr(p, table)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b]\n");
+        return 2;
+    }
+    const char *only = argc >= 6 && strcmp(argv[4], "--tables") == 0 ? argv[5] : NULL;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    json_t *truth = fetch_truth(argv[1], argv[2]);
+    struct db_url url;
+    struct db *db = NULL;
+    struct err e = ERR_INIT;
+    if (!truth || db_url_parse(argv[3], &url, &e) || db_open(&url, &db, &e)) {
+        fprintf(stderr, "compare: %s\n", e.msg);
+        return 2;
+    }
+    long total = 0;
+    for (size_t i = 0; i < ARRAY_LEN(sources); i++) {
+        if (!wanted(only, sources[i].table))
+            continue;
+        const struct cat_table *t = catalog_table(sources[i].table);
+        struct row_map want = {0}, have = {0};
+        truth_rows(t, json_object_get(truth, sources[i].truth_key), sources[i].parent_key, &want);
+        if (db_rows(db, t, &have, &e)) {
+            fprintf(stderr, "compare: %s\n", e.msg);
+            return 2;
+        }
+        total += diff_table(t->name, &want, &have);
+        map_free(&want);
+        map_free(&have);
+    }
+    printf("%s: %ld differences\n", total ? "MISMATCH" : "EXACT", total);
+    db_close(db);
+    db_url_release(&url);
+    json_decref(truth);
+    curl_global_cleanup();
+    return total ? 1 : 0;
+}

@@ -1,0 +1,463 @@
+/* Catalog: table contract, conversions and JSON item -> row mapping on Bsale's quirks. */
+#include "common.h"
+
+#include "catalog.h"
+#include "json_util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static json_t *parse(const char *s)
+{
+    json_t *root = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(json_util_load(s, strlen(s), &root, &e), ERR_OK);
+    return root;
+}
+
+/* The cell of column name in row 0 of r. */
+static const struct cat_value *cell(const struct cat_rows *r, size_t row, const char *name)
+{
+    int i = catalog_column_index(r->table, name);
+    assert_true(i >= 0);
+    return cat_rows_cell(r, row, (size_t)i);
+}
+
+static void assert_text(const struct cat_rows *r, size_t row, const char *col, const char *want)
+{
+    const struct cat_value *v = cell(r, row, col);
+    assert_int_equal(v->kind, CAT_V_TEXT);
+    assert_string_equal(v->s, want);
+    assert_int_equal(v->len, strlen(want));
+}
+
+static void assert_int(const struct cat_rows *r, size_t row, const char *col, int64_t want)
+{
+    const struct cat_value *v = cell(r, row, col);
+    assert_int_equal(v->kind, CAT_V_INT);
+    assert_true(v->i == want);
+}
+
+static void assert_null_cell(const struct cat_rows *r, size_t row, const char *col)
+{
+    assert_int_equal(cell(r, row, col)->kind, CAT_V_NULL);
+}
+
+static void test_tables_follow_schema(void **state)
+{
+    (void)state;
+    static const char *const order[] = {
+        "sucursales", "tipos_documento",  "formas_pago",    "usuarios",      "tipos_producto",
+        "productos",  "variantes",        "clientes",       "listas_precio", "precios",
+        "stock",      "documentos_venta", "detalles_venta", "pagos",
+    };
+    size_t n;
+    const struct cat_table *const *t = catalog_tables(&n);
+    assert_int_equal(n, ARRAY_LEN(order));
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(t[i]->name, order[i]);
+        assert_ptr_equal(catalog_table(order[i]), t[i]);
+        const struct cat_column *last = &t[i]->cols[t[i]->ncols - 1];
+        assert_string_equal(last->name, "sincronizado_en");
+        assert_int_equal(last->type, CAT_SYNCED_AT);
+        assert_true(last->flags & CAT_NOT_NULL);
+        size_t keys = 0;
+        for (size_t c = 0; c < t[i]->ncols; c++)
+            keys += (t[i]->cols[c].flags & CAT_KEY) != 0;
+        assert_int_equal(keys, strcmp(order[i], "stock") == 0 ? 2 : 1);
+    }
+    assert_null(catalog_table("etl_ejecuciones"));
+    assert_int_equal(catalog_column_index(catalog_table("stock"), "id_sucursal"), 1);
+    assert_int_equal(catalog_column_index(catalog_table("stock"), "nope"), -1);
+    const struct cat_table *precios = catalog_table("precios");
+    assert_non_null(precios->unique);
+    assert_string_equal(precios->unique[0], "id_lista_precio");
+    assert_string_equal(precios->unique[1], "id_variante");
+    assert_null(precios->unique[2]);
+    int di = catalog_column_index(catalog_table("detalles_venta"), "id_documento");
+    assert_true(catalog_table("detalles_venta")->cols[di].flags & CAT_INDEX);
+    int fi = catalog_column_index(catalog_table("documentos_venta"), "fecha_emision");
+    assert_true(catalog_table("documentos_venta")->cols[fi].flags & CAT_INDEX);
+}
+
+static void check_decimal(const char *json, const char *want)
+{
+    json_t *root = parse(json);
+    char out[64];
+    bool ok = cat_convert_decimal(json_array_get(root, 0), out, sizeof(out));
+    if (want) {
+        assert_true(ok);
+        assert_string_equal(out, want);
+    } else {
+        assert_false(ok);
+    }
+    json_decref(root);
+}
+
+static void test_decimal_conversion(void **state)
+{
+    (void)state;
+    check_decimal("[12990.0]", "12990");
+    check_decimal("[840.3361]", "840.3361");
+    check_decimal("[\"68643.0\"]", "68643");
+    check_decimal("[\"840.3361\"]", "840.3361");
+    check_decimal("[60.36]", "60.36");
+    check_decimal("[2.8]", "2.8");
+    check_decimal("[0.1]", "0.1");
+    check_decimal("[14280]", "14280");
+    check_decimal("[-1500.5]", "-1500.5");
+    check_decimal("[\"-0.0\"]", "0");
+    check_decimal("[-0.0]", "0");
+    check_decimal("[\"007.50\"]", "7.5");
+    check_decimal("[\".5\"]", "0.5");
+    check_decimal("[0.00004]", "0");
+    check_decimal("[1.23456]", "1.2346");
+    check_decimal("[\"1.23456\"]", "1.2346");
+    check_decimal("[\"1e3\"]", "1000");
+    check_decimal("[123456789.1234]", "123456789.1234");
+    check_decimal("[\"99999999999999.9999\"]", "99999999999999.9999");
+    check_decimal("[\"\"]", NULL);
+    check_decimal("[null]", NULL);
+    check_decimal("[\"abc\"]", NULL);
+    check_decimal("[\"12abc\"]", NULL);
+    check_decimal("[\"0x10\"]", NULL);
+    check_decimal("[\"inf\"]", NULL);
+    check_decimal("[\" 5\"]", NULL);
+    check_decimal("[1e20]", NULL);
+    check_decimal("[\"123456789012345\"]", NULL);
+    check_decimal("[true]", NULL);
+}
+
+static void test_date_conversion(void **state)
+{
+    (void)state;
+    json_t *root = parse("[1463540400, 1707955200, \"1707955200\", \"\", null, 1708086193, "
+                         "1388545200, 1370318400, 99999999999999]");
+    char out[32];
+    assert_true(cat_convert_date(json_array_get(root, 0), out, sizeof(out)));
+    assert_string_equal(out, "2016-05-18");
+    assert_true(cat_convert_date(json_array_get(root, 1), out, sizeof(out)));
+    assert_string_equal(out, "2024-02-15");
+    assert_true(cat_convert_date(json_array_get(root, 2), out, sizeof(out)));
+    assert_string_equal(out, "2024-02-15");
+    assert_false(cat_convert_date(json_array_get(root, 3), out, sizeof(out)));
+    assert_false(cat_convert_date(json_array_get(root, 4), out, sizeof(out)));
+    assert_true(cat_convert_datetime(json_array_get(root, 5), out, sizeof(out)));
+    assert_string_equal(out, "2024-02-16 12:23:13");
+    /* Legacy local-midnight values (03:00/04:00 UTC) keep their calendar date. */
+    assert_true(cat_convert_date(json_array_get(root, 6), out, sizeof(out)));
+    assert_string_equal(out, "2014-01-01");
+    assert_true(cat_convert_date(json_array_get(root, 7), out, sizeof(out)));
+    assert_string_equal(out, "2013-06-04");
+    assert_false(cat_convert_datetime(json_array_get(root, 8), out, sizeof(out)));
+    json_decref(root);
+}
+
+/* Shaped like API.md §9.1, first item, with quirks added. */
+static const char document_json[] =
+    "{\"href\":\"https://api.bsale.io/v1/documents/90211.json\",\"id\":90211,"
+    "\"emissionDate\":1707955200,\"expirationDate\":\"\",\"generationDate\":1707999013,"
+    "\"number\":1451650496937243,\"totalAmount\":11900.0,\"netAmount\":\"10000.0\","
+    "\"taxAmount\":1900.0,\"exemptAmount\":0.0,"
+    "\"urlPdf\":\"https://app2.bsale.cl/view/5807/9f1c2e7a1b22.pdf?sfd=99\","
+    "\"token\":\"9f1c2e7a1b22\",\"state\":0,\"informedSii\":0,"
+    "\"document_type\":{\"href\":\"https://api.bsale.io/v1/document_types/1.json\",\"id\":\"1\"},"
+    "\"client\":{\"id\":311,\"firstName\":\"Marta\"},"
+    "\"office\":{\"href\":\"https://api.bsale.io/v1/offices/1.json\",\"id\":\"1\"},"
+    "\"user\":{\"href\":\"https://api.bsale.io/v1/users/4.json\",\"id\":\"4\"}}";
+
+static void test_map_document(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    json_t *item = parse(document_json);
+    cat_rows_init(&r, catalog_table("documentos_venta"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_int_equal(r.n, 1);
+    assert_int(&r, 0, "id_bsale", 90211);
+    assert_int(&r, 0, "id_tipo_documento", 1);
+    assert_int(&r, 0, "numero", 1451650496937243LL);
+    assert_text(&r, 0, "fecha_emision", "2024-02-15");
+    assert_null_cell(&r, 0, "fecha_vencimiento");
+    assert_text(&r, 0, "fecha_generacion", "2024-02-15 12:10:13");
+    assert_int(&r, 0, "id_cliente", 311);
+    assert_int(&r, 0, "id_sucursal", 1);
+    assert_int(&r, 0, "id_usuario", 4);
+    assert_text(&r, 0, "monto_neto", "10000");
+    assert_text(&r, 0, "monto_impuestos", "1900");
+    assert_text(&r, 0, "monto_exento", "0");
+    assert_text(&r, 0, "monto_total", "11900");
+    assert_int(&r, 0, "estado", 0);
+    assert_int(&r, 0, "estado_sii", 0);
+    assert_text(&r, 0, "token", "9f1c2e7a1b22");
+    assert_text(&r, 0, "url_pdf", "https://app2.bsale.cl/view/5807/9f1c2e7a1b22.pdf?sfd=99");
+    assert_null_cell(&r, 0, "sincronizado_en");
+    json_decref(item);
+
+    /* Anonymous boleta (no client), PE field name "informed", voided. */
+    item = parse("{\"id\":\"90212\",\"number\":\"48121\",\"state\":1,\"informed\":1,"
+                 "\"emissionDate\":\"1707955200\",\"totalAmount\":\"4990.0\"}");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_int_equal(r.n, 2);
+    assert_int(&r, 1, "id_bsale", 90212);
+    assert_int(&r, 1, "numero", 48121);
+    assert_null_cell(&r, 1, "id_cliente");
+    assert_int(&r, 1, "estado", 1);
+    assert_int(&r, 1, "estado_sii", 1);
+    assert_text(&r, 1, "monto_total", "4990");
+    /* Row 0 is untouched by appending row 1 (cells and strings stay put). */
+    assert_text(&r, 0, "token", "9f1c2e7a1b22");
+    json_decref(item);
+    cat_rows_release(&r);
+    assert_int_equal(r.n, 0);
+}
+
+static void test_map_details_use_parent(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    json_t *page = parse("[{\"id\":170533,\"lineNumber\":0,\"quantity\":2.0,"
+                         "\"netUnitValue\":2500.0,\"totalUnitValue\":2975.0,\"netAmount\":5000.0,"
+                         "\"taxAmount\":950.0,\"totalAmount\":5950.0,\"netDiscount\":0.0,"
+                         "\"totalDiscount\":0.0,\"variant\":{\"id\":2373,\"code\":\"1441310864\"},"
+                         "\"note\":\"\"},"
+                         "{\"id\":170534,\"lineNumber\":1,\"quantity\":60.36,"
+                         "\"netUnitValue\":840.3361,\"note\":null,"
+                         "\"comment\":\"Ba\\u00f1o para perro \\ud83d\\udc36 ni\\u00f1o\"}]");
+    cat_rows_init(&r, catalog_table("detalles_venta"));
+    for (size_t i = 0; i < json_array_size(page); i++)
+        assert_int_equal(catalog_map_item(&r, json_array_get(page, i), 90211, &e), ERR_OK);
+    assert_int_equal(r.n, 2);
+    assert_int(&r, 0, "id_documento", 90211);
+    assert_int(&r, 1, "id_documento", 90211);
+    assert_int(&r, 0, "id_variante", 2373);
+    assert_text(&r, 0, "cantidad", "2");
+    assert_text(&r, 0, "precio_unitario_total", "2975");
+    assert_text(&r, 0, "nota", "");         /* "" stays "" */
+    assert_null_cell(&r, 1, "nota");        /* null stays NULL */
+    assert_null_cell(&r, 1, "id_variante"); /* free-text line */
+    assert_text(&r, 1, "cantidad", "60.36");
+    assert_text(&r, 1, "precio_unitario_neto", "840.3361");
+    assert_null_cell(&r, 1, "monto_total");
+    cat_rows_release(&r);
+    json_decref(page);
+}
+
+static void test_map_text_and_flags(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    json_t *item = parse("{\"id\":\"12\",\"name\":\"Boleta electr\\u00f3nica \\ud83d\\udc3e\","
+                         "\"codeSii\":39,\"isElectronicDocument\":\"1\",\"use\":\"0\","
+                         "\"isSalesNote\":0,\"isCreditNote\":true,\"isExempt\":7,\"state\":0}");
+    cat_rows_init(&r, catalog_table("tipos_documento"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_int(&r, 0, "id_bsale", 12);
+    assert_text(&r, 0, "nombre", "Boleta electr\xc3\xb3nica \xf0\x9f\x90\xbe");
+    assert_text(&r, 0, "codigo_sii", "39"); /* integer codeSii rendered as text */
+    assert_int(&r, 0, "es_electronico", 1);
+    assert_int(&r, 0, "uso", 0);
+    assert_int(&r, 0, "es_nota_venta", 0);
+    assert_int(&r, 0, "es_nota_credito", 1);
+    assert_null_cell(&r, 0, "es_exento"); /* not a 0/1 flag */
+    json_decref(item);
+    cat_rows_release(&r);
+
+    /* Variants: numeric barCode, string product id. */
+    item = parse("{\"id\":1548,\"description\":\"120 ML\",\"barCode\":7801234000017,"
+                 "\"code\":\"SKU-1548\",\"unlimitedStock\":0,\"allowNegativeStock\":\"1\","
+                 "\"state\":0,\"product\":{\"href\":\"x\",\"id\":\"416\"}}");
+    cat_rows_init(&r, catalog_table("variantes"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_text(&r, 0, "codigo_barras", "7801234000017");
+    assert_int(&r, 0, "id_producto", 416);
+    assert_int(&r, 0, "permite_stock_negativo", 1);
+    json_decref(item);
+    cat_rows_release(&r);
+}
+
+static void test_map_payments_and_clients(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    json_t *page = parse("[{\"id\":656,\"recordDate\":\"\",\"amount\":\"68643.0\","
+                         "\"createdAt\":1708086193,\"state\":0,"
+                         "\"payment_type\":{\"id\":\"3\"},\"document\":{\"id\":\"90211\"},"
+                         "\"office\":{\"id\":\"1\"}},"
+                         "{\"id\":\"657\",\"recordDate\":1707955200,\"amount\":1000,"
+                         "\"isCreditPayment\":1,\"documents\":[{\"id\":\"90211\",\"amount\":500}],"
+                         "\"payment_type\":{\"id\":3}}]");
+    cat_rows_init(&r, catalog_table("pagos"));
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(catalog_map_item(&r, json_array_get(page, i), 0, &e), ERR_OK);
+    assert_null_cell(&r, 0, "fecha_registro");
+    assert_text(&r, 0, "monto", "68643");
+    assert_text(&r, 0, "creado_en", "2024-02-16 12:23:13");
+    assert_int(&r, 0, "id_documento", 90211);
+    assert_int(&r, 1, "id_bsale", 657);
+    assert_null_cell(&r, 1, "id_documento"); /* credit payment */
+    assert_text(&r, 1, "fecha_registro", "2024-02-15");
+    cat_rows_release(&r);
+    json_decref(page);
+
+    json_t *client =
+        parse("{\"id\":311,\"firstName\":\"Mar\\u00eda Jos\\u00e9\",\"lastName\":"
+              "\"N\\u00fa\\u00f1ez\",\"code\":\"12.345.678-5\",\"phone\":\"\","
+              "\"maxCredit\":\"10000.0\",\"points\":\"12\",\"district\":\"Miraflores\","
+              "\"companyOrPerson\":0,\"hasCredit\":1,\"email\":null}");
+    cat_rows_init(&r, catalog_table("clientes"));
+    assert_int_equal(catalog_map_item(&r, client, 0, &e), ERR_OK);
+    assert_text(&r, 0, "nombre",
+                "Mar\xc3\xad"
+                "a Jos\xc3\xa9");
+    assert_text(&r, 0, "apellido",
+                "N\xc3\xba\xc3\xb1"
+                "ez");
+    assert_text(&r, 0, "telefono", "");
+    assert_null_cell(&r, 0, "email");
+    assert_text(&r, 0, "credito_maximo", "10000");
+    assert_int(&r, 0, "puntos", 12);
+    assert_text(&r, 0, "comuna", "Miraflores");
+    cat_rows_release(&r);
+    json_decref(client);
+}
+
+static void test_map_stock_composite_key(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    json_t *item = parse("{\"quantity\":12.0,\"quantityReserved\":0.0,\"quantityAvailable\":12.0,"
+                         "\"variant\":{\"id\":\"1548\"},\"office\":{\"id\":\"2\"}}");
+    cat_rows_init(&r, catalog_table("stock"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_int(&r, 0, "id_variante", 1548);
+    assert_int(&r, 0, "id_sucursal", 2);
+    assert_text(&r, 0, "cantidad", "12");
+    json_decref(item);
+    item = parse("{\"quantity\":1,\"variant\":{\"id\":\"1548\"}}");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_JSON);
+    assert_non_null(strstr(e.msg, "stock"));
+    assert_non_null(strstr(e.msg, "id_sucursal"));
+    assert_int_equal(r.n, 1);
+    json_decref(item);
+    cat_rows_release(&r);
+}
+
+static void test_map_rejects_bad_keys(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    cat_rows_init(&r, catalog_table("productos"));
+    json_t *item = parse("{\"name\":\"Sin id\"}");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_JSON);
+    assert_non_null(strstr(e.msg, "productos"));
+    assert_non_null(strstr(e.msg, "id_bsale"));
+    assert_non_null(strstr(e.msg, "missing"));
+    json_decref(item);
+    err_clear(&e);
+    item = parse("{\"id\":\"abc\",\"name\":\"x\"}");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_JSON);
+    assert_non_null(strstr(e.msg, "not a valid id"));
+    json_decref(item);
+    item = parse("{\"id\":12.5}");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_JSON);
+    json_decref(item);
+    item = parse("[1,2]");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_JSON);
+    json_decref(item);
+    assert_int_equal(r.n, 0);
+    /* A good item after failures lands as row 0 with clean cells. */
+    item = parse("{\"id\":5,\"name\":null,\"product_type\":{\"id\":\"\"}}");
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_int_equal(r.n, 1);
+    assert_null_cell(&r, 0, "nombre");
+    assert_null_cell(&r, 0, "id_tipo_producto");
+    json_decref(item);
+    cat_rows_release(&r);
+}
+
+static void test_text_caps(void **state)
+{
+    (void)state;
+    /* 300 x "ñ" (2 bytes each): VARCHAR(255) keeps 255 characters, cut between them. */
+    char json[1024];
+    size_t k = (size_t)snprintf(json, sizeof(json), "{\"id\":1,\"name\":\"");
+    for (int i = 0; i < 300; i++)
+        k += (size_t)snprintf(json + k, sizeof(json) - k, "\xc3\xb1");
+    snprintf(json + k, sizeof(json) - k, "\",\"description\":\"%s\"}", "long text is fine");
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    json_t *item = parse(json);
+    cat_rows_init(&r, catalog_table("productos"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_int_equal(cell(&r, 0, "nombre")->len, 510);
+    json_decref(item);
+    cat_rows_release(&r);
+
+    /* Long text (TEXT) keeps at most 65535 bytes, also cut between characters. */
+    size_t big = 70000;
+    char *desc = xmalloc(big + 64);
+    k = (size_t)snprintf(desc, big + 64, "{\"id\":2,\"description\":\"x");
+    while (k < big)
+        k += (size_t)snprintf(desc + k, big + 64 - k, "\xe2\x82\xac"); /* euro sign, 3 bytes */
+    snprintf(desc + k, big + 64 - k, "\"}");
+    item = parse(desc);
+    free(desc);
+    cat_rows_init(&r, catalog_table("productos"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    const struct cat_value *d = cell(&r, 0, "descripcion");
+    assert_int_equal(d->len, 65533); /* "x" + 21844 euro signs */
+    assert_int_equal((unsigned char)d->s[d->len - 1], 0xac);
+    json_decref(item);
+    cat_rows_release(&r);
+}
+
+static void test_many_rows_grow(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct err e = ERR_INIT;
+    cat_rows_init(&r, catalog_table("detalles_venta"));
+    for (int i = 0; i < 5000; i++) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "{\"id\":%d,\"note\":\"line %d with some text\"}", i, i);
+        json_t *item = parse(buf);
+        assert_int_equal(catalog_map_item(&r, item, i / 10, &e), ERR_OK);
+        json_decref(item);
+    }
+    assert_int_equal(r.n, 5000);
+    assert_int(&r, 4321, "id_bsale", 4321);
+    assert_int(&r, 4321, "id_documento", 432);
+    assert_text(&r, 17, "nota", "line 17 with some text");
+    assert_text(&r, 4999, "nota", "line 4999 with some text");
+    cat_rows_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables_follow_schema),
+        cmocka_unit_test(test_decimal_conversion),
+        cmocka_unit_test(test_date_conversion),
+        cmocka_unit_test(test_map_document),
+        cmocka_unit_test(test_map_details_use_parent),
+        cmocka_unit_test(test_map_text_and_flags),
+        cmocka_unit_test(test_map_payments_and_clients),
+        cmocka_unit_test(test_map_stock_composite_key),
+        cmocka_unit_test(test_map_rejects_bad_keys),
+        cmocka_unit_test(test_text_caps),
+        cmocka_unit_test(test_many_rows_grow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
