@@ -155,8 +155,12 @@ static void run_load(const char *base, long count, int threads, bool sweep, doub
     struct load l[64];
     double t0 = now_s();
     for (int i = 0; i < threads; i++) {
-        l[i] = (struct load){.base = base, .count = count, .thread = i, .threads = threads,
-                             .sweep = sweep, .deadline = t0 + seconds};
+        l[i] = (struct load){.base = base,
+                             .count = count,
+                             .thread = i,
+                             .threads = threads,
+                             .sweep = sweep,
+                             .deadline = t0 + seconds};
         pthread_create(&th[i], NULL, load_thread, &l[i]);
     }
     long pages = 0, errors = 0;
