@@ -371,8 +371,10 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        fprintf(stderr, "bsale-sim: cannot set up signal handling\n");
+        return 1;
+    }
 
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

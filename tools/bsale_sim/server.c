@@ -302,6 +302,8 @@ static enum MHD_Result handle_v1(struct sim_server *s, struct MHD_Connection *c,
 
     struct sim_request rq = {.path = url, .params = params.p, .n_params = params.n};
     sim_api_handle(s->st, &rq, &rs);
+    log_debug("%s %s status=%d bytes=%zu fault=%d", method, rs.tmpl, rs.status, rs.body.len,
+              (int)f);
     if (f != FAULT_NONE && f != FAULT_SLOW)
         return reply_fault(c, f, &r, &rs);
     stats_record(rs.tmpl, rs.status, f, false);
