@@ -380,16 +380,17 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     st = sim_store_new(&c.k);
     double gen_ms = elapsed_ms(&t0);
+    /* Mutations may change the store once the server runs: log its size first. */
+    log_info("store ready documents=%zu lines=%zu payments=%zu clients=%u variants=%u "
+             "startup_ms=%.0f",
+             st->n_docs, st->n_lines, st->n_pays, st->n_clients, st->n_variants, gen_ms);
     if (server_start(&c.o, st, &srv, &e) != ERR_OK) {
         fprintf(stderr, "bsale-sim: %s\n", e.msg);
         goto out;
     }
     printf("http://%s:%u/v1\n", c.o.bind, (unsigned)server_port(srv));
     fflush(stdout);
-    log_info("listening port=%u documents=%zu lines=%zu payments=%zu clients=%u variants=%u "
-             "startup_ms=%.0f",
-             (unsigned)server_port(srv), st->n_docs, st->n_lines, st->n_pays, st->n_clients,
-             st->n_variants, gen_ms);
+    log_info("listening port=%u", (unsigned)server_port(srv));
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
