@@ -279,7 +279,9 @@ static enum MHD_Result handle_v1(struct sim_server *s, struct MHD_Connection *c,
     struct rng r = rng_for(s->o.fault_seed, 300, seq);
 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        stats_record("(method)", 405, FAULT_NONE, false);
+        char tmpl[64];
+        sim_api_template(url, tmpl, sizeof tmpl);
+        stats_record(tmpl, 405, FAULT_NONE, false);
         jw_free(&rs.body);
         return reply_str(c, 405, "{\"error\":\"Method Not Allowed\"}");
     }
@@ -418,8 +420,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (!authorized(s, c)) {
-        if (!hook)
-            stats_record("(unauthorized)", 401, FAULT_NONE, false);
+        if (!hook) {
+            char tmpl[64];
+            sim_api_template(url, tmpl, sizeof tmpl);
+            stats_record(tmpl, 401, FAULT_NONE, false);
+        }
         return reply_str(c, 401, "{\"error\":\"Sorry, this request can not be authenticated\"}");
     }
     if (hook)
