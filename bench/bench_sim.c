@@ -180,6 +180,7 @@ struct lat_arg {
     const char *url;
     int n;
     long ok;
+    double busy; /* summed request durations */
 };
 
 static void *latency_thread(void *arg)
@@ -188,8 +189,12 @@ static void *latency_thread(void *arg)
     struct sink sink = {0};
     struct curl_slist *h;
     CURL *c = handle(&h, &sink);
-    for (int i = 0; i < a->n; i++)
+    for (int i = 0; i < a->n; i++) {
+        double t = 0;
         a->ok += get(c, a->url);
+        if (curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &t) == CURLE_OK)
+            a->busy += t;
+    }
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
     return NULL;
@@ -286,14 +291,16 @@ int main(int argc, char **argv)
         pthread_create(&th[i], NULL, latency_thread, &la[i]);
     }
     long ok = 0;
+    double busy = 0;
     for (int i = 0; i < CLIENTS; i++) {
         pthread_join(th[i], NULL);
         ok += la[i].ok;
+        busy += la[i].busy;
     }
     double el = now_s() - t0;
     printf("latency 300 ms, %d parallel clients: %ld requests in %.2f s = %.1f per 0.3 s "
-           "(ideal %d)\n",
-           CLIENTS, ok, el, ok / (el / 0.3), CLIENTS);
+           "(ideal %d); mean request %.0f ms; requests overlapping on average %.1f\n",
+           CLIENTS, ok, el, ok / (el / 0.3), CLIENTS, busy / (double)ok * 1e3, busy / el);
     stop(&lat);
     curl_global_cleanup();
     return 0;
