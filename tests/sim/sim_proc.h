@@ -1,5 +1,5 @@
 /*
- * Test helper: starts bsale-sim on a free port, reads the base URL from its first
+ * Test support: starts bsale-sim on a free port, reads the base URL from its first
  * stdout line, stops it with SIGTERM; plus a small libcurl GET/POST wrapper.
  * Reusable by any test area that needs a simulated Bsale.
  */

@@ -1,4 +1,4 @@
-/* Shared helpers of the simulator's cmocka tests (header-only, static functions). */
+/* Shared utilities of the simulator's cmocka tests (header-only, static functions). */
 #ifndef PETL_TEST_SIM_UTIL_H
 #define PETL_TEST_SIM_UTIL_H
 

@@ -28,7 +28,7 @@ static const char *const resources[] = {
     "offices",  "document_types", "payment_types", "users",  "product_types", "products",
     "variants", "clients",        "price_lists",   "stocks", "documents",     "payments"};
 
-/* ---- helpers ---- */
+/* ---- requests ---- */
 
 static void fetch(struct http_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -51,7 +51,7 @@ struct param_list {
     size_t n;
 };
 
-/* ---- helpers ---- */
+/* ---- replies ---- */
 
 /* Sleeps up to ms, returning early when the server stops. */
 static void nap(struct sim_server *s, int64_t ms)

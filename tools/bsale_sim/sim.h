@@ -179,7 +179,7 @@ const char *sim_table_name(enum sim_table t); /* "documents"; details: NULL */
 struct sim_store *sim_store_new(const struct sim_knobs *k);
 void sim_store_free(struct sim_store *st);
 
-/* Generation helpers shared with mutations (caller holds the write lock). */
+/* Generation steps shared with mutations (caller holds the write lock). */
 uint32_t sim_gen_document(struct sim_store *st, struct rng *r, int64_t day, bool old_style);
 uint32_t sim_gen_client(struct sim_store *st, struct rng *r);
 void sim_cache_grow(struct sim_store *st);
