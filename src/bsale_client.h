@@ -16,14 +16,14 @@
 struct bsale_client;
 
 struct bsale_client_opts {
-    const char *base_url; /* "https://api.bsale.io/v1" (no trailing slash needed) */
-    const char *token;    /* secret: sent only as the access_token header */
-    double rate_limit;    /* requests per second (token bucket, process-wide) */
-    long concurrency;     /* requests in flight */
-    long timeout_s;       /* per attempt, total */
-    long connect_timeout_s;
-    long max_attempts;             /* per request, including the first */
-    long retry_budget_s;           /* per request, wall time spent on retries */
+    const char *base_url;          /* "https://api.bsale.io/v1" (no trailing slash needed) */
+    const char *token;             /* secret: sent only as the access_token header */
+    double rate_limit;             /* requests per second (token bucket, process-wide) */
+    long concurrency;              /* requests in flight */
+    long timeout_s;                /* per attempt, total; 0 = 60 s */
+    long connect_timeout_s;        /* 0 = 10 s */
+    long max_attempts;             /* per request, including the first; 0 = 6 */
+    long retry_budget_s;           /* per request, wall time spent on retries; 0 = 300 s */
     long page_size;                /* list limit (<= 50) */
     double backoff_base_s;         /* first backoff cap; 0 = 0.5 s */
     double backoff_max_s;          /* largest backoff; 0 = 30 s */
@@ -81,7 +81,9 @@ void bsale_queue_get(struct bsale_client *c, const char *path, const char *query
 enum err_code bsale_run(struct bsale_client *c, struct err *e) MUST_CHECK;
 
 /* Pure helpers, exposed for tests. */
-/* Retry-After header value (seconds or HTTP-date) -> seconds to wait; <0 when absent/invalid/past.
+/*
+ * Retry-After header value (seconds or HTTP-date) -> seconds to wait; <0 when absent/invalid/past,
+ * 0 for "0". Huge values are clamped to 1e9; callers cap what they honour.
  */
 double bsale_parse_retry_after(const char *value, time_t now);
 /* Full-jitter backoff for attempt n (1-based): uniform in [0, min(max, base * 2^(n-1))]. */

@@ -1,0 +1,930 @@
+/*
+ * The Bsale fetcher: HTTP over a libcurl multi handle, paging, retries and
+ * pacing. It knows the list envelope ({count, items}), never the tables.
+ */
+#include "common.h"
+
+#define LOG_MODULE "bsale"
+#include "bsale_client.h"
+
+#include "buf.h"
+#include "json_util.h"
+#include "log.h"
+#include "rate_limit.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define BODY_CAP ((size_t)32 << 20)
+#define MAX_CONCURRENCY 64
+#define MAX_PAGE_SIZE 50
+/* 200,000 pages of 50 is ten million items: far past any real tenant, short of forever. */
+#define LIST_MAX_PAGES 200000L
+/* Longest server-asked wait we honour (Retry-After, retry_after). */
+#define RETRY_AFTER_MAX_S 60.0
+#define POLL_MAX_MS 100
+#define ERROR_TEXT_MAX 120
+#define PATH_MAX_LEN 512
+#define QUERY_MAX_LEN 2048
+#define CAUSE_MAX 160
+
+#define DEFAULT_TIMEOUT_S 60L
+#define DEFAULT_CONNECT_TIMEOUT_S 10L
+#define DEFAULT_MAX_ATTEMPTS 6L
+#define DEFAULT_RETRY_BUDGET_S 300L
+#define DEFAULT_BACKOFF_BASE_S 0.5
+#define DEFAULT_BACKOFF_MAX_S 30.0
+
+/* One list being paged; shared by its page requests. */
+struct list {
+    char *path;
+    char *query;
+    bsale_json_fn fn;
+    void *ctx;
+    long queued_end; /* first offset not yet queued */
+    long pages;      /* pages queued so far */
+    int refs;
+};
+
+enum req_kind { REQ_PAGE, REQ_GET };
+
+struct req {
+    struct req *next;
+    enum req_kind kind;
+    struct list *list; /* REQ_PAGE: a reference */
+    long offset;       /* REQ_PAGE */
+    char *path;        /* REQ_GET: owned */
+    char *query;       /* REQ_GET: owned, may be NULL */
+    bsale_json_fn fn;  /* REQ_GET */
+    void *ctx;         /* REQ_GET */
+    int attempts;      /* attempts started */
+    double first_at;   /* start of the first attempt (monotonic s) */
+    double due;        /* when delayed: earliest start of the next attempt */
+};
+
+struct slot {
+    struct bsale_client *c;
+    CURL *easy;
+    struct req *req; /* NULL when idle */
+    struct buf body;
+    char errbuf[CURL_ERROR_SIZE];
+    char retry_after[64];
+    double started;
+    bool over_cap;
+};
+
+struct req_queue {
+    struct req *head;
+    struct req *tail;
+};
+
+struct bsale_client {
+    struct bsale_client_opts o; /* resolved values; strings below */
+    char *base_url;             /* without trailing '/' */
+    char *token;
+    struct curl_slist *headers; /* holds the token: never logged */
+    CURLM *multi;
+    struct slot *slots;
+    size_t n_slots;
+    size_t in_flight;
+    struct req_queue ready;
+    struct req_queue delayed; /* unsorted; scanned for due entries */
+    struct bsale_stats stats;
+    uint64_t rng;
+    struct err queue_err; /* first invalid bsale_queue_* call, reported by bsale_run */
+};
+
+/* What one finished attempt amounted to. */
+enum verdict { V_OK, V_RETRY, V_FAIL, V_GONE };
+
+struct outcome {
+    long status;             /* HTTP status; 0 for transport errors and bad bodies */
+    json_t *json;            /* owned: the parsed body when V_OK */
+    double wait;             /* server-asked wait in seconds, <= 0 = use backoff */
+    enum err_code exhausted; /* code when retries run out */
+    char cause[CAUSE_MAX];
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- pure functions ---- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double bsale_backoff_s(int attempt, double base, double max, uint64_t *rng_state)
+{
+    if (!(base > 0.0) || !(max > 0.0))
+        return 0.0;
+    double cap = base;
+    for (int i = 1; i < attempt && cap < max; i++)
+        cap *= 2.0;
+    if (cap > max)
+        cap = max;
+    double u = (double)(rng_next(rng_state) >> 11) * 0x1.0p-53;
+    return u * cap;
+}
+
+double bsale_parse_retry_after(const char *value, time_t now)
+{
+    if (!value)
+        return -1.0;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t' || value[n - 1] == '\r' ||
+                     value[n - 1] == '\n'))
+        n--;
+    if (n == 0 || n >= 64)
+        return -1.0;
+    char s[64];
+    memcpy(s, value, n);
+    s[n] = '\0';
+    if (strspn(s, "0123456789") == n) {
+        double secs = 0.0;
+        for (size_t i = 0; i < n && secs < 1e9; i++)
+            secs = secs * 10.0 + (s[i] - '0');
+        return secs < 1e9 ? secs : 1e9;
+    }
+    time_t at = curl_getdate(s, NULL);
+    if (at == (time_t)-1)
+        return -1.0;
+    double d = difftime(at, now);
+    return d > 0.0 ? d : -1.0;
+}
+
+/* ---- queues and requests ---- */
+
+static void queue_push(struct req_queue *q, struct req *r)
+{
+    r->next = NULL;
+    if (q->tail)
+        q->tail->next = r;
+    else
+        q->head = r;
+    q->tail = r;
+}
+
+static void queue_push_front(struct req_queue *q, struct req *r)
+{
+    r->next = q->head;
+    q->head = r;
+    if (!q->tail)
+        q->tail = r;
+}
+
+static struct req *queue_pop(struct req_queue *q)
+{
+    struct req *r = q->head;
+    if (r) {
+        q->head = r->next;
+        if (!q->head)
+            q->tail = NULL;
+        r->next = NULL;
+    }
+    return r;
+}
+
+static void list_unref(struct list *l)
+{
+    if (!l || --l->refs > 0)
+        return;
+    free(l->path);
+    free(l->query);
+    free(l);
+}
+
+static void req_free(struct req *r)
+{
+    if (!r)
+        return;
+    list_unref(r->list);
+    free(r->path);
+    free(r->query);
+    free(r);
+}
+
+static void queue_clear(struct req_queue *q)
+{
+    struct req *r;
+    while ((r = queue_pop(q)))
+        req_free(r);
+}
+
+/* "/documents.json offset 50" or "/clients/12.json", for logs and errors. */
+static void req_name(const struct req *r, char *out, size_t n)
+{
+    if (r->kind == REQ_PAGE)
+        snprintf(out, n, "%s offset %ld", r->list->path, r->offset);
+    else
+        snprintf(out, n, "%s", r->path);
+}
+
+static const char *req_path(const struct req *r)
+{
+    return r->kind == REQ_PAGE ? r->list->path : r->path;
+}
+
+/* Records the first bad queue call; bsale_queue_* cannot fail, bsale_run reports it. */
+static bool has_control_char(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* Records the first bad queue call; bsale_queue_* cannot fail, bsale_run reports it. */
+static bool check_request(struct bsale_client *c, const char *path, const char *query)
+{
+    const char *why = NULL;
+    if (!path || path[0] != '/' || strlen(path) > PATH_MAX_LEN)
+        why = "path must start with '/' and be at most 512 bytes";
+    else if (query && strlen(query) > QUERY_MAX_LEN)
+        why = "query longer than 2048 bytes";
+    else if (has_control_char(path) || has_control_char(query))
+        why = "control character in path or query";
+    else if (path[strcspn(path, "?# ")] != '\0' || strstr(path, ".."))
+        why = "path holds '?', '#', a space or '..'";
+    else if (query && query[strcspn(query, "# ")] != '\0')
+        why = "query holds '#' or a space";
+    else if (strstr(path, c->token) || (query && strstr(query, c->token)))
+        why = "the API token would appear in a URL";
+    if (!why)
+        return true;
+    /* The path itself is not echoed: it may hold anything, the token included. */
+    if (c->queue_err.code == ERR_OK)
+        err_set(&c->queue_err, ERR_INVALID, "bad Bsale request: %s", why);
+    return false;
+}
+
+static void queue_page(struct bsale_client *c, struct list *l, long offset)
+{
+    struct req *r = xcalloc(1, sizeof(*r));
+    r->kind = REQ_PAGE;
+    r->list = l;
+    l->refs++;
+    l->pages++;
+    r->offset = offset;
+    c->stats.pages_total++;
+    queue_push(&c->ready, r);
+}
+
+void bsale_queue_list(struct bsale_client *c, const char *path, const char *query,
+                      bsale_json_fn on_page, void *ctx)
+{
+    if (!check_request(c, path, query))
+        return;
+    struct list *l = xcalloc(1, sizeof(*l));
+    l->path = xstrdup(path);
+    l->query = query && *query ? xstrdup(query) : NULL;
+    l->fn = on_page;
+    l->ctx = ctx;
+    l->queued_end = c->o.page_size;
+    l->refs = 1;
+    queue_page(c, l, 0);
+    list_unref(l);
+}
+
+void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
+                     bsale_json_fn on_done, void *ctx)
+{
+    if (!check_request(c, path, query))
+        return;
+    struct req *r = xcalloc(1, sizeof(*r));
+    r->kind = REQ_GET;
+    r->path = xstrdup(path);
+    r->query = query && *query ? xstrdup(query) : NULL;
+    r->fn = on_done;
+    r->ctx = ctx;
+    queue_push(&c->ready, r);
+}
+
+/* ---- client setup ---- */
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct slot *s = userdata;
+    size_t n = size * nmemb;
+    if (buf_append(&s->body, ptr, n, NULL) != ERR_OK) {
+        s->over_cap = true;
+        return 0;
+    }
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nitems, void *userdata)
+{
+    struct slot *s = userdata;
+    size_t n = size * nitems;
+    static const char name[] = "retry-after:";
+    if (n > sizeof(name) - 1 && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+        size_t vlen = n - (sizeof(name) - 1);
+        if (vlen >= sizeof(s->retry_after))
+            vlen = sizeof(s->retry_after) - 1;
+        memcpy(s->retry_after, ptr + sizeof(name) - 1, vlen);
+        s->retry_after[vlen] = '\0';
+    }
+    return n;
+}
+
+#define SETOPT(h, opt, val)                                                                        \
+    do {                                                                                           \
+        CURLcode cc_ = curl_easy_setopt((h), (opt), (val));                                        \
+        if (cc_ != CURLE_OK)                                                                       \
+            return err_set(e, ERR_HTTP, "cannot set up HTTP client: %s (%s)", #opt,                \
+                           curl_easy_strerror(cc_));                                               \
+    } while (0)
+
+static enum err_code slot_init(struct bsale_client *c, struct slot *s, struct err *e)
+{
+    s->c = c;
+    buf_init(&s->body, BODY_CAP);
+    s->easy = curl_easy_init();
+    if (!s->easy)
+        return err_set(e, ERR_HTTP, "cannot create a libcurl handle");
+    CURL *h = s->easy;
+    SETOPT(h, CURLOPT_PRIVATE, (void *)s);
+    SETOPT(h, CURLOPT_ERRORBUFFER, s->errbuf);
+    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(h, CURLOPT_WRITEDATA, (void *)s);
+    SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(h, CURLOPT_HEADERDATA, (void *)s);
+    SETOPT(h, CURLOPT_HTTPHEADER, c->headers);
+    SETOPT(h, CURLOPT_ACCEPT_ENCODING, "");
+    SETOPT(h, CURLOPT_TIMEOUT, c->o.timeout_s);
+    SETOPT(h, CURLOPT_CONNECTTIMEOUT, c->o.connect_timeout_s);
+    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(h, CURLOPT_USERAGENT, "patitas-etl/" PETL_VERSION);
+    SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    return ERR_OK;
+}
+
+static void slot_release(struct slot *s)
+{
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    s->easy = NULL;
+    buf_release(&s->body);
+}
+
+static enum err_code resolve_opts(const struct bsale_client_opts *in, struct bsale_client_opts *o,
+                                  struct err *e)
+{
+    *o = *in;
+    if (!in->base_url ||
+        (strncmp(in->base_url, "https://", 8) != 0 && strncmp(in->base_url, "http://", 7) != 0))
+        return err_set(e, ERR_CONFIG, "Bsale base URL must start with https:// or http://");
+    if (strpbrk(in->base_url, "?# ") || has_control_char(in->base_url))
+        return err_set(e, ERR_CONFIG, "Bsale base URL must not hold a query, fragment or space");
+    if (!in->token || !in->token[0])
+        return err_set(e, ERR_CONFIG, "Bsale API token is empty");
+    if (has_control_char(in->token) || strchr(in->token, ' '))
+        return err_set(e, ERR_CONFIG, "Bsale API token holds spaces or control characters");
+    if (!(in->rate_limit > 0.0) || !isfinite(in->rate_limit))
+        return err_set(e, ERR_CONFIG, "Bsale rate limit must be a positive number");
+    if (in->concurrency < 1 || in->concurrency > MAX_CONCURRENCY)
+        return err_set(e, ERR_CONFIG, "Bsale concurrency must be 1..%d", MAX_CONCURRENCY);
+    if (in->page_size < 1 || in->page_size > MAX_PAGE_SIZE)
+        return err_set(e, ERR_CONFIG, "Bsale page size must be 1..%d", MAX_PAGE_SIZE);
+    if (in->timeout_s < 0 || in->connect_timeout_s < 0 || in->max_attempts < 0 ||
+        in->retry_budget_s < 0 || in->backoff_base_s < 0 || in->backoff_max_s < 0)
+        return err_set(e, ERR_CONFIG, "Bsale timeouts, attempts and backoff must not be negative");
+    /* Zero means "the default" for every tuning knob. */
+    o->timeout_s = in->timeout_s ? in->timeout_s : DEFAULT_TIMEOUT_S;
+    o->connect_timeout_s =
+        in->connect_timeout_s ? in->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
+    o->max_attempts = in->max_attempts ? in->max_attempts : DEFAULT_MAX_ATTEMPTS;
+    o->retry_budget_s = in->retry_budget_s ? in->retry_budget_s : DEFAULT_RETRY_BUDGET_S;
+    o->backoff_base_s = in->backoff_base_s > 0 ? in->backoff_base_s : DEFAULT_BACKOFF_BASE_S;
+    o->backoff_max_s = in->backoff_max_s > 0 ? in->backoff_max_s : DEFAULT_BACKOFF_MAX_S;
+    if (o->backoff_max_s < o->backoff_base_s)
+        o->backoff_max_s = o->backoff_base_s;
+    return ERR_OK;
+}
+
+static enum err_code multi_init(struct bsale_client *c, struct err *e)
+{
+    c->multi = curl_multi_init();
+    if (!c->multi)
+        return err_set(e, ERR_HTTP, "cannot create a libcurl multi handle");
+    long n = c->o.concurrency;
+    CURLMcode mc = curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
+    if (mc != CURLM_OK)
+        return err_set(e, ERR_HTTP, "cannot set up HTTP client: %s", curl_multi_strerror(mc));
+    return ERR_OK;
+}
+
+static enum err_code build_headers(struct bsale_client *c, struct err *e)
+{
+    /* The only place the token is formatted: into its own header, never a message. */
+    char *auth = xasprintf("access_token: %s", c->token);
+    struct curl_slist *l = curl_slist_append(NULL, auth);
+    free(auth);
+    struct curl_slist *l2 = l ? curl_slist_append(l, "Accept: application/json") : NULL;
+    if (!l2) {
+        curl_slist_free_all(l);
+        return err_set(e, ERR_HTTP, "cannot build request headers");
+    }
+    c->headers = l2;
+    return ERR_OK;
+}
+
+enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_client **out,
+                               struct err *e)
+{
+    *out = NULL;
+    struct bsale_client *c = xcalloc(1, sizeof(*c));
+    enum err_code rc = resolve_opts(o, &c->o, e);
+    if (rc)
+        goto out;
+    c->base_url = xstrdup(o->base_url);
+    for (size_t n = strlen(c->base_url); n > 0 && c->base_url[n - 1] == '/'; n--)
+        c->base_url[n - 1] = '\0';
+    c->token = xstrdup(o->token);
+    c->o.base_url = c->base_url;
+    c->o.token = c->token;
+    log_add_secret(c->token);
+    c->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ ((uint64_t)(mono_now() * 1e9) << 7);
+    if ((rc = build_headers(c, e)) || (rc = multi_init(c, e)))
+        goto out;
+    c->n_slots = (size_t)c->o.concurrency;
+    c->slots = xcalloc(c->n_slots, sizeof(*c->slots));
+    for (size_t i = 0; i < c->n_slots; i++)
+        if ((rc = slot_init(c, &c->slots[i], e)))
+            goto out;
+    *out = c;
+    c = NULL;
+out:
+    bsale_client_free(c);
+    return rc;
+}
+
+/* Drops every queued, delayed and in-flight request (after a failure or at free). */
+static void drop_pending(struct bsale_client *c)
+{
+    for (size_t i = 0; c->slots && i < c->n_slots; i++) {
+        struct slot *s = &c->slots[i];
+        if (!s->req)
+            continue;
+        CURLMcode mc = curl_multi_remove_handle(c->multi, s->easy);
+        if (mc != CURLM_OK)
+            log_warn("cannot detach a transfer: %s", curl_multi_strerror(mc));
+        req_free(s->req);
+        s->req = NULL;
+    }
+    c->in_flight = 0;
+    queue_clear(&c->ready);
+    queue_clear(&c->delayed);
+}
+
+void bsale_client_free(struct bsale_client *c)
+{
+    if (!c)
+        return;
+    drop_pending(c);
+    for (size_t i = 0; c->slots && i < c->n_slots; i++)
+        slot_release(&c->slots[i]);
+    free(c->slots);
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    curl_slist_free_all(c->headers);
+    free(c->base_url);
+    free(c->token);
+    free(c);
+}
+
+void bsale_client_stats(const struct bsale_client *c, struct bsale_stats *out)
+{
+    *out = c->stats;
+}
+
+static void count_status(struct bsale_client *c, long status)
+{
+    struct bsale_stats *st = &c->stats;
+    for (size_t i = 0; i < st->n_status; i++) {
+        if (st->by_status[i].status == (int)status) {
+            st->by_status[i].n++;
+            return;
+        }
+    }
+    if (st->n_status < ARRAY_LEN(st->by_status)) {
+        st->by_status[st->n_status].status = (int)status;
+        st->by_status[st->n_status++].n = 1;
+    }
+}
+
+/* ---- one attempt ---- */
+
+static char *build_url(const struct bsale_client *c, const struct req *r)
+{
+    if (r->kind == REQ_GET)
+        return xasprintf("%s%s%s%s", c->base_url, r->path, r->query ? "?" : "",
+                         r->query ? r->query : "");
+    const struct list *l = r->list;
+    return xasprintf("%s%s?%s%slimit=%ld&offset=%ld", c->base_url, l->path,
+                     l->query ? l->query : "", l->query ? "&" : "", c->o.page_size, r->offset);
+}
+
+static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struct req *r,
+                                   double now, struct err *e)
+{
+    char *url = build_url(c, r);
+    CURLcode cc = curl_easy_setopt(s->easy, CURLOPT_URL, url);
+    free(url);
+    if (cc != CURLE_OK) {
+        req_free(r);
+        return err_set(e, ERR_HTTP, "cannot set request URL: %s", curl_easy_strerror(cc));
+    }
+    buf_reset(&s->body);
+    s->errbuf[0] = '\0';
+    s->retry_after[0] = '\0';
+    s->over_cap = false;
+    s->started = now;
+    s->req = r;
+    if (r->attempts++ == 0)
+        r->first_at = now;
+    else
+        c->stats.retries++;
+    c->stats.requests++;
+    CURLMcode mc = curl_multi_add_handle(c->multi, s->easy);
+    if (mc != CURLM_OK) {
+        s->req = NULL;
+        req_free(r);
+        return err_set(e, ERR_HTTP, "cannot start a request: %s", curl_multi_strerror(mc));
+    }
+    c->in_flight++;
+    return ERR_OK;
+}
+
+/* Masks every occurrence of the token in s, in place (the text never grows). */
+static void redact_token(const struct bsale_client *c, char *s)
+{
+    static const char mask[] = "[REDACTED]";
+    size_t tlen = strlen(c->token);
+    size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen;
+    for (char *p = s, *hit; (hit = strstr(p, c->token)); p = hit + m) {
+        memcpy(hit, mask, m);
+        memmove(hit + m, hit + tlen, strlen(hit + tlen) + 1);
+    }
+}
+
+/* Text of an error body, short, printable and without the token. */
+static void error_text(const struct bsale_client *c, const struct buf *body, char *out,
+                       size_t out_len)
+{
+    json_t *j = json_loadb(body->data, body->len, 0, NULL);
+    const char *keys[] = {"error", "message", "error_description"};
+    const char *txt = NULL;
+    for (size_t i = 0; json_is_object(j) && !txt && i < ARRAY_LEN(keys); i++)
+        txt = json_string_value(json_object_get(j, keys[i]));
+    struct buf b;
+    buf_init(&b, 0);
+    (void)buf_append_str(&b, txt ? txt : body->data, NULL);
+    json_decref(j);
+    redact_token(c, b.data);
+    size_t n = strlen(b.data);
+    if (n > ERROR_TEXT_MAX)
+        n = ERROR_TEXT_MAX;
+    if (n >= out_len)
+        n = out_len - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)b.data[i];
+        out[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+    }
+    out[n] = '\0';
+    utf8_sanitize(out);
+    if (!out[0])
+        snprintf(out, out_len, "(empty body)");
+    buf_release(&b);
+}
+
+/* A list page must be {"count": integer, "items": [...]} or it is a bad answer. */
+static bool is_list_page(json_t *j)
+{
+    json_t *count = json_object_get(j, "count");
+    return json_is_object(j) && json_is_array(json_object_get(j, "items")) &&
+           json_is_integer(count) && json_integer_value(count) >= 0;
+}
+
+static enum verdict classify_body(const struct req *r, struct slot *s, struct outcome *out)
+{
+    out->exhausted = ERR_JSON;
+    long status = out->status;
+    out->status = 0; /* bad bodies count with transport errors */
+    if (s->body.len == 0) {
+        snprintf(out->cause, sizeof(out->cause), "empty body with status %ld", status);
+        return V_RETRY;
+    }
+    struct err je = ERR_INIT;
+    if (json_util_load(s->body.data, s->body.len, &out->json, &je) != ERR_OK) {
+        snprintf(out->cause, sizeof(out->cause), "bad JSON body (%zu bytes): %.100s", s->body.len,
+                 je.msg);
+        return V_RETRY;
+    }
+    if (r->kind == REQ_PAGE && !is_list_page(out->json)) {
+        json_decref(out->json);
+        out->json = NULL;
+        snprintf(out->cause, sizeof(out->cause), "not a list page (no items array or count)");
+        return V_RETRY;
+    }
+    out->status = status;
+    return V_OK;
+}
+
+/* Server-asked wait: Retry-After header, else a retry_after field in a JSON body. */
+static double asked_wait(struct slot *s)
+{
+    double w = bsale_parse_retry_after(s->retry_after[0] ? s->retry_after : NULL, time(NULL));
+    if (w > 0)
+        return w;
+    json_t *j = json_loadb(s->body.data, s->body.len, 0, NULL);
+    json_t *v = json_object_get(j, "retry_after");
+    if (json_is_number(v))
+        w = json_number_value(v);
+    else if (json_is_string(v))
+        w = bsale_parse_retry_after(json_string_value(v), time(NULL));
+    json_decref(j);
+    return w;
+}
+
+static bool retryable_status(long status)
+{
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+           status == 504;
+}
+
+static enum verdict classify(struct bsale_client *c, struct slot *s, CURLcode res,
+                             struct outcome *out, struct err *e)
+{
+    const struct req *r = s->req;
+    if (res != CURLE_OK) {
+        if (s->over_cap) {
+            char name[PATH_MAX_LEN + 32];
+            req_name(r, name, sizeof(name));
+            err_set(e, ERR_LIMIT, "Bsale response for %s exceeds %zu MiB", name, BODY_CAP >> 20);
+            return V_FAIL;
+        }
+        out->exhausted = ERR_HTTP;
+        snprintf(out->cause, sizeof(out->cause), "%s: %.120s",
+                 res == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport error",
+                 s->errbuf[0] ? s->errbuf : curl_easy_strerror(res));
+        return V_RETRY;
+    }
+    long status = 0;
+    if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    out->status = status;
+    if (status >= 200 && status < 300)
+        return classify_body(r, s, out);
+    out->exhausted = ERR_BSALE;
+    if (retryable_status(status)) {
+        if (status == 429)
+            c->stats.throttled++;
+        if (status == 429 || status == 503)
+            out->wait = asked_wait(s);
+        snprintf(out->cause, sizeof(out->cause), "HTTP %ld", status);
+        return V_RETRY;
+    }
+    if (status == 404 && r->kind == REQ_GET)
+        return V_GONE;
+    if (status == 401) {
+        err_set(e, ERR_BSALE_AUTH, "Bsale rejected the API token (401)");
+        return V_FAIL;
+    }
+    char text[ERROR_TEXT_MAX + 16];
+    error_text(c, &s->body, text, sizeof(text));
+    err_set(e, ERR_BSALE, "Bsale answered %ld for %s: %s", status, req_path(r), text);
+    return V_FAIL;
+}
+
+/* Queues r again after a wait, or fails when its attempts or time budget are spent. */
+static enum err_code schedule_retry(struct bsale_client *c, struct req *r,
+                                    const struct outcome *out, struct err *e)
+{
+    char name[PATH_MAX_LEN + 32];
+    req_name(r, name, sizeof(name));
+    double now = mono_now();
+    if (r->attempts >= c->o.max_attempts)
+        return err_set(e, out->exhausted, "GET %s failed after %d attempts: %s", name, r->attempts,
+                       out->cause);
+    double wait = out->wait > 0 ? fmin(out->wait, RETRY_AFTER_MAX_S)
+                                : bsale_backoff_s(r->attempts, c->o.backoff_base_s,
+                                                  c->o.backoff_max_s, &c->rng);
+    if (now + wait - r->first_at > (double)c->o.retry_budget_s)
+        return err_set(e, out->exhausted,
+                       "GET %s failed after %d attempts (retry budget of %ld s spent): %s", name,
+                       r->attempts, c->o.retry_budget_s, out->cause);
+    log_warn("retrying GET %s in %.2f s (attempt %d of %ld): %s", name, wait, r->attempts + 1,
+             c->o.max_attempts, out->cause);
+    r->due = now + wait;
+    queue_push(&c->delayed, r);
+    return ERR_OK;
+}
+
+static enum err_code call_back(bsale_json_fn fn, void *ctx, json_t *json, struct err *e)
+{
+    if (!fn)
+        return ERR_OK;
+    enum err_code rc = fn(ctx, json, e);
+    if (rc != ERR_OK && (!e || e->code == ERR_OK))
+        err_set(e, rc, "Bsale page handler failed");
+    return rc;
+}
+
+/* Queues the offsets a page's count reveals beyond what is already queued. */
+static enum err_code extend_list(struct bsale_client *c, struct list *l, json_t *page,
+                                 struct err *e)
+{
+    if (json_array_size(json_object_get(page, "items")) == 0)
+        return ERR_OK; /* an empty page ends the list, whatever count says */
+    json_int_t count = json_integer_value(json_object_get(page, "count"));
+    if (count <= l->queued_end)
+        return ERR_OK;
+    long more = (long)((count - l->queued_end + c->o.page_size - 1) / c->o.page_size);
+    if (count > (json_int_t)LIST_MAX_PAGES * MAX_PAGE_SIZE || l->pages + more > LIST_MAX_PAGES)
+        return err_set(e, ERR_LIMIT, "Bsale list %s reports %lld items: over %ld pages", l->path,
+                       (long long)count, LIST_MAX_PAGES);
+    for (; l->queued_end < count; l->queued_end += c->o.page_size)
+        queue_page(c, l, l->queued_end);
+    return ERR_OK;
+}
+
+static enum err_code deliver(struct bsale_client *c, struct req *r, json_t *json, struct err *e)
+{
+    if (r->kind == REQ_GET)
+        return call_back(r->fn, r->ctx, json, e);
+    enum err_code rc = extend_list(c, r->list, json, e);
+    if (rc)
+        return rc;
+    c->stats.pages++;
+    return call_back(r->list->fn, r->list->ctx, json, e);
+}
+
+static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res, struct err *e)
+{
+    struct req *r = s->req;
+    CURLMcode mc = curl_multi_remove_handle(c->multi, s->easy);
+    c->in_flight--;
+    struct outcome out = {.wait = -1.0};
+    enum verdict v = classify(c, s, res, &out, e);
+    redact_token(c, out.cause); /* parser and transport texts may quote the body */
+    s->req = NULL;
+    count_status(c, out.status);
+    log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
+              r->kind == REQ_PAGE ? r->offset : -1L, out.status, (mono_now() - s->started) * 1e3,
+              r->attempts);
+    enum err_code rc = ERR_OK;
+    if (mc != CURLM_OK) {
+        err_set(e, ERR_HTTP, "cannot finish a request: %s", curl_multi_strerror(mc));
+        v = V_FAIL;
+    }
+    switch (v) {
+    case V_OK:
+        rc = deliver(c, r, out.json, e);
+        break;
+    case V_GONE:
+        rc = call_back(r->fn, r->ctx, NULL, e);
+        break;
+    case V_RETRY:
+        rc = schedule_retry(c, r, &out, e);
+        if (rc == ERR_OK)
+            r = NULL; /* now on the delayed queue */
+        break;
+    case V_FAIL:
+        rc = e->code ? e->code : ERR_INTERNAL;
+        break;
+    }
+    json_decref(out.json);
+    req_free(r);
+    return rc;
+}
+
+/* ---- the loop ---- */
+
+static struct slot *idle_slot(struct bsale_client *c)
+{
+    for (size_t i = 0; i < c->n_slots; i++)
+        if (!c->slots[i].req)
+            return &c->slots[i];
+    return NULL;
+}
+
+/* Moves due retries to the front of the ready queue; *next_due gets the earliest other. */
+static void promote_due(struct bsale_client *c, double now, double *next_due)
+{
+    struct req_queue keep = {NULL, NULL};
+    struct req *r;
+    while ((r = queue_pop(&c->delayed))) {
+        if (r->due <= now) {
+            queue_push_front(&c->ready, r);
+        } else {
+            *next_due = fmin(*next_due, r->due);
+            queue_push(&keep, r);
+        }
+    }
+    c->delayed = keep;
+}
+
+/* Starts ready requests while slots and the rate allow; *wake is lowered to the rate wait. */
+static enum err_code start_ready(struct bsale_client *c, double now, double *wake, struct err *e)
+{
+    struct slot *s;
+    while (c->ready.head && (s = idle_slot(c))) {
+        double w = rate_limit_take_shared(c->o.rate_limit, now);
+        if (w > 0) {
+            *wake = fmin(*wake, now + w);
+            return ERR_OK;
+        }
+        enum err_code rc = start_attempt(c, s, queue_pop(&c->ready), now, e);
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}
+
+static enum err_code drive(struct bsale_client *c, double now, double wake, struct err *e)
+{
+    double ms = ceil((wake - now) * 1e3);
+    int timeout_ms = ms < 0 ? 0 : ms > POLL_MAX_MS ? POLL_MAX_MS : (int)ms;
+    CURLMcode mc = curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
+    int running = 0;
+    if (mc == CURLM_OK)
+        mc = curl_multi_perform(c->multi, &running);
+    if (mc != CURLM_OK)
+        return err_set(e, ERR_HTTP, "HTTP client failure: %s", curl_multi_strerror(mc));
+    CURLMsg *msg;
+    int left = 0;
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct slot *s = NULL;
+        CURLcode cc = curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        if (cc != CURLE_OK || !s)
+            return err_set(e, ERR_INTERNAL, "finished transfer without its slot");
+        enum err_code rc = finish(c, s, msg->data.result, e);
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}
+
+static bool cancelled(const struct bsale_client *c)
+{
+    return c->o.cancel && *c->o.cancel;
+}
+
+enum err_code bsale_run(struct bsale_client *c, struct err *e)
+{
+    struct err local = ERR_INIT;
+    if (!e)
+        e = &local; /* finish() reads the code back from e */
+    enum err_code rc = ERR_OK;
+    for (;;) {
+        if (c->queue_err.code != ERR_OK) {
+            rc = err_set(e, c->queue_err.code, "%s", c->queue_err.msg);
+            err_clear(&c->queue_err);
+            goto out;
+        }
+        if (cancelled(c)) {
+            rc = err_set(e, ERR_INTERRUPTED, "Bsale fetch interrupted");
+            goto out;
+        }
+        double now = mono_now();
+        double wake = now + POLL_MAX_MS / 1e3;
+        promote_due(c, now, &wake);
+        if ((rc = start_ready(c, now, &wake, e)))
+            goto out;
+        if (!c->in_flight && !c->ready.head && !c->delayed.head)
+            break;
+        if ((rc = drive(c, now, wake, e)))
+            goto out;
+    }
+out:
+    if (rc)
+        drop_pending(c);
+    return rc;
+}

@@ -1,0 +1,228 @@
+/* Pure functions of the Bsale fetcher: Retry-After parsing, backoff, rate limiter math. */
+#include "common.h"
+
+#include "bsale_client.h"
+#include "rate_limit.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+static void http_date(time_t t, const char *fmt, char *out, size_t n)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    strftime(out, n, fmt, &tm);
+#pragma GCC diagnostic pop
+}
+
+static void test_retry_after_seconds(void **state)
+{
+    (void)state;
+    time_t now = 1700000000;
+    assert_true(bsale_parse_retry_after("120", now) == 120.0);
+    assert_true(bsale_parse_retry_after("  5 \r\n", now) == 5.0);
+    assert_true(bsale_parse_retry_after("0", now) == 0.0);
+    /* Huge values stay finite and positive; the caller caps what it honours. */
+    double huge = bsale_parse_retry_after("99999999999999999999999999", now);
+    assert_true(huge >= 1e9 && isfinite(huge));
+}
+
+static void test_retry_after_dates(void **state)
+{
+    (void)state;
+    time_t now = 1700000000;
+    char d[64];
+    http_date(now + 90, "%a, %d %b %Y %H:%M:%S GMT", d, sizeof(d));
+    assert_true(fabs(bsale_parse_retry_after(d, now) - 90.0) < 0.001);
+    http_date(now + 30, "%A, %d-%b-%y %H:%M:%S GMT", d, sizeof(d)); /* RFC 850 */
+    assert_true(fabs(bsale_parse_retry_after(d, now) - 30.0) < 0.001);
+    http_date(now + 7, "%a %b %e %H:%M:%S %Y", d, sizeof(d)); /* asctime */
+    assert_true(fabs(bsale_parse_retry_after(d, now) - 7.0) < 0.001);
+    http_date(now - 60, "%a, %d %b %Y %H:%M:%S GMT", d, sizeof(d));
+    assert_true(bsale_parse_retry_after(d, now) < 0);
+    http_date(now, "%a, %d %b %Y %H:%M:%S GMT", d, sizeof(d));
+    assert_true(bsale_parse_retry_after(d, now) < 0);
+}
+
+static void test_retry_after_garbage(void **state)
+{
+    (void)state;
+    time_t now = 1700000000;
+    const char *bad[] = {
+        "", "   ", "soon", "12abc", "-5", "1.5.3", "Sun, 99 Foo 2023 99:99:99 GMT"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+        assert_true(bsale_parse_retry_after(bad[i], now) < 0);
+    assert_true(bsale_parse_retry_after(NULL, now) < 0);
+    char longv[200];
+    memset(longv, '1', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = '\0';
+    assert_true(bsale_parse_retry_after(longv, now) < 0);
+}
+
+static void test_backoff_bounds_and_growth(void **state)
+{
+    (void)state;
+    uint64_t rng = 42;
+    const double base = 0.5, max = 30.0;
+    for (int attempt = 1; attempt <= 12; attempt++) {
+        double cap = fmin(max, base * pow(2.0, attempt - 1));
+        double lo = INFINITY, hi = 0, sum = 0;
+        const int n = 4000;
+        for (int i = 0; i < n; i++) {
+            double w = bsale_backoff_s(attempt, base, max, &rng);
+            assert_true(w >= 0.0 && w <= cap);
+            lo = fmin(lo, w);
+            hi = fmax(hi, w);
+            sum += w;
+        }
+        /* Full jitter: the whole [0, cap] range is used, centred on cap / 2. */
+        assert_true(lo < 0.02 * cap);
+        assert_true(hi > 0.98 * cap);
+        assert_true(fabs(sum / n - cap / 2) < 0.05 * cap);
+    }
+    assert_true(bsale_backoff_s(0, base, max, &rng) <= base);
+    assert_true(bsale_backoff_s(1000, base, max, &rng) <= max);
+    assert_true(bsale_backoff_s(3, 0.0, max, &rng) == 0.0);
+}
+
+static void test_backoff_differs_by_seed(void **state)
+{
+    (void)state;
+    uint64_t a = 1, b = 2;
+    int same = 0;
+    for (int i = 0; i < 100; i++)
+        same += bsale_backoff_s(4, 1.0, 30.0, &a) == bsale_backoff_s(4, 1.0, 30.0, &b);
+    assert_true(same < 5);
+}
+
+/* A greedy caller: takes whenever allowed, else sleeps exactly the wait asked. */
+static size_t simulate_on(struct rate_limit *rl, double rate, double start, double seconds,
+                          double *times, size_t max)
+{
+    double now = start;
+    size_t n = 0;
+    while (now < start + seconds && n < max) {
+        double w = rate_limit_take(rl, rate, now);
+        if (w == 0.0)
+            times[n++] = now;
+        else
+            now += w;
+    }
+    return n;
+}
+
+static size_t simulate(double rate, double seconds, double *times, size_t max)
+{
+    struct rate_limit rl;
+    rate_limit_init(&rl);
+    return simulate_on(&rl, rate, 100.0, seconds, times, max);
+}
+
+static size_t peak_in_window(const double *t, size_t n, double window)
+{
+    size_t peak = 0;
+    for (size_t i = 0, j = 0; i < n; i++) {
+        while (t[i] - t[j] > window) /* closed window [t_j, t_j + window] */
+            j++;
+        if (i - j + 1 > peak)
+            peak = i - j + 1;
+    }
+    return peak;
+}
+
+static void test_rate_limit_window(void **state)
+{
+    (void)state;
+    static double times[20000];
+    const double rates[] = {1, 2.5, 8, 10, 50, 300, 1000};
+    for (size_t k = 0; k < ARRAY_LEN(rates); k++) {
+        double rate = rates[k];
+        size_t n = simulate(rate, 10.0, times, ARRAY_LEN(times));
+        size_t per_s = (size_t)floor(rate);
+        assert_true(peak_in_window(times, n, 1.0) <= per_s);
+        /* Throughput stays close to the limit (whole attempts per second). */
+        assert_true((double)n >= 0.9 * (double)(per_s ? per_s : 1) * 10.0 / fmax(1.0, 1.0 / rate));
+    }
+}
+
+static void test_rate_limit_burst_and_slow_rates(void **state)
+{
+    (void)state;
+    double times[64];
+    size_t n = simulate(8.0, 0.001, times, ARRAY_LEN(times));
+    assert_int_equal(n, (size_t)rate_limit_burst(8.0));
+    assert_true(rate_limit_burst(8.0) >= 1.0 && rate_limit_burst(8.0) <= 8.0);
+    assert_true(rate_limit_burst(0.2) == 1.0);
+    n = simulate(0.5, 9.0, times, ARRAY_LEN(times));
+    assert_true(n >= 4 && n <= 5);
+    for (size_t i = 1; i < n; i++)
+        assert_true(times[i] - times[i - 1] >= 2.0);
+    struct rate_limit rl;
+    rate_limit_init(&rl);
+    assert_true(rate_limit_take(&rl, 0.0, 1.0) == 0.0); /* unlimited */
+}
+
+static void test_rate_limit_primed_process_follows_another(void **state)
+{
+    (void)state;
+    /* Process P runs flat out, then Q starts right after it with a primed limiter. */
+    static double times[512];
+    const double gaps[] = {0.0, 0.001, 0.05, 0.4, 0.99};
+    for (size_t g = 0; g < ARRAY_LEN(gaps); g++) {
+        struct rate_limit p, q;
+        rate_limit_init(&p);
+        rate_limit_init(&q);
+        size_t n = simulate_on(&p, 8.0, 100.0, 2.6, times, 256);
+        double q_start = times[n - 1] + gaps[g];
+        rate_limit_prime(&q, 8.0, q_start);
+        size_t m = simulate_on(&q, 8.0, q_start, 3.0, times + n, 256);
+        assert_true(m > 0 && times[n] >= q_start + 1.0);
+        assert_true(peak_in_window(times, n + m, 1.0) <= 8);
+    }
+}
+
+static void test_rate_limit_idle_refill(void **state)
+{
+    (void)state;
+    /* After a long pause the burst is back, but never more than the burst. */
+    struct rate_limit rl;
+    rate_limit_init(&rl);
+    double now = 10.0;
+    for (int i = 0; i < 40;) {
+        double w = rate_limit_take(&rl, 8.0, now);
+        if (w == 0.0)
+            i++;
+        else
+            now += w;
+    }
+    now += 60.0;
+    int burst = 0;
+    while (rate_limit_take(&rl, 8.0, now) == 0.0)
+        burst++;
+    assert_int_equal(burst, (int)rate_limit_burst(8.0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_after_seconds),
+        cmocka_unit_test(test_retry_after_dates),
+        cmocka_unit_test(test_retry_after_garbage),
+        cmocka_unit_test(test_backoff_bounds_and_growth),
+        cmocka_unit_test(test_backoff_differs_by_seed),
+        cmocka_unit_test(test_rate_limit_window),
+        cmocka_unit_test(test_rate_limit_burst_and_slow_rates),
+        cmocka_unit_test(test_rate_limit_primed_process_follows_another),
+        cmocka_unit_test(test_rate_limit_idle_refill),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,231 @@
+/*
+ * bsale-sim internals: the generated store, its JSON rendering and the request
+ * engine. The HTTP layer (server.c) knows nothing of the data model beyond this.
+ */
+#ifndef PETL_SIM_H
+#define PETL_SIM_H
+
+#include "common.h"
+#include "err.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* The real API's host: hrefs always point there, never at the simulator. */
+#define SIM_HREF "https://api.bsale.io/v1"
+#define SIM_PAGE_DEFAULT 25
+#define SIM_PAGE_MAX 50
+#define SIM_EMBED_MAX 25
+#define SIM_DAY 86400
+
+/* ---- deterministic random numbers (splitmix64) ---- */
+struct rng {
+    uint64_t s;
+};
+uint64_t rng_mix(uint64_t x);
+struct rng rng_for(uint64_t seed, uint32_t stream, uint64_t id);
+uint64_t rng_next(struct rng *r);
+uint32_t rng_below(struct rng *r, uint32_t n); /* 0..n-1; n > 0 */
+double rng_unit(struct rng *r);                /* [0,1) */
+bool rng_chance(struct rng *r, double p);
+
+/* ---- growable text buffer for JSON output (fast, uncapped) ---- */
+struct jw {
+    char *p; /* owned */
+    size_t len;
+    size_t cap;
+};
+void jw_init(struct jw *w, size_t cap);
+void jw_free(struct jw *w);
+void jw_raw(struct jw *w, const char *s, size_t n);
+void jw_lit(struct jw *w, const char *s);
+void jw_str(struct jw *w, const char *s); /* quoted and escaped */
+void jw_int(struct jw *w, int64_t v);
+void jw_istr(struct jw *w, int64_t v);             /* integer as a JSON string: "12" */
+void jw_num(struct jw *w, double v, int decimals); /* 12990.0, 2.35, 8394.958 */
+void jw_numstr(struct jw *w, double v, int decimals);
+void jw_fmt(struct jw *w, const char *fmt, ...) PRINTF_FMT(2, 3);
+
+/* ---- the store ---- */
+enum sim_table {
+    T_OFFICES,
+    T_DOCUMENT_TYPES,
+    T_PAYMENT_TYPES,
+    T_USERS,
+    T_PRODUCT_TYPES,
+    T_PRODUCTS,
+    T_VARIANTS,
+    T_CLIENTS,
+    T_PRICE_LISTS,
+    T_STOCKS,
+    T_DOCUMENTS,
+    T_PAYMENTS,
+    T_DOC_DETAILS,
+    T_PL_DETAILS,
+    T_COUNT
+};
+
+struct sim_knobs {
+    uint64_t seed;
+    int64_t today; /* Unix seconds of the last day of history, 00:00 UTC */
+    uint32_t offices;
+    uint32_t users;
+    uint32_t clients;
+    uint32_t product_types;
+    uint32_t products;
+    uint32_t variants_per_product; /* maximum; each product has 1..N */
+    uint32_t price_lists;
+    uint32_t days;
+    uint32_t docs_per_day;     /* mean; each day varies +-30% */
+    uint32_t lines_per_doc;    /* mean for ordinary documents */
+    double share_over_25;      /* documents with 26..50 lines */
+    double share_over_50;      /* documents with 51..80 lines */
+    uint32_t payments_per_doc; /* maximum; each paid document has 1..N */
+    double share_voided;
+    double share_anonymous;
+};
+
+void sim_knobs_default(struct sim_knobs *k);
+
+struct s_user {
+    uint32_t office_id;
+    int8_t state;
+};
+struct s_product {
+    uint32_t type_id;
+    uint32_t first_variant; /* index */
+    uint16_t n_variants;
+    int8_t allow_decimal;
+    int8_t classification;
+    int8_t state;
+};
+struct s_variant {
+    uint32_t product_idx;
+    int32_t price; /* gross CLP, IVA included */
+    int8_t state;
+};
+struct s_client {
+    uint32_t rut;
+    int8_t state;
+};
+struct s_document {
+    int64_t emission;
+    int64_t generation;
+    int64_t number;
+    int64_t net, tax, total;
+    uint32_t type_id, office_id, user_id, client_id; /* client_id 0 = anonymous */
+    uint32_t first_line, n_lines;                    /* indexes into lines */
+    uint32_t first_pay, n_pay;                       /* indexes into payments */
+    int8_t state;
+};
+struct s_line {
+    uint32_t doc_idx;
+    uint32_t variant_idx;
+    double quantity;
+    double net_unit; /* 3 decimals */
+    int64_t total_unit;
+    int64_t net, tax, total;
+};
+struct s_payment {
+    int64_t record_date; /* -1 renders as "" */
+    int64_t created_at;
+    int64_t amount;
+    int32_t doc_idx;        /* -1 for credit payments */
+    int32_t credit_doc_idx; /* document a credit payment settles */
+    uint32_t type_id, office_id, user_id;
+    int8_t state;
+    int8_t is_credit;
+};
+
+/* One cached rendering: length-prefixed bytes, published with an atomic pointer. */
+struct sim_rendered {
+    uint32_t len;
+    char data[];
+};
+
+struct sim_cache {
+    _Atomic(struct sim_rendered *) *slot; /* owned array */
+    size_t n;
+};
+
+struct sim_store {
+    struct sim_knobs k;
+    pthread_rwlock_t lock; /* readers: requests; writer: mutations */
+    uint32_t n_offices, n_doc_types, n_pay_types, n_users, n_product_types, n_products, n_variants,
+        n_clients, n_price_lists;
+    int8_t *office_state, *ptype_state, *plist_state;
+    struct s_user *users;
+    struct s_product *products;
+    struct s_variant *variants;
+    struct s_client *clients;
+    size_t clients_cap;
+    int32_t *pl_price; /* [list * n_variants + variant], gross CLP */
+    struct s_document *docs;
+    size_t n_docs, docs_cap;
+    struct s_line *lines;
+    size_t n_lines, lines_cap;
+    struct s_payment *pays;
+    size_t n_pays, pays_cap;
+    uint64_t folio_next[8]; /* per document type */
+    struct sim_cache cache[T_COUNT];
+};
+
+/* First id of each table: ids are contiguous, id = base + index. */
+int64_t sim_id_base(enum sim_table t);
+size_t sim_table_len(const struct sim_store *st, enum sim_table t);
+const char *sim_table_name(enum sim_table t); /* "documents"; details: NULL */
+
+/* Builds the store; owned, free with sim_store_free. */
+struct sim_store *sim_store_new(const struct sim_knobs *k);
+void sim_store_free(struct sim_store *st);
+
+/* Generation steps shared with mutations (caller holds the write lock). */
+uint32_t sim_gen_document(struct sim_store *st, struct rng *r, int64_t day, bool old_style);
+uint32_t sim_gen_client(struct sim_store *st, struct rng *r);
+void sim_cache_grow(struct sim_store *st);
+void sim_cache_drop(struct sim_store *st, enum sim_table t, size_t idx);
+
+/* ---- rendering (caller holds the read lock) ---- */
+enum sim_expand {
+    EXP_DETAILS = 1 << 0,
+    EXP_CLIENT = 1 << 1,
+    EXP_PAYMENTS = 1 << 2,
+    EXP_DOCUMENT_TYPE = 1 << 3,
+    EXP_OFFICE = 1 << 4,
+    EXP_PRODUCT = 1 << 5,
+};
+/* Appends item idx of t as the single-item endpoint returns it. */
+void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned expand, struct jw *w);
+void sim_render_truth(struct sim_store *st, struct jw *w);
+void sim_rut_format(uint32_t rut, char *out, size_t n); /* "12.345.678-5" */
+char sim_rut_dv(uint32_t rut);
+
+/* ---- mutations (takes the write lock itself) ---- */
+struct sim_mutation {
+    uint64_t seed;
+    uint32_t new_documents, voids, price_changes, deactivations, new_clients;
+};
+void sim_mutation_default(struct sim_mutation *m);
+void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *summary);
+
+/* ---- the /v1 API (pure: request in, status and body out) ---- */
+struct sim_param {
+    const char *key;
+    const char *value;
+};
+struct sim_request {
+    const char *path; /* "/v1/documents.json" */
+    const struct sim_param *params;
+    size_t n_params;
+};
+struct sim_response {
+    int status;
+    struct jw body;
+    char tmpl[64]; /* path template for statistics: "/v1/documents/{id}.json" */
+    bool heavy;    /* a documents/payments/details page (slower latency) */
+};
+void sim_api_handle(struct sim_store *st, const struct sim_request *rq, struct sim_response *rs);
+/* The statistics template of a /v1 path ("/v1/documents/{id}.json"), without routing it. */
+void sim_api_template(const char *path, char *out, size_t n);
+
+#endif
