@@ -1,0 +1,201 @@
+/* Command-line parsing: global options, setting flags and the sync date options. */
+#include "common.h"
+
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLI_OVERRIDES_MAX 256
+
+void cli_globals_init(struct cli_globals *g)
+{
+    memset(g, 0, sizeof(*g));
+}
+
+void cli_globals_release(struct cli_globals *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n_overrides; i++)
+        free(g->overrides[i]);
+    free(g->overrides);
+    cli_globals_init(g);
+}
+
+void cli_config_opts(const struct cli_globals *g, struct config_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->env_file = g->env_file;
+    o->env_file_required = g->env_file != NULL;
+    o->overrides = (const char *const *)g->overrides;
+    o->n_overrides = g->n_overrides;
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+/*
+ * Splits "--name=value" / "--name value". *name_len covers "name"; *value is
+ * NULL when the option has no value. *next is the index after what was used.
+ */
+static void split_option(int argc, char **argv, int i, size_t *name_len, const char **value,
+                         bool take_next, int *next)
+{
+    const char *name = argv[i] + 2;
+    const char *eq = strchr(name, '=');
+    *next = i + 1;
+    *value = NULL;
+    *name_len = eq ? (size_t)(eq - name) : strlen(name);
+    if (eq)
+        *value = eq + 1;
+    else if (take_next && i + 1 < argc)
+        *value = argv[i + 1], *next = i + 2;
+}
+
+/* "bsale-rate-limit" → "BSALE_RATE_LIMIT" when it names a setting; false otherwise. */
+static bool setting_for_flag(const char *flag, size_t n, char *out, size_t out_n)
+{
+    if (n == 0 || n >= out_n)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        char c = flag[k];
+        if (c == '-')
+            out[k] = '_';
+        else if (c >= 'a' && c <= 'z')
+            out[k] = (char)(c - 'a' + 'A');
+        else
+            return false;
+    }
+    out[n] = '\0';
+    for (const char *const *s = config_setting_names(); *s; s++)
+        if (strcmp(*s, out) == 0)
+            return true;
+    return false;
+}
+
+enum err_code cli_take_global(struct cli_globals *g, int argc, char **argv, int *i, bool *taken,
+                              struct err *e)
+{
+    const char *arg = argv[*i];
+    char name[64];
+    size_t n;
+    const char *value;
+    int next;
+    *taken = false;
+    if (strncmp(arg, "--", 2) != 0)
+        return ERR_OK;
+    split_option(argc, argv, *i, &n, &value, true, &next);
+    bool is_env_file = n == 8 && strncmp(arg + 2, "env-file", 8) == 0;
+    if (!is_env_file && !setting_for_flag(arg + 2, n, name, sizeof(name)))
+        return ERR_OK;
+    if (!value)
+        return err_set(e, ERR_USAGE, "option '--%.*s' needs a value", (int)n, arg + 2);
+    if (is_env_file) {
+        if (!*value)
+            return err_set(e, ERR_USAGE, "option '--env-file' needs a file name");
+        g->env_file = value;
+    } else {
+        if (g->n_overrides == CLI_OVERRIDES_MAX)
+            return err_set(e, ERR_USAGE, "too many options");
+        g->overrides = xrealloc(g->overrides, (g->n_overrides + 1) * sizeof(*g->overrides));
+        g->overrides[g->n_overrides++] = xasprintf("%s=%s", name, value);
+    }
+    *i = next;
+    *taken = true;
+    return ERR_OK;
+}
+
+static enum err_code unexpected(const char *arg, struct err *e)
+{
+    if (arg[0] == '-')
+        return err_set(e, ERR_USAGE, "unknown option '%.60s'", arg);
+    return err_set(e, ERR_USAGE, "unexpected argument '%.60s'", arg);
+}
+
+enum err_code cli_parse_plain(int argc, char **argv, struct cli_globals *g, bool *help,
+                              struct err *e)
+{
+    enum err_code rc;
+    *help = false;
+    for (int i = 0; i < argc;) {
+        bool taken;
+        if (cli_is_help(argv[i])) {
+            *help = true;
+            return ERR_OK;
+        }
+        if ((rc = cli_take_global(g, argc, argv, &i, &taken, e)))
+            return rc;
+        if (!taken)
+            return unexpected(argv[i], e);
+    }
+    return ERR_OK;
+}
+
+/* Stores a date option's value once, checking it is a real calendar date. */
+static enum err_code take_date(const char *opt, const char *value, char dst[11], struct err *e)
+{
+    if (!value)
+        return err_set(e, ERR_USAGE, "option '--%s' needs a date YYYY-MM-DD", opt);
+    if (dst[0])
+        return err_set(e, ERR_USAGE, "option '--%s' given twice", opt);
+    if (!parse_date(value, NULL, NULL, NULL))
+        return err_set(e, ERR_USAGE, "--%s: '%.40s' is not a real date YYYY-MM-DD", opt, value);
+    memcpy(dst, value, 11);
+    return ERR_OK;
+}
+
+static enum err_code check_sync_dates(const char *date, struct etl_request *req, struct err *e)
+{
+    if (*date && (req->date_from[0] || req->date_to[0]))
+        return err_set(e, ERR_USAGE, "--date cannot be combined with --from/--to");
+    if (*date) {
+        memcpy(req->date_from, date, 11);
+        memcpy(req->date_to, date, 11);
+        return ERR_OK;
+    }
+    if (!req->date_from[0] != !req->date_to[0])
+        return err_set(e, ERR_USAGE, "--from and --to must be given together");
+    if (strcmp(req->date_from, req->date_to) > 0)
+        return err_set(e, ERR_USAGE, "--from %s is after --to %s", req->date_from, req->date_to);
+    return ERR_OK;
+}
+
+enum err_code cli_parse_sync(enum etl_kind kind, int argc, char **argv, struct cli_globals *g,
+                             struct etl_request *req, bool *help, struct err *e)
+{
+    char date[11] = "";
+    enum err_code rc = ERR_OK;
+    memset(req, 0, sizeof(*req));
+    req->kind = kind;
+    req->origin = ETL_ORIGIN_CLI;
+    *help = false;
+    for (int i = 0; i < argc && !rc;) {
+        bool taken;
+        const char *arg = argv[i];
+        size_t n;
+        const char *value;
+        int next;
+        if (cli_is_help(arg)) {
+            *help = true;
+            return ERR_OK;
+        }
+        if ((rc = cli_take_global(g, argc, argv, &i, &taken, e)) || taken)
+            continue;
+        if (strncmp(arg, "--", 2) != 0)
+            return unexpected(arg, e);
+        split_option(argc, argv, i, &n, &value, true, &next);
+        if (n == 4 && strncmp(arg + 2, "from", 4) == 0)
+            rc = take_date("from", value, req->date_from, e);
+        else if (n == 2 && strncmp(arg + 2, "to", 2) == 0)
+            rc = take_date("to", value, req->date_to, e);
+        else if (kind == ETL_DAILY && n == 4 && strncmp(arg + 2, "date", 4) == 0)
+            rc = take_date("date", value, date, e);
+        else
+            return unexpected(arg, e);
+        i = next;
+    }
+    return rc ? rc : check_sync_dates(date, req, e);
+}
