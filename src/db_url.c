@@ -239,15 +239,19 @@ static enum err_code parse_userinfo(const char *s, size_t n, struct db_url *u, s
 /*
  * Where the user info ends: the last '@' still followed by a '/' (the database
  * path is mandatory), so raw '@', '/' and '?' in a password work as in
- * SQLAlchemy, while an '@' inside the path or query is not mistaken for one.
+ * SQLAlchemy, while an '@' inside the path or query is not mistaken for one
+ * (without any '/', the last '@').
  * NULL when there is no user info.
  */
 static const char *userinfo_end(const char *rest)
 {
     const char *at = NULL;
+    const char *last_at = strrchr(rest, '@');
     for (const char *p = rest; *p; p++)
         if (*p == '@' && strchr(p + 1, '/'))
             at = p;
+    if (!at)
+        at = last_at; /* no database path: still split "user:pass@host" for the error */
     if (!at)
         return NULL;
     const char *colon = memchr(rest, ':', (size_t)(at - rest));
