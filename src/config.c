@@ -62,7 +62,7 @@ static const struct setting settings[] = {
     {"BSALE_API_URL", T_URL, F(bsale_api_url), "https://api.bsale.io/v1", 0, 0, 0, NULL,
      "Bsale API base URL (http or https); point it at `bsale-sim` for tests"},
     {"BSALE_RATE_LIMIT", T_DOUBLE, F(bsale_rate_limit), "8", 0.01, 1000, 0, NULL,
-     "Requests per second to Bsale, process-wide (Bsale publishes 9/s per token)"},
+     "Requests per second to Bsale, process-wide (Bsale publishes a limit of 8/s)"},
     INT("BSALE_CONCURRENCY", bsale_concurrency, "8", 1, 64, "Bsale requests in flight at once"),
     INT("BSALE_TIMEOUT_S", bsale_timeout_s, "60", 1, 3600,
         "Total time one Bsale request may take, in seconds"),
