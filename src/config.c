@@ -13,11 +13,13 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 enum setting_type { T_STR, T_INT, T_DOUBLE, T_BOOL, T_ENUM, T_URL, T_DBURL, T_TZ, T_DATE };
@@ -114,13 +116,19 @@ _Static_assert(sizeof(enum log_format) == sizeof(int), "T_ENUM fields are int-si
 
 static const char *const source_names[] = {"default", ".env", "environment", "flag"};
 
+static const char *setting_names[N_SETTINGS + 1];
+static pthread_once_t setting_names_once = PTHREAD_ONCE_INIT;
+
+static void fill_setting_names(void)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        setting_names[i] = settings[i].name;
+}
+
 const char *const *config_setting_names(void)
 {
-    static const char *names[N_SETTINGS + 1];
-    if (!names[0])
-        for (size_t i = 0; i < N_SETTINGS; i++)
-            names[i] = settings[i].name;
-    return names;
+    pthread_once(&setting_names_once, fill_setting_names);
+    return setting_names;
 }
 
 static const struct setting *find_setting(const char *name, size_t n)
@@ -145,6 +153,7 @@ static const void *cfield(const struct config *cfg, const struct setting *s)
 struct load {
     const char *raw[N_SETTINGS];
     enum config_source src[N_SETTINGS];
+    bool bad[N_SETTINGS]; /* has a problem: cross-checks skip it */
     struct dotenv dotenv;
     const char *dotenv_name;
     struct buf joined; /* "; "-separated problems */
@@ -165,6 +174,9 @@ static void add_problem(struct load *ld, const char *name, const char *fmt, ...)
         msg = NULL;
     va_end(ap);
     const char *m = msg ? msg : "invalid";
+    const struct setting *s = find_setting(name, strlen(name));
+    if (s)
+        ld->bad[s - settings] = true;
     if (ld->n_problems) {
         (void)buf_append_str(&ld->joined, "; ", &ignore);
         (void)buf_append_str(&ld->names, ", ", &ignore);
@@ -482,9 +494,31 @@ static void register_secrets(const struct load *ld)
             log_add_secret(ld->raw[i]);
 }
 
+/* The UTC date days from now, "YYYY-MM-DD". */
+static void utc_date(long days, char out[11])
+{
+    time_t t = time(NULL) + (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static bool usable(const struct load *ld, const char *name)
+{
+    const struct setting *s = find_setting(name, strlen(name));
+    return s && !ld->bad[s - settings];
+}
+
 static void cross_check(struct load *ld, const struct config *cfg)
 {
-    if (cfg->bsale_connect_timeout_s > cfg->bsale_timeout_s)
+    char latest[11];
+    utc_date(1, latest); /* a day of slack: the store's zone may already be in tomorrow */
+    if (usable(ld, "ETL_HISTORY_FROM") && cfg->etl_history_from &&
+        strcmp(cfg->etl_history_from, latest) > 0)
+        add_problem(ld, "ETL_HISTORY_FROM", "ETL_HISTORY_FROM: %s is in the future",
+                    cfg->etl_history_from);
+    if (usable(ld, "BSALE_CONNECT_TIMEOUT_S") && usable(ld, "BSALE_TIMEOUT_S") &&
+        cfg->bsale_connect_timeout_s > cfg->bsale_timeout_s)
         add_problem(ld, "BSALE_CONNECT_TIMEOUT_S",
                     "BSALE_CONNECT_TIMEOUT_S (%ld) must not exceed BSALE_TIMEOUT_S (%ld)",
                     cfg->bsale_connect_timeout_s, cfg->bsale_timeout_s);
@@ -523,8 +557,7 @@ enum err_code config_load(struct config *cfg, const struct config_opts *opts, st
     for (size_t i = 0; i < N_SETTINGS; i++)
         if (!opts || !opts->skip_required || !(settings[i].flags & S_REQUIRED) || ld.raw[i])
             convert(&ld, cfg, i);
-    if (!ld.n_problems)
-        cross_check(&ld, cfg);
+    cross_check(&ld, cfg);
     rc = finish(&ld, e);
     if (!rc)
         log_setup(cfg->log_level, cfg->log_format);

@@ -267,6 +267,7 @@ static void test_invalid_values(void **state)
     expect_invalid("LOG_FORMAT=xml", "LOG_FORMAT: 'xml' is not one of text|json");
     expect_invalid("ETL_HISTORY_FROM=2024-02-30", "ETL_HISTORY_FROM: '2024-02-30' is not a date");
     expect_invalid("ETL_HISTORY_FROM=yesterday", "ETL_HISTORY_FROM");
+    expect_invalid("ETL_HISTORY_FROM=9999-12-31", "ETL_HISTORY_FROM: 9999-12-31 is in the future");
     expect_invalid("ETL_TIMEZONE=Mars/Olympus_Mons", "ETL_TIMEZONE: unknown time zone");
     expect_invalid("ETL_TIMEZONE=../../../etc/passwd", "ETL_TIMEZONE: unknown time zone");
     expect_invalid("ETL_TIMEZONE=/etc/localtime", "ETL_TIMEZONE: unknown time zone");
@@ -281,6 +282,22 @@ static void test_invalid_values(void **state)
     expect_invalid("BSALE_API_TOKEN=x", "BSALE_API_TOKEN cannot be given on the command line");
     expect_invalid("ETL_API_TOKEN=x", "ETL_API_TOKEN cannot be given on the command line");
     expect_invalid("DATABASE_URL=sqlite://", "DATABASE_URL cannot be given on the command line");
+}
+
+static void test_cross_checks_with_other_problems(void **state)
+{
+    (void)state;
+    const char *ov[] = {"BSALE_CONNECT_TIMEOUT_S=90", "BSALE_TIMEOUT_S=30", "PORT=x"};
+    struct config cfg;
+    struct err e = ERR_INIT;
+    assert_int_equal(load(&cfg, ov, ARRAY_LEN(ov), &e, NULL), ERR_CONFIG);
+    assert_non_null(strstr(e.msg, "BSALE_CONNECT_TIMEOUT_S (90) must not exceed"));
+    assert_non_null(strstr(e.msg, "PORT"));
+    /* a cross-check never blames a value that was itself invalid */
+    const char *ov2[] = {"BSALE_CONNECT_TIMEOUT_S=90", "BSALE_TIMEOUT_S=0"};
+    assert_int_equal(load(&cfg, ov2, ARRAY_LEN(ov2), &e, NULL), ERR_CONFIG);
+    assert_null(strstr(e.msg, "must not exceed"));
+    assert_non_null(strstr(e.msg, "BSALE_TIMEOUT_S: '0'"));
 }
 
 static void test_valid_values(void **state)
@@ -467,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_file_option, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cross_checks_with_other_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_valid_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_optional_and_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_required, setup, teardown),
