@@ -666,7 +666,7 @@ static void flag_name(const struct setting *s, char *dst, size_t n)
 {
     size_t k = 0;
     for (const char *p = s->name; !(s->flags & S_SECRET) && *p && k + 1 < n; p++)
-        dst[k++] = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
+        dst[k++] = (char)(*p == '_' ? '-' : tolower((unsigned char)*p));
     dst[k] = '\0';
 }
 

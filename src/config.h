@@ -55,7 +55,7 @@ enum config_source {
 struct config {
     char *database_url; /* raw, secret-bearing */
     struct db_url db;
-    char *bsale_api_url;
+    char *bsale_api_url; /* http(s), without a trailing '/' */
     char *bsale_api_token;
     double bsale_rate_limit; /* requests per second, process-wide */
     long bsale_concurrency;  /* requests in flight */

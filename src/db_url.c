@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -113,26 +114,30 @@ static enum err_code apply_ssl_mode(struct db_url *u, const char *v, struct err 
     return ERR_OK;
 }
 
+/* Options that are plain strings; any ssl_* file also turns TLS on. */
+static const struct {
+    const char *name;
+    size_t offset;
+} string_options[] = {
+    {"unix_socket", offsetof(struct db_url, unix_socket)},
+    {"charset", offsetof(struct db_url, charset)},
+    {"ssl_ca", offsetof(struct db_url, ssl_ca)},
+    {"ssl_cert", offsetof(struct db_url, ssl_cert)},
+    {"ssl_key", offsetof(struct db_url, ssl_key)},
+};
+
 static enum err_code apply_option(struct db_url *u, const char *k, char *v, bool quiet,
                                   struct err *e)
 {
-    char **target = NULL;
-    if (strcmp(k, "unix_socket") == 0)
-        target = &u->unix_socket;
-    else if (strcmp(k, "charset") == 0)
-        target = &u->charset;
-    else if (strcmp(k, "ssl_ca") == 0)
-        target = &u->ssl_ca;
-    else if (strcmp(k, "ssl_cert") == 0)
-        target = &u->ssl_cert;
-    else if (strcmp(k, "ssl_key") == 0)
-        target = &u->ssl_key;
-    if (target) {
-        free(*target);
-        *target = v;
-        if (strncmp(k, "ssl_", 4) == 0)
-            u->ssl = true;
-        return ERR_OK;
+    for (size_t i = 0; i < ARRAY_LEN(string_options); i++) {
+        if (strcmp(k, string_options[i].name) == 0) {
+            char **target = (char **)((char *)u + string_options[i].offset);
+            free(*target);
+            *target = v;
+            if (strncmp(k, "ssl_", 4) == 0)
+                u->ssl = true;
+            return ERR_OK;
+        }
     }
     enum err_code rc = ERR_OK;
     bool b;

@@ -119,7 +119,8 @@ static void skip_to_eol(struct reader *r)
 static enum err_code syntax(const struct reader *r, unsigned line, enum err_code code,
                             const char *what, struct err *e)
 {
-    return err_set(e, code, "%s:%u: %s", r->name, line, what);
+    err_set(e, code, "%s:%u: %s", r->name, line, what);
+    return code; /* not err_set's result: lets the analyzer see this is never ERR_OK */
 }
 
 /* Whole-file checks first, so later stages may treat the text as a C string per line. */
@@ -193,6 +194,14 @@ static char unescape_double(char c)
     }
 }
 
+/* Single quotes are literal except for an escaped quote or backslash (python-dotenv). */
+static char unescape_single(char c)
+{
+    if (c == '\'' || c == '\\')
+        return c;
+    return '\0';
+}
+
 static enum err_code read_quoted(struct reader *r, char **out, struct err *e)
 {
     char q = *r->p++;
@@ -214,8 +223,9 @@ static enum err_code read_quoted(struct reader *r, char **out, struct err *e)
         if (c == '\n' || (c == '\r' && (r->p + 1 == r->end || r->p[1] != '\n')))
             r->line++;
         if (c == '\\' && r->p + 1 < r->end) {
-            char x = q == '"' ? unescape_double(r->p[1])
-                              : (r->p[1] == '\'' || r->p[1] == '\\' ? r->p[1] : 0);
+            char x = unescape_single(r->p[1]);
+            if (q == '"')
+                x = unescape_double(r->p[1]);
             if (x) {
                 c = x;
                 r->p++;
@@ -309,8 +319,10 @@ static enum err_code parse_assignment(struct reader *r, struct dotenv *d, struct
         rc = read_quoted(r, &value, e);
     else
         read_unquoted(r, r->p > after_eq, &value);
-    if (!rc && !utf8_valid(value, strlen(value)))
-        rc = err_set(e, ERR_CONFIG, "%s:%u: value of %s is not valid UTF-8", r->name, line, key);
+    if (!rc && !utf8_valid(value, strlen(value))) {
+        rc = ERR_CONFIG;
+        err_set(e, rc, "%s:%u: value of %s is not valid UTF-8", r->name, line, key);
+    }
     if (rc) {
         free(key);
         if (value)
@@ -327,7 +339,7 @@ enum err_code dotenv_parse(const char *text, size_t len, const char *name, struc
     struct reader r = {text, text + len, name ? name : ".env", 1};
     enum err_code rc = ERR_OK;
     if (len > DOTENV_FILE_MAX)
-        return err_set(e, ERR_LIMIT, "%s: file larger than %d bytes", r.name, DOTENV_FILE_MAX);
+        return err_set(e, ERR_LIMIT, "%s: file larger than %zu bytes", r.name, DOTENV_FILE_MAX);
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         r.p += 3;
     if ((rc = check_bytes(&r, e)))
@@ -349,9 +361,11 @@ out:
 static enum err_code read_file(const char *path, char **data, size_t *len, struct err *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(e, errno == ENOENT ? ERR_NOT_FOUND : ERR_IO, "cannot open '%s': %s", path,
-                       strerror(errno));
+    if (fd < 0) {
+        enum err_code code = errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
+        err_set(e, code, "cannot open '%s': %s", path, strerror(errno));
+        return code;
+    }
     enum err_code rc = ERR_OK;
     char *buf = xmalloc(DOTENV_FILE_MAX + 1);
     size_t n = 0;
@@ -360,14 +374,16 @@ static enum err_code read_file(const char *path, char **data, size_t *len, struc
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0) {
-            rc = err_set(e, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+            rc = ERR_IO;
+            err_set(e, rc, "cannot read '%s': %s", path, strerror(errno));
             break;
         }
         if (k == 0)
             break;
         n += (size_t)k;
         if (n > DOTENV_FILE_MAX) {
-            rc = err_set(e, ERR_LIMIT, "%s: file larger than %d bytes", path, DOTENV_FILE_MAX);
+            rc = ERR_LIMIT;
+            err_set(e, rc, "%s: file larger than %zu bytes", path, DOTENV_FILE_MAX);
             break;
         }
     }

@@ -9,8 +9,8 @@
 #include "common.h"
 #include "err.h"
 
-#define DOTENV_FILE_MAX (1024 * 1024) /* bytes */
-#define DOTENV_LINE_MAX 8192          /* bytes per physical line and per value */
+#define DOTENV_FILE_MAX ((size_t)1024 * 1024) /* bytes */
+#define DOTENV_LINE_MAX 8192                  /* bytes per physical line and per value */
 #define DOTENV_ENTRIES_MAX 1024
 
 struct dotenv_entry {

@@ -190,14 +190,13 @@ static int main_version(const struct command *cmd, int argc, char **argv, struct
 static const struct command commands[] = {
     {"serve", main_serve, "Run the HTTP service (health, metrics, sync triggers)", "", ""},
     {"sync full", main_sync,
-     "Copy all master data from Bsale; with --from/--to (or ETL_HISTORY_FROM) also the documents "
-     "of those dates",
+     "Copy all master data, plus the documents of --from..--to or since ETL_HISTORY_FROM",
      "[--from YYYY-MM-DD --to YYYY-MM-DD]",
      "Options:\n"
      "  --from YYYY-MM-DD            first document date to copy (needs --to)\n"
      "  --to YYYY-MM-DD              last document date to copy, inclusive\n"},
     {"sync daily", main_sync,
-     "Copy the documents of recent days (today and ETL_LOOKBACK_DAYS before, in ETL_TIMEZONE)",
+     "Copy the documents of today and ETL_LOOKBACK_DAYS days before, or of the given dates",
      "[--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]",
      "Options:\n"
      "  --date YYYY-MM-DD            copy one day\n"
@@ -205,9 +204,8 @@ static const struct command commands[] = {
      "  --to YYYY-MM-DD              last day to copy, inclusive\n"},
     {"migrate", main_migrate, "Create or upgrade the database schema", "", ""},
     {"config check", main_config_check,
-     "Print the effective configuration (secrets redacted) and where each value came from, "
-     "then validate it",
-     "", ""},
+     "Print the configuration (secrets redacted) and where each value came from; validate it", "",
+     ""},
     {"config docs", main_config_docs, "Print the settings table of docs/config.md", "", ""},
     {"version", main_version, "Print the version", "", ""},
 };

@@ -259,7 +259,7 @@ static void test_caps(void **state)
     free(v);
     free(text);
     /* a quoted value spanning lines is capped as a value */
-    size_t m = DOTENV_LINE_MAX * 3;
+    size_t m = (size_t)DOTENV_LINE_MAX * 3;
     text = xmalloc(m + 1);
     memset(text, '\n', m);
     memcpy(text, "A=\"", 3);
