@@ -163,16 +163,20 @@ static enum err_code check_sync_dates(const char *date, struct etl_request *req,
     return ERR_OK;
 }
 
-enum err_code cli_parse_sync(enum etl_kind kind, int argc, char **argv, struct cli_globals *g,
-                             struct etl_request *req, bool *help, struct err *e)
+/*
+ * Walks argv for a command with date options: global options are taken, --help
+ * stops, and each other option goes to take_opt (which returns ERR_USAGE for
+ * unknown ones).
+ */
+typedef enum err_code (*opt_fn)(void *ctx, const char *name, size_t n, const char *value,
+                                bool *used_value, struct err *e);
+
+static enum err_code walk_options(int argc, char **argv, struct cli_globals *g, opt_fn take_opt,
+                                  void *ctx, bool *help, struct err *e)
 {
-    char date[11] = "";
-    enum err_code rc = ERR_OK;
-    memset(req, 0, sizeof(*req));
-    req->kind = kind;
-    req->origin = ETL_ORIGIN_CLI;
+    enum err_code rc;
     *help = false;
-    for (int i = 0; i < argc && !rc;) {
+    for (int i = 0; i < argc;) {
         bool taken;
         const char *arg = argv[i];
         size_t n;
@@ -182,20 +186,74 @@ enum err_code cli_parse_sync(enum etl_kind kind, int argc, char **argv, struct c
             *help = true;
             return ERR_OK;
         }
-        if ((rc = cli_take_global(g, argc, argv, &i, &taken, e)) || taken)
+        if ((rc = cli_take_global(g, argc, argv, &i, &taken, e)))
+            return rc;
+        if (taken)
             continue;
         if (strncmp(arg, "--", 2) != 0)
             return unexpected(arg, e);
         split_option(argc, argv, i, &n, &value, true, &next);
-        if (n == 4 && strncmp(arg + 2, "from", 4) == 0)
-            rc = take_date("from", value, req->date_from, e);
-        else if (n == 2 && strncmp(arg + 2, "to", 2) == 0)
-            rc = take_date("to", value, req->date_to, e);
-        else if (kind == ETL_DAILY && n == 4 && strncmp(arg + 2, "date", 4) == 0)
-            rc = take_date("date", value, date, e);
-        else
-            return unexpected(arg, e);
-        i = next;
+        bool used_value = true;
+        if ((rc = take_opt(ctx, arg + 2, n, value, &used_value, e)))
+            return rc;
+        i = used_value || strchr(arg, '=') ? next : i + 1;
     }
-    return rc ? rc : check_sync_dates(date, req, e);
+    return ERR_OK;
+}
+
+static bool opt_is(const char *name, size_t n, const char *want)
+{
+    return strlen(want) == n && strncmp(name, want, n) == 0;
+}
+
+struct sync_ctx {
+    struct sync_args *a;
+    char date[11];
+};
+
+static enum err_code take_sync_opt(void *ctx, const char *name, size_t n, const char *value,
+                                   bool *used_value, struct err *e)
+{
+    struct sync_ctx *c = ctx;
+    if (opt_is(name, n, "from"))
+        return take_date("from", value, c->a->req.date_from, e);
+    if (opt_is(name, n, "to"))
+        return take_date("to", value, c->a->req.date_to, e);
+    if (c->a->req.kind == ETL_DAILY && opt_is(name, n, "date"))
+        return take_date("date", value, c->date, e);
+    if (opt_is(name, n, "json") && !strchr(name, '=')) {
+        c->a->json = true;
+        *used_value = false;
+        return ERR_OK;
+    }
+    return err_set(e, ERR_USAGE, "unknown option '--%.*s'", (int)(n < 60 ? n : 60), name);
+}
+
+enum err_code cli_parse_sync(enum etl_kind kind, int argc, char **argv, struct cli_globals *g,
+                             struct sync_args *a, bool *help, struct err *e)
+{
+    struct sync_ctx c = {.a = a};
+    memset(a, 0, sizeof(*a));
+    a->req.kind = kind;
+    a->req.origin = ETL_ORIGIN_CLI;
+    enum err_code rc = walk_options(argc, argv, g, take_sync_opt, &c, help, e);
+    if (rc || *help)
+        return rc;
+    return check_sync_dates(c.date, &a->req, e);
+}
+
+static enum err_code take_report_opt(void *ctx, const char *name, size_t n, const char *value,
+                                     bool *used_value, struct err *e)
+{
+    (void)used_value;
+    if (opt_is(name, n, "date"))
+        return take_date("date", value, ctx, e);
+    return err_set(e, ERR_USAGE, "unknown option '--%.*s'", (int)(n < 60 ? n : 60), name);
+}
+
+enum err_code cli_parse_report(int argc, char **argv, struct cli_globals *g, char date[11],
+                               bool *help, struct err *e)
+{
+    date[0] = '\0';
+    return walk_options(argc, argv, g, take_report_opt, date, help, e);
 }

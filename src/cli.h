@@ -40,12 +40,22 @@ bool cli_is_help(const char *arg);
 enum err_code cli_parse_plain(int argc, char **argv, struct cli_globals *g, bool *help,
                               struct err *e) MUST_CHECK;
 
+struct sync_args {
+    struct etl_request req; /* kind, origin CLI, dates ("" = not given) */
+    bool json;              /* --json: print the run summary as JSON */
+};
+
 /*
- * Parses `sync full [--from D --to D]` or `sync daily [--date D | --from D --to D]`
- * (argv after the command words) into req: real calendar dates, --from with
- * --to, from <= to, --date alone (daily only). ERR_USAGE on any violation.
+ * Parses `sync full [--from D --to D] [--json]` or
+ * `sync daily [--date D | --from D --to D] [--json]` (argv after the command
+ * words): real calendar dates, --from with --to, from <= to, --date alone
+ * (daily only). ERR_USAGE on any violation.
  */
 enum err_code cli_parse_sync(enum etl_kind kind, int argc, char **argv, struct cli_globals *g,
-                             struct etl_request *req, bool *help, struct err *e) MUST_CHECK;
+                             struct sync_args *a, bool *help, struct err *e) MUST_CHECK;
+
+/* Parses `report [--date D]`; date is "" when not given. */
+enum err_code cli_parse_report(int argc, char **argv, struct cli_globals *g, char date[11],
+                               bool *help, struct err *e) MUST_CHECK;
 
 #endif

@@ -82,11 +82,11 @@ static int cmd_serve(const struct config *cfg)
     return EXIT_RUNTIME;
 }
 
-static int cmd_sync(const struct config *cfg, const struct etl_request *req)
+static int cmd_sync(const struct config *cfg, const struct sync_args *a)
 {
     (void)cfg;
     fprintf(stderr, "patitas-etl: sync %s: not implemented yet\n",
-            req->kind == ETL_FULL ? "full" : "daily");
+            a->req.kind == ETL_FULL ? "full" : "daily");
     return EXIT_RUNTIME;
 }
 
@@ -94,6 +94,15 @@ static int cmd_migrate(const struct config *cfg)
 {
     (void)cfg;
     fprintf(stderr, "patitas-etl: migrate: not implemented yet\n");
+    return EXIT_RUNTIME;
+}
+
+/* date: "YYYY-MM-DD", or "" for the latest date with sales */
+static int cmd_report(const struct config *cfg, const char *date)
+{
+    (void)cfg;
+    (void)date;
+    fprintf(stderr, "patitas-etl: report: not implemented yet\n");
     return EXIT_RUNTIME;
 }
 
@@ -137,12 +146,12 @@ static int main_migrate(const struct command *cmd, int argc, char **argv, struct
 
 static int main_sync(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
 {
-    struct etl_request req;
+    struct sync_args args;
     struct config cfg;
     struct err e = ERR_INIT;
     bool help;
     enum etl_kind kind = strcmp(cmd->name, "sync full") == 0 ? ETL_FULL : ETL_DAILY;
-    if (cli_parse_sync(kind, argc, argv, g, &req, &help, &e))
+    if (cli_parse_sync(kind, argc, argv, g, &args, &help, &e))
         return usage_error(cmd, &e);
     if (help) {
         print_command_help(cmd, stdout);
@@ -151,7 +160,27 @@ static int main_sync(const struct command *cmd, int argc, char **argv, struct cl
     int rc = load_config(g, &cfg);
     if (rc != EXIT_OK)
         return rc;
-    rc = cmd_sync(&cfg, &req);
+    rc = cmd_sync(&cfg, &args);
+    config_release(&cfg);
+    return rc;
+}
+
+static int main_report(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
+{
+    char date[11];
+    struct config cfg;
+    struct err e = ERR_INIT;
+    bool help;
+    if (cli_parse_report(argc, argv, g, date, &help, &e))
+        return usage_error(cmd, &e);
+    if (help) {
+        print_command_help(cmd, stdout);
+        return EXIT_OK;
+    }
+    int rc = load_config(g, &cfg);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = cmd_report(&cfg, date);
     config_release(&cfg);
     return rc;
 }
@@ -191,18 +220,24 @@ static const struct command commands[] = {
     {"serve", main_serve, "Run the HTTP service (health, metrics, sync triggers)", "", ""},
     {"sync full", main_sync,
      "Copy all master data, plus the documents of --from..--to or since ETL_HISTORY_FROM",
-     "[--from YYYY-MM-DD --to YYYY-MM-DD]",
+     "[--from YYYY-MM-DD --to YYYY-MM-DD] [--json]",
      "Options:\n"
      "  --from YYYY-MM-DD            first document date to copy (needs --to)\n"
-     "  --to YYYY-MM-DD              last document date to copy, inclusive\n"},
+     "  --to YYYY-MM-DD              last document date to copy, inclusive\n"
+     "  --json                       print the run summary as JSON\n"},
     {"sync daily", main_sync,
      "Copy the documents of today and ETL_LOOKBACK_DAYS days before, or of the given dates",
-     "[--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]",
+     "[--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]",
      "Options:\n"
      "  --date YYYY-MM-DD            copy one day\n"
      "  --from YYYY-MM-DD            first day to copy (needs --to)\n"
-     "  --to YYYY-MM-DD              last day to copy, inclusive\n"},
+     "  --to YYYY-MM-DD              last day to copy, inclusive\n"
+     "  --json                       print the run summary as JSON\n"},
     {"migrate", main_migrate, "Create or upgrade the database schema", "", ""},
+    {"report", main_report, "Print rows per table, the latest runs and a day's best sellers",
+     "[--date YYYY-MM-DD]",
+     "Options:\n"
+     "  --date YYYY-MM-DD            the day for best sellers (default: latest day with sales)\n"},
     {"config check", main_config_check,
      "Print the configuration (secrets redacted) and where each value came from; validate it", "",
      ""},

@@ -133,7 +133,7 @@ case_help() {
   expect_rc 0
   expect_out "usage: patitas-etl"
   expect_out "--bsale-rate-limit"
-  for c in serve "sync full" "sync daily" migrate "config check" "config docs" version; do
+  for c in serve "sync full" "sync daily" migrate report "config check" "config docs" version; do
     # shellcheck disable=SC2086
     run -- $c --help
     expect_rc 0
@@ -183,6 +183,9 @@ case_usage_errors() {
   expect_err "given twice"
   run -- sync daily --date
   expect_rc 2
+  run -- report --date 2024-13-01
+  expect_rc 2
+  expect_err "'2024-13-01' is not a real date"
   run -- migrate extra
   expect_rc 2
   expect_err "unexpected argument 'extra'"
@@ -194,8 +197,9 @@ case_usage_errors() {
 
 case_unwired_commands() {
   good_env
-  for c in serve migrate "sync full" "sync daily" "sync daily --date 2024-02-29" \
-    "sync full --from 2024-01-01 --to 2024-01-31" "sync daily --from 2024-01-01 --to 2024-01-01"; do
+  for c in serve migrate report "report --date 2024-12-31" "sync full" "sync daily --json" \
+    "sync daily --date 2024-02-29" "sync full --from 2024-01-01 --to 2024-01-31 --json" \
+    "sync daily --from 2024-01-01 --to 2024-01-01"; do
     # shellcheck disable=SC2086
     run -- $c
     expect_rc 1
