@@ -164,6 +164,33 @@ struct load {
 
 static void add_problem(struct load *ld, const char *name, const char *fmt, ...) PRINTF_FMT(3, 4);
 
+/*
+ * msg with every secret's value replaced by "[REDACTED]". Owned; steals msg.
+ * Messages never quote a secret setting, but one pasted into the wrong
+ * variable would be quoted there.
+ */
+static char *mask_secret_values(const struct load *ld, char *msg)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const char *v = ld->raw[i];
+        size_t n = v ? strlen(v) : 0;
+        if (!(settings[i].flags & S_SECRET) || n < 4 || !strstr(msg, v))
+            continue;
+        struct buf b;
+        struct err ignore;
+        buf_init(&b, 0);
+        const char *p = msg;
+        for (const char *hit; (hit = strstr(p, v)) != NULL; p = hit + n) {
+            (void)buf_append(&b, p, (size_t)(hit - p), &ignore);
+            (void)buf_append_str(&b, "[REDACTED]", &ignore);
+        }
+        (void)buf_append_str(&b, p, &ignore);
+        free(msg);
+        msg = buf_detach(&b, NULL);
+    }
+    return msg;
+}
+
 static void add_problem(struct load *ld, const char *name, const char *fmt, ...)
 {
     struct err ignore;
@@ -173,6 +200,8 @@ static void add_problem(struct load *ld, const char *name, const char *fmt, ...)
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    if (msg)
+        msg = mask_secret_values(ld, msg);
     const char *m = msg ? msg : "invalid";
     const struct setting *s = find_setting(name, strlen(name));
     if (s)

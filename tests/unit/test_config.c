@@ -408,6 +408,32 @@ static void test_secrets_never_leak(void **state)
     free(out);
 }
 
+static void test_secret_pasted_elsewhere_is_masked(void **state)
+{
+    (void)state;
+    set_required();
+    setenv("ETL_API_TOKEN", "etl-token-pasted-1", 1);
+    write_file(".env", "BSALE_API_TOKEN=shrt\n");
+    const char *ov[] = {"PORT=" GOOD_TOKEN, "HOST=a\tb", "LOG_LEVEL=etl-token-pasted-1",
+                        "BSALE_PAGE_SIZE=shrt"};
+    struct config cfg;
+    struct err e = ERR_INIT;
+    char *problems = NULL;
+    assert_int_equal(load(&cfg, ov, ARRAY_LEN(ov), &e, &problems), ERR_CONFIG);
+    assert_non_null(strstr(problems, "PORT: '[REDACTED]' is not a whole number"));
+    assert_non_null(strstr(problems, "LOG_LEVEL: '[REDACTED]' is not one of"));
+    assert_null(strstr(problems, GOOD_TOKEN));
+    assert_null(strstr(e.msg, GOOD_TOKEN));
+    assert_null(strstr(problems, "etl-token-pasted-1"));
+    free(problems);
+    /* a short secret (from .env, the environment wins for the other) is masked too */
+    unsetenv("BSALE_API_TOKEN");
+    assert_int_equal(load(&cfg, ov, ARRAY_LEN(ov), &e, &problems), ERR_CONFIG);
+    assert_non_null(strstr(problems, "BSALE_PAGE_SIZE: '[REDACTED]' is not"));
+    assert_null(strstr(problems, "shrt"));
+    free(problems);
+}
+
 static void test_dump_format(void **state)
 {
     (void)state;
@@ -489,6 +515,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_optional_and_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_never_leak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_pasted_elsewhere_is_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_docs_cover_every_setting, setup, teardown),
     };
