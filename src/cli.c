@@ -115,25 +115,6 @@ static enum err_code unexpected(const char *arg, struct err *e)
     return err_set(e, ERR_USAGE, "unexpected argument '%.60s'", arg);
 }
 
-enum err_code cli_parse_plain(int argc, char **argv, struct cli_globals *g, bool *help,
-                              struct err *e)
-{
-    enum err_code rc;
-    *help = false;
-    for (int i = 0; i < argc;) {
-        bool taken;
-        if (cli_is_help(argv[i])) {
-            *help = true;
-            return ERR_OK;
-        }
-        if ((rc = cli_take_global(g, argc, argv, &i, &taken, e)))
-            return rc;
-        if (!taken)
-            return unexpected(argv[i], e);
-    }
-    return ERR_OK;
-}
-
 /* Stores a date option's value once, checking it is a real calendar date. */
 static enum err_code take_date(const char *opt, const char *value, char dst[11], struct err *e)
 {
@@ -164,9 +145,8 @@ static enum err_code check_sync_dates(const char *date, struct etl_request *req,
 }
 
 /*
- * Walks argv for a command with date options: global options are taken, --help
- * stops, and each other option goes to take_opt (which returns ERR_USAGE for
- * unknown ones).
+ * Walks a command's argv: global options are taken, --help stops, and each
+ * other option goes to take_opt (which returns ERR_USAGE for unknown ones).
  */
 typedef enum err_code (*opt_fn)(void *ctx, const char *name, size_t n, const char *value,
                                 bool *used_value, struct err *e);
@@ -240,6 +220,19 @@ enum err_code cli_parse_sync(enum etl_kind kind, int argc, char **argv, struct c
     if (rc || *help)
         return rc;
     return check_sync_dates(c.date, &a->req, e);
+}
+
+static enum err_code reject_opt(void *ctx, const char *name, size_t n, const char *value,
+                                bool *used_value, struct err *e)
+{
+    (void)ctx, (void)value, (void)used_value;
+    return err_set(e, ERR_USAGE, "unknown option '--%.*s'", (int)(n < 60 ? n : 60), name);
+}
+
+enum err_code cli_parse_plain(int argc, char **argv, struct cli_globals *g, bool *help,
+                              struct err *e)
+{
+    return walk_options(argc, argv, g, reject_opt, NULL, help, e);
 }
 
 static enum err_code take_report_opt(void *ctx, const char *name, size_t n, const char *value,

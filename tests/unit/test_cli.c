@@ -246,7 +246,7 @@ static void test_globals(void **state)
         {"--port", "option '--port' needs a value"},
         {"--env-file", "option '--env-file' needs a value"},
         {"--env-file=", "needs a file name"},
-        {"--PORT=1", "unknown option '--PORT=1'"},
+        {"--PORT=1", "unknown option '--PORT'"},
         {"--bsale_rate_limit=1", "unknown option"},
         {"--no-such-setting=1", "unknown option"},
         {"---port=1", "unknown option"},
