@@ -309,6 +309,10 @@ static int dispatch(int argc, char **argv, struct cli_globals *g)
             print_usage(stdout);
             return EXIT_OK;
         }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("patitas-etl %s\n", petl_version());
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+        }
         if (cli_take_global(g, argc, argv, &i, &taken, &e))
             return usage_error(NULL, &e);
         if (!taken) {

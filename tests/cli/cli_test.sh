@@ -216,6 +216,9 @@ case_version() {
   run -- version
   expect_rc 0
   [ "$out" = "patitas-etl $version" ] || fail "version printed '$out'"
+  run -- --version
+  expect_rc 0
+  [ "$out" = "patitas-etl $version" ] || fail "--version printed '$out'"
   # needs no configuration at all, even with a broken .env around
   printf 'BROKEN\n' >.env
   run -- version
