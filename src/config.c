@@ -410,7 +410,7 @@ static void convert(struct load *ld, struct config *cfg, size_t i)
         add_problem(ld, s->name, "%s is longer than %d bytes", s->name, VALUE_MAX);
         return;
     }
-    if (!utf8_valid(v, strlen(v)) || has_control_char(v)) {
+    if (!dotenv_utf8_valid(v, strlen(v)) || has_control_char(v)) {
         add_problem(ld, s->name, "%s contains invalid UTF-8 or a control character", s->name);
         return;
     }

@@ -131,6 +131,10 @@ static enum err_code apply_option(struct db_url *u, const char *k, char *v, bool
 {
     for (size_t i = 0; i < ARRAY_LEN(string_options); i++) {
         if (strcmp(k, string_options[i].name) == 0) {
+            if (!*v) {
+                free(v);
+                return err_set(e, ERR_CONFIG, "DATABASE_URL: option '%s' is empty", k);
+            }
             char **target = (char **)((char *)u + string_options[i].offset);
             free(*target);
             *target = v;
@@ -317,6 +321,11 @@ static enum err_code parse_url(const char *s, struct db_url *u, bool quiet, stru
         return err_set(e, ERR_CONFIG, "DATABASE_URL is empty");
     if (strlen(s) > DB_URL_MAX)
         return err_set(e, ERR_CONFIG, "DATABASE_URL is longer than %d bytes", DB_URL_MAX);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return err_set(e, ERR_CONFIG,
+                           "DATABASE_URL contains a space or control character (percent-encode "
+                           "it, e.g. %%20)");
     const char *sep = strstr(s, "://");
     if (!sep || sep == s)
         return err_set(e, ERR_CONFIG,

@@ -76,7 +76,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     return len;
 }
 
-bool utf8_valid(const char *s, size_t n)
+bool dotenv_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
@@ -319,7 +319,7 @@ static enum err_code parse_assignment(struct reader *r, struct dotenv *d, struct
         rc = read_quoted(r, &value, e);
     else
         read_unquoted(r, r->p > after_eq, &value);
-    if (!rc && !utf8_valid(value, strlen(value))) {
+    if (!rc && !dotenv_utf8_valid(value, strlen(value))) {
         rc = ERR_CONFIG;
         err_set(e, rc, "%s:%u: value of %s is not valid UTF-8", r->name, line, key);
     }

@@ -149,6 +149,8 @@ static void test_query_options(void **state)
     assert_rejected("mysql://u:p@h/db?connect_timeout=0", "connect_timeout", NULL);
     assert_rejected("mysql://u:p@h/db?connect_timeout=5s", "connect_timeout", NULL);
     assert_rejected("mysql://u:p@h/db?charset", "without '='", NULL);
+    assert_rejected("mysql://u:p@h/db?charset=", "option 'charset' is empty", NULL);
+    assert_rejected("mysql://u:p@/db?unix_socket=", "option 'unix_socket' is empty", NULL);
     assert_rejected("mysql://u:p@h/db?charset=%zz", "percent-encoding", NULL);
 }
 
@@ -200,6 +202,10 @@ static void test_rejections(void **state)
 {
     (void)state;
     assert_rejected("", "empty", NULL);
+    assert_rejected("mysql://u:p@h/db ", "space or control character", NULL);
+    assert_rejected(" mysql://u:p@h/db", "space or control character", NULL);
+    assert_rejected("mysql://u:p@h/d\tb", "space or control character", NULL);
+    assert_rejected("sqlite:///my file.db", "space or control character", NULL);
     assert_rejected("postgresql://u:s3cret@h/db", "unsupported database scheme 'postgresql'",
                     "s3cret");
     assert_rejected("postgresql+psycopg2://u:s3cret@h/db", "unsupported database scheme", "s3cret");
