@@ -5,9 +5,14 @@
 #ifndef PETL_COMMON_H
 #define PETL_COMMON_H
 
+/* System headers come before banned.h so its macros never rewrite their declarations. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
 #define MUST_CHECK __attribute__((warn_unused_result))
