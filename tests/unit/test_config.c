@@ -414,7 +414,7 @@ static void test_secret_pasted_elsewhere_is_masked(void **state)
     set_required();
     setenv("ETL_API_TOKEN", "etl-token-pasted-1", 1);
     write_file(".env", "BSALE_API_TOKEN=shrt\n");
-    const char *ov[] = {"PORT=" GOOD_TOKEN, "HOST=a\tb", "LOG_LEVEL=etl-token-pasted-1",
+    const char *ov[] = {("PORT=" GOOD_TOKEN), "HOST=a\tb", "LOG_LEVEL=etl-token-pasted-1",
                         "BSALE_PAGE_SIZE=shrt"};
     struct config cfg;
     struct err e = ERR_INIT;
