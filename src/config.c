@@ -507,11 +507,26 @@ static void early_log_setup(const struct load *ld)
     log_setup(level, format);
 }
 
+/* The setting whose name differs from key only in case, or NULL. */
+static const struct setting *find_setting_nocase(const char *key)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (strcasecmp(settings[i].name, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
 static void warn_unknown_keys(const struct load *ld)
 {
     for (size_t i = 0; i < ld->dotenv.n; i++) {
         const struct dotenv_entry *en = &ld->dotenv.v[i];
-        if (!find_setting(en->key, strlen(en->key)))
+        if (find_setting(en->key, strlen(en->key)))
+            continue;
+        const struct setting *near = find_setting_nocase(en->key);
+        if (near)
+            log_warn("%s:%u: ignoring unknown setting %s (names are case-sensitive: %s?)",
+                     ld->dotenv_name, en->line, en->key, near->name);
+        else
             log_warn("%s:%u: ignoring unknown setting %s", ld->dotenv_name, en->line, en->key);
     }
 }

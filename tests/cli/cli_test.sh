@@ -133,6 +133,8 @@ case_help() {
   expect_rc 0
   expect_out "usage: patitas-etl"
   expect_out "--bsale-rate-limit"
+  # secrets have no flag
+  ! grep -qE -- '--(bsale-api-token|etl-api-token|database-url)' out.txt || fail "a secret has a flag"
   for c in serve "sync full" "sync daily" migrate report "config check" "config docs" version; do
     # shellcheck disable=SC2086
     run -- $c --help

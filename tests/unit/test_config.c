@@ -380,7 +380,7 @@ static void test_secrets_never_leak(void **state)
     log_set_output(f);
     write_file(".env", "BSALE_API_TOKEN=bsale-secret-777\nETL_API_TOKEN=etl-secret-888\n"
                        "DATABASE_URL=mysql://etl:p%40db-secret-999@h/db\n"
-                       "UNKNOWN_KEY=unknown-value-000\n");
+                       "UNKNOWN_KEY=unknown-value-000\nport=8080\n");
     struct config cfg;
     load_ok(&cfg, NULL, 0);
     log_warn("leak test: %s %s %s %s", cfg.bsale_api_token, cfg.etl_api_token, cfg.db.password,
@@ -397,7 +397,9 @@ static void test_secrets_never_leak(void **state)
     free(problems);
     fclose(f);
     log_set_output(NULL);
-    assert_non_null(strstr(out, ".env:4: ignoring unknown setting UNKNOWN_KEY"));
+    assert_non_null(strstr(out, ".env:4: ignoring unknown setting UNKNOWN_KEY\n"));
+    assert_non_null(strstr(out, ".env:5: ignoring unknown setting port (names are "
+                                "case-sensitive: PORT?)"));
     assert_non_null(strstr(out, "DATABASE_URL=mysql://etl:***@h/db  (source: .env)"));
     assert_non_null(strstr(out, "ETL_API_TOKEN=[REDACTED]  (source: .env)"));
     const char *never[] = {"bsale-secret-777", "etl-secret-888", "db-secret-999",
