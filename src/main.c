@@ -334,8 +334,11 @@ static int dispatch(int argc, char **argv, struct cli_globals *g)
     if (cmd)
         return cmd->fn(cmd, argc - i - used, argv + i + used, g);
     if (group) {
-        bool is_help = i + 1 < argc && cli_is_help(argv[i + 1]);
-        if (!is_help)
+        const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+        bool is_help = sub && cli_is_help(sub);
+        if (sub && !is_help)
+            fprintf(stderr, "patitas-etl: unknown subcommand '%.60s' of '%s'\n", sub, argv[i]);
+        else if (!sub)
             fprintf(stderr, "patitas-etl: '%s' needs a subcommand\n", argv[i]);
         return group_help(argv[i], is_help);
     }

@@ -161,8 +161,11 @@ case_usage_errors() {
   expect_err "usage: patitas-etl"
   run -- sync
   expect_rc 2
+  expect_err "'sync' needs a subcommand"
   run -- sync weekly
   expect_rc 2
+  expect_err "unknown subcommand 'weekly' of 'sync'"
+  expect_err "sync daily"
   run -- sync daily --date 2024-02-30
   expect_rc 2
   expect_err "'2024-02-30' is not a real date"
