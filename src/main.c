@@ -7,11 +7,13 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "etl.h"
 #include "log.h"
 #include "version.h"
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,7 +75,7 @@ static int load_config(const struct cli_globals *g, struct config *cfg)
     return EXIT_USAGE;
 }
 
-/* ---- commands not wired to the service yet: arguments and configuration are checked ---- */
+/* ---- the service's actions (src/commands.c) ---- */
 
 static int cmd_serve(const struct config *cfg)
 {
@@ -84,26 +86,18 @@ static int cmd_serve(const struct config *cfg)
 
 static int cmd_sync(const struct config *cfg, const struct sync_args *a)
 {
-    (void)cfg;
-    fprintf(stderr, "patitas-etl: sync %s: not implemented yet\n",
-            a->req.kind == ETL_FULL ? "full" : "daily");
-    return EXIT_RUNTIME;
+    return cmd_sync_run(cfg, &a->req, a->json);
 }
 
 static int cmd_migrate(const struct config *cfg)
 {
-    (void)cfg;
-    fprintf(stderr, "patitas-etl: migrate: not implemented yet\n");
-    return EXIT_RUNTIME;
+    return cmd_migrate_run(cfg);
 }
 
 /* date: "YYYY-MM-DD", or "" for the latest date with sales */
 static int cmd_report(const struct config *cfg, const char *date)
 {
-    (void)cfg;
-    (void)date;
-    fprintf(stderr, "patitas-etl: report: not implemented yet\n");
-    return EXIT_RUNTIME;
+    return cmd_report_run(cfg, *date ? date : NULL);
 }
 
 /* ---- argument handling per command ---- */
@@ -351,7 +345,13 @@ int main(int argc, char **argv)
     struct cli_globals g;
     cli_globals_init(&g);
     log_setup(LOG_INFO, LOG_FORMAT_TEXT);
+    /* Before any thread starts, as libcurl requires. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "patitas-etl: cannot initialise libcurl\n");
+        return EXIT_RUNTIME;
+    }
     int rc = argc > 0 ? dispatch(argc, argv, &g) : EXIT_USAGE;
+    curl_global_cleanup();
     cli_globals_release(&g);
     log_clear_secrets();
     return rc;
