@@ -48,31 +48,35 @@ static int usage_error(const struct command *cmd, const struct err *e)
     return EXIT_USAGE;
 }
 
-/* Loads the configuration, printing every problem on one line; returns an exit code. */
+/* Prints the problems (one per line in problems) as one line: "A is required; B: ...". */
+static void print_config_problems(const struct buf *problems, const struct err *e)
+{
+    const char *sep = "";
+    fprintf(stderr, "patitas-etl: configuration error: ");
+    for (const char *p = problems->data; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "%s%.*s", sep, (int)n, p);
+        sep = "; ";
+        p += n + (p[n] == '\n');
+    }
+    fprintf(stderr, "%s\n", problems->len ? "" : e->msg);
+}
+
+/* Loads the configuration into cfg; on failure prints every problem. Returns an exit code. */
 static int load_config(const struct cli_globals *g, struct config *cfg)
 {
     struct config_opts opts;
     struct buf problems;
     struct err e = ERR_INIT;
+    int rc = EXIT_OK;
     cli_config_opts(g, &opts);
     buf_init(&problems, 0);
-    if (config_load(cfg, &opts, &problems, &e) == ERR_OK) {
-        buf_release(&problems);
-        return EXIT_OK;
+    if (config_load(cfg, &opts, &problems, &e) != ERR_OK) {
+        print_config_problems(&problems, &e);
+        rc = EXIT_USAGE;
     }
-    /* one line naming every problem: "A is required; B: ..." */
-    fprintf(stderr, "patitas-etl: configuration error: ");
-    const char *sep = "";
-    for (char *line = problems.data, *nl; *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        if (!nl)
-            nl = line + strlen(line) - 1;
-        fprintf(stderr, "%s%.*s", sep, (int)(nl - line + (*nl != '\n')), line);
-        sep = "; ";
-    }
-    fprintf(stderr, "%s\n", problems.len ? "" : e.msg);
     buf_release(&problems);
-    return EXIT_USAGE;
+    return rc;
 }
 
 /* ---- the service's actions (src/commands.c) ---- */
