@@ -126,18 +126,51 @@ int cmd_migrate_run(const struct config *cfg)
 
 struct table_print {
     int rows;
+    int first_width; /* the first column's width (0: fit); the others fit header and row 1 */
+    int widths[32];
 };
+
+static int utf8_len(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Prints s in w columns, counting characters rather than bytes. */
+static void print_cell(const char *s, int w)
+{
+    int n = 0;
+    const char *p = s;
+    for (; *p; p++) {
+        if (((unsigned char)*p & 0xC0) != 0x80 && n++ == w)
+            break;
+    }
+    printf("  %.*s%*s", (int)(p - s), s, w - (n < w ? n : w), "");
+}
 
 static int print_row(void *ctx, int ncols, const char *const *names, const char *const *cells)
 {
     struct table_print *tp = ctx;
+    if (ncols > (int)ARRAY_LEN(tp->widths))
+        ncols = (int)ARRAY_LEN(tp->widths);
     if (tp->rows++ == 0) {
-        for (int i = 0; i < ncols; i++)
-            printf("%s%-22s", i ? " " : "  ", names[i]);
+        for (int i = 0; i < ncols; i++) {
+            int w = utf8_len(names[i]);
+            int c = cells[i] ? utf8_len(cells[i]) : 4;
+            tp->widths[i] = i == 0 && tp->first_width ? tp->first_width : (c > w ? c : w);
+            print_cell(names[i], tp->widths[i]);
+        }
         putchar('\n');
     }
-    for (int i = 0; i < ncols; i++)
-        printf("%s%-22.22s", i ? " " : "  ", cells[i] ? cells[i] : "NULL");
+    for (int i = 0; i < ncols; i++) {
+        const char *c = cells[i] ? cells[i] : "NULL";
+        if (i == ncols - 1) /* the last column is never cut: it holds error reasons */
+            printf("  %s", c);
+        else
+            print_cell(c, tp->widths[i]);
+    }
     putchar('\n');
     return 0;
 }
@@ -193,18 +226,20 @@ static enum err_code report_best_sellers(struct db *db, const char *date, struct
              "GROUP BY p.nombre, v.descripcion ORDER BY total DESC LIMIT 10",
              day);
     printf("\nBest-selling products on %s (active sales, credit notes excluded)\n", day);
-    struct table_print tp = {0};
+    struct table_print tp = {.first_width = 34};
     return db_query(db, sql, print_row, &tp, e);
 }
 
 static enum err_code report_runs(struct db *db, struct err *e)
 {
     printf("\nLatest runs\n");
-    struct table_print tp = {0};
-    return db_query(db,
-                    "SELECT id, tipo, origen, estado, inicio, fecha_desde, fecha_hasta, registros, "
-                    "solicitudes, reintentos FROM etl_ejecuciones ORDER BY id DESC LIMIT 5",
-                    print_row, &tp, e);
+    struct table_print tp = {.first_width = 0};
+    return db_query(
+        db,
+        "SELECT id, tipo, origen, estado, inicio, fecha_desde AS desde, fecha_hasta AS hasta, "
+        "registros, solicitudes, reintentos, error FROM etl_ejecuciones "
+        "ORDER BY id DESC LIMIT 5",
+        print_row, &tp, e);
 }
 
 int cmd_report_run(const struct config *cfg, const char *date)

@@ -42,10 +42,20 @@ void db_url_release(struct db_url *u);
 /* The URL with the password replaced by "***". Owned, free(). */
 char *db_url_redacted(const char *s);
 
+/* Where a setting's effective value came from. */
+enum config_source {
+    CONFIG_SRC_DEFAULT = 0,
+    CONFIG_SRC_DOTENV = 1,
+    CONFIG_SRC_ENV = 2,
+    CONFIG_SRC_FLAG = 3,
+};
+
+#define CONFIG_SETTINGS_MAX 48
+
 struct config {
     char *database_url; /* raw, secret-bearing */
     struct db_url db;
-    char *bsale_api_url;
+    char *bsale_api_url; /* http(s), without a trailing '/' */
     char *bsale_api_token;
     double bsale_rate_limit; /* requests per second, process-wide */
     long bsale_concurrency;  /* requests in flight */
@@ -56,7 +66,7 @@ struct config {
     long bsale_page_size;      /* list limit, max 50 */
     char *host;
     long port;
-    char *etl_api_token; /* secret; protects the /etl routes and /metrics when set */
+    char *etl_api_token; /* secret; protects the /etl routes and /metrics when set; NULL = unset */
     char *etl_timezone;  /* the store's zone for "today" */
     long etl_lookback_days;
     long etl_max_range_days; /* largest backfill accepted over HTTP */
@@ -70,6 +80,8 @@ struct config {
     long shutdown_timeout_s;
     enum log_level log_level;
     enum log_format log_format;
+    /* private: enum config_source per row of the settings table, for config_dump */
+    unsigned char sources[CONFIG_SETTINGS_MAX];
 };
 
 struct config_opts {
@@ -83,8 +95,9 @@ struct config_opts {
 /*
  * Loads and validates every setting. On failure returns ERR_CONFIG, e names
  * every offending variable, and problems (may be NULL) gets one line per
- * problem. Registers secrets with the logger. Warnings (unknown .env keys)
- * go to the log.
+ * problem. Registers secrets with the logger and applies LOG_LEVEL/LOG_FORMAT
+ * (log_setup) before logging warnings (unknown .env keys). An override naming
+ * a SECRET setting is refused: command lines are visible to other users.
  */
 enum err_code config_load(struct config *cfg, const struct config_opts *opts, struct buf *problems,
                           struct err *e) MUST_CHECK;
@@ -96,11 +109,16 @@ void config_dump(const struct config *cfg, FILE *out);
 /* Writes docs/config.md's body (markdown table) to out. */
 void config_write_docs(FILE *out);
 
+/* Lists the command-line flag of every setting that may be set on the command line. */
+void config_write_flags_help(FILE *out);
+
 /* Setting names, for tests and docs. Borrowed, static. NULL-terminated. */
 const char *const *config_setting_names(void);
 
 /* Strict number parsing: whole string, no overflow, within [min, max]. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
+/* Strict "YYYY-MM-DD", a real calendar date in 1900..9999; y/m/d may be NULL. */
+bool parse_date(const char *s, int *y, int *m, int *d);
 
 #endif

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,7 +81,7 @@ static enum err_code parse_sqlite(const char *rest, struct db_url *u, struct err
     const char *q = strchr(path, '?');
     size_t n = q ? (size_t)(q - path) : strlen(path);
     u->path = pct_decode(path, n, false);
-    if (!u->path || !*u->path)
+    if (!u->path || !*u->path || u->path[strlen(u->path) - 1] == '/')
         return err_set(e, ERR_CONFIG, "DATABASE_URL: invalid sqlite path");
     return ERR_OK;
 }
@@ -113,25 +114,34 @@ static enum err_code apply_ssl_mode(struct db_url *u, const char *v, struct err 
     return ERR_OK;
 }
 
-static enum err_code apply_option(struct db_url *u, const char *k, char *v, struct err *e)
+/* Options that are plain strings; any ssl_* file also turns TLS on. */
+static const struct {
+    const char *name;
+    size_t offset;
+} string_options[] = {
+    {"unix_socket", offsetof(struct db_url, unix_socket)},
+    {"charset", offsetof(struct db_url, charset)},
+    {"ssl_ca", offsetof(struct db_url, ssl_ca)},
+    {"ssl_cert", offsetof(struct db_url, ssl_cert)},
+    {"ssl_key", offsetof(struct db_url, ssl_key)},
+};
+
+static enum err_code apply_option(struct db_url *u, const char *k, char *v, bool quiet,
+                                  struct err *e)
 {
-    char **target = NULL;
-    if (strcmp(k, "unix_socket") == 0)
-        target = &u->unix_socket;
-    else if (strcmp(k, "charset") == 0)
-        target = &u->charset;
-    else if (strcmp(k, "ssl_ca") == 0)
-        target = &u->ssl_ca;
-    else if (strcmp(k, "ssl_cert") == 0)
-        target = &u->ssl_cert;
-    else if (strcmp(k, "ssl_key") == 0)
-        target = &u->ssl_key;
-    if (target) {
-        free(*target);
-        *target = v;
-        if (strncmp(k, "ssl_", 4) == 0)
-            u->ssl = true;
-        return ERR_OK;
+    for (size_t i = 0; i < ARRAY_LEN(string_options); i++) {
+        if (strcmp(k, string_options[i].name) == 0) {
+            if (!*v) {
+                free(v);
+                return err_set(e, ERR_CONFIG, "DATABASE_URL: option '%s' is empty", k);
+            }
+            char **target = (char **)((char *)u + string_options[i].offset);
+            free(*target);
+            *target = v;
+            if (strncmp(k, "ssl_", 4) == 0)
+                u->ssl = true;
+            return ERR_OK;
+        }
     }
     enum err_code rc = ERR_OK;
     bool b;
@@ -150,14 +160,14 @@ static enum err_code apply_option(struct db_url *u, const char *k, char *v, stru
             rc = err_set(e, ERR_CONFIG, "DATABASE_URL: connect_timeout must be 1..3600 seconds");
         else
             u->connect_timeout_s = (unsigned)n;
-    } else {
-        log_warn("DATABASE_URL: ignoring unknown option '%s'", k);
+    } else if (!quiet) {
+        log_warn("DATABASE_URL: ignoring unknown option '%.40s'", k);
     }
     free(v);
     return rc;
 }
 
-static enum err_code parse_query(const char *q, struct db_url *u, struct err *e)
+static enum err_code parse_query(const char *q, struct db_url *u, bool quiet, struct err *e)
 {
     while (*q) {
         const char *amp = strchr(q, '&');
@@ -173,7 +183,7 @@ static enum err_code parse_query(const char *q, struct db_url *u, struct err *e)
                 free(v);
                 rc = err_set(e, ERR_CONFIG, "DATABASE_URL: bad percent-encoding in options");
             } else {
-                rc = apply_option(u, k, v, e);
+                rc = apply_option(u, k, v, quiet, e);
             }
             free(k);
             if (rc)
@@ -212,11 +222,12 @@ static enum err_code parse_hostport(const char *s, size_t n, struct db_url *u, s
         size_t pn = (size_t)(end - port_start);
         long port;
         if (pn == 0 || pn >= sizeof(tmp))
-            return err_set(e, ERR_CONFIG, "DATABASE_URL: invalid port");
+            return err_set(e, ERR_CONFIG, "DATABASE_URL: port is not a number in 1..65535");
         memcpy(tmp, port_start, pn);
         tmp[pn] = '\0';
+        /* not quoted: in "user:password/db" (no '@') the password lands here */
         if (!parse_long(tmp, 1, 65535, &port))
-            return err_set(e, ERR_CONFIG, "DATABASE_URL: port '%s' is not 1..65535", tmp);
+            return err_set(e, ERR_CONFIG, "DATABASE_URL: port is not a number in 1..65535");
         u->port = (unsigned)port;
     }
     return ERR_OK;
@@ -234,15 +245,47 @@ static enum err_code parse_userinfo(const char *s, size_t n, struct db_url *u, s
     return ERR_OK;
 }
 
-static enum err_code parse_mysql(const char *rest, struct db_url *u, struct err *e)
+/*
+ * Where the user info ends: the last '@' still followed by a '/' (the database
+ * path is mandatory), so raw '@', '/' and '?' in a password work as in
+ * SQLAlchemy, while an '@' inside the path or query is not mistaken for one
+ * (without any '/', the last '@').
+ * NULL when there is no user info.
+ */
+static const char *userinfo_end(const char *rest)
 {
-    const char *q = strchr(rest, '?');
-    size_t main_len = q ? (size_t)(q - rest) : strlen(rest);
-    /* The last '@' ends the user info, so a raw '@' in a password still works. */
     const char *at = NULL;
-    for (const char *p = rest; p < rest + main_len; p++)
-        if (*p == '@')
+    const char *last_at = strrchr(rest, '@');
+    for (const char *p = rest; *p; p++)
+        if (*p == '@' && strchr(p + 1, '/'))
             at = p;
+    if (!at)
+        at = last_at; /* no database path: still split "user:pass@host" for the error */
+    if (!at)
+        return NULL;
+    const char *colon = memchr(rest, ':', (size_t)(at - rest));
+    const char *user_end = colon ? colon : at;
+    for (const char *p = rest; p < user_end; p++)
+        if (*p == '/' || *p == '?')
+            return NULL;
+    return at;
+}
+
+static enum err_code parse_database(const char *s, size_t n, struct db_url *u, struct err *e)
+{
+    u->database = pct_decode(s, n, false);
+    if (!u->database)
+        return err_set(e, ERR_CONFIG, "DATABASE_URL: bad percent-encoding in database name");
+    if (strpbrk(u->database, "/\\."))
+        return err_set(e, ERR_CONFIG,
+                       "DATABASE_URL: database name must not contain '/', '\\' "
+                       "or '.'");
+    return ERR_OK;
+}
+
+static enum err_code parse_mysql(const char *rest, struct db_url *u, bool quiet, struct err *e)
+{
+    const char *at = userinfo_end(rest);
     const char *hp = rest;
     enum err_code rc;
     if (at) {
@@ -250,33 +293,39 @@ static enum err_code parse_mysql(const char *rest, struct db_url *u, struct err 
             return rc;
         hp = at + 1;
     }
-    const char *slash = memchr(hp, '/', (size_t)(rest + main_len - hp));
-    const char *hp_end = slash ? slash : rest + main_len;
-    if ((rc = parse_hostport(hp, (size_t)(hp_end - hp), u, e)))
+    size_t hp_len = strcspn(hp, "/?");
+    if ((rc = parse_hostport(hp, hp_len, u, e)))
         return rc;
-    if (slash && slash + 1 < rest + main_len) {
-        u->database = pct_decode(slash + 1, (size_t)(rest + main_len - slash - 1), false);
-        if (!u->database)
-            return err_set(e, ERR_CONFIG, "DATABASE_URL: bad percent-encoding in database name");
+    const char *p = hp + hp_len;
+    if (*p == '/') {
+        size_t db_len = strcspn(p + 1, "?");
+        if (db_len && (rc = parse_database(p + 1, db_len, u, e)))
+            return rc;
+        p += 1 + db_len;
     }
-    if (q && (rc = parse_query(q + 1, u, e)))
+    if (*p == '?' && (rc = parse_query(p + 1, u, quiet, e)))
         return rc;
     if (!u->database || !*u->database)
-        return err_set(e, ERR_CONFIG, "DATABASE_URL: missing database name (…/dbname)");
-    if (!u->host && !u->unix_socket)
+        return err_set(e, ERR_CONFIG, "DATABASE_URL: missing database name (.../dbname)");
+    if ((!u->host || !*u->host) && !u->unix_socket)
         return err_set(e, ERR_CONFIG, "DATABASE_URL: missing host (or ?unix_socket=)");
     if (!u->charset)
         u->charset = xstrdup("utf8mb4");
     return ERR_OK;
 }
 
-enum err_code db_url_parse(const char *s, struct db_url *u, struct err *e)
+static enum err_code parse_url(const char *s, struct db_url *u, bool quiet, struct err *e)
 {
     memset(u, 0, sizeof(*u));
     if (!s || !*s)
         return err_set(e, ERR_CONFIG, "DATABASE_URL is empty");
     if (strlen(s) > DB_URL_MAX)
         return err_set(e, ERR_CONFIG, "DATABASE_URL is longer than %d bytes", DB_URL_MAX);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return err_set(e, ERR_CONFIG,
+                           "DATABASE_URL contains a space or control character (percent-encode "
+                           "it, e.g. %%20)");
     const char *sep = strstr(s, "://");
     if (!sep || sep == s)
         return err_set(e, ERR_CONFIG,
@@ -299,7 +348,7 @@ enum err_code db_url_parse(const char *s, struct db_url *u, struct err *e)
             if (strcmp(u->scheme, mysql_schemes[i]) == 0)
                 u->kind = DB_KIND_MYSQL;
         if (u->kind == DB_KIND_MYSQL)
-            rc = parse_mysql(sep + 3, u, e);
+            rc = parse_mysql(sep + 3, u, quiet, e);
         else
             rc = err_set(e, ERR_CONFIG,
                          "DATABASE_URL: unsupported database scheme '%.40s' (use mysql+pymysql://, "
@@ -332,20 +381,28 @@ void db_url_release(struct db_url *u)
     memset(u, 0, sizeof(*u));
 }
 
+enum err_code db_url_parse(const char *s, struct db_url *u, struct err *e)
+{
+    return parse_url(s, u, false, e);
+}
+
 char *db_url_redacted(const char *s)
 {
+    struct db_url u;
     if (!s)
         return xstrdup("");
-    const char *sep = strstr(s, "://");
-    if (!sep)
-        return xstrdup("***");
-    const char *rest = sep + 3;
-    const char *q = strchr(rest, '?');
-    size_t main_len = q ? (size_t)(q - rest) : strlen(rest);
-    const char *at = NULL;
-    for (const char *p = rest; p < rest + main_len; p++)
-        if (*p == '@')
-            at = p;
+    /* Only a URL that parses has a known password span; hide everything otherwise. */
+    if (parse_url(s, &u, true, NULL)) {
+        const char *sep = strstr(s, "://");
+        size_t sn = sep ? (size_t)(sep - s) : 0;
+        if (!sep || sn > 40 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+") != sn)
+            return xstrdup("***");
+        return xasprintf("%.*s://***", (int)sn, s);
+    }
+    bool has_password = u.password != NULL;
+    db_url_release(&u);
+    const char *rest = strstr(s, "://") + 3;
+    const char *at = has_password ? userinfo_end(rest) : NULL;
     const char *colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
     if (!colon)
         return xstrdup(s);

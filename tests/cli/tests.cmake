@@ -1,0 +1,23 @@
+# Command-line tests: the built patitas-etl in a clean environment and a fresh directory.
+foreach(case config_errors_named config_check_redacts precedence env_file invalid_values help
+        usage_errors commands_need_config version docs_in_sync)
+  add_test(NAME cli.${case}
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli_test.sh $<TARGET_FILE:patitas-etl>
+            ${PROJECT_SOURCE_DIR} ${PROJECT_VERSION} ${case})
+  set_tests_properties(cli.${case} PROPERTIES LABELS cli TIMEOUT 60)
+endforeach()
+
+# Memory checks without sanitizers: the configuration unit tests and a CLI run under valgrind.
+# gcc builds only: this valgrind cannot read clang's DWARF 5 debug info.
+find_program(PETL_VALGRIND valgrind)
+if(PETL_VALGRIND AND NOT SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  set(PETL_VG ${PETL_VALGRIND} -q --error-exitcode=99 --leak-check=full)
+  foreach(t test_dotenv test_config test_db_url test_parse test_cli)
+    add_test(NAME valgrind.${t} COMMAND ${PETL_VG} $<TARGET_FILE:${t}>)
+    set_tests_properties(valgrind.${t} PROPERTIES LABELS valgrind TIMEOUT 120)
+  endforeach()
+  add_test(NAME valgrind.cli_config_check
+    COMMAND env -i PATH=/usr/bin:/bin DATABASE_URL=mysql://u:pw-1234@h/db BSALE_API_TOKEN=tok-1234
+            ${PETL_VG} $<TARGET_FILE:patitas-etl> config check --port 9 --log-level debug)
+  set_tests_properties(valgrind.cli_config_check PROPERTIES LABELS valgrind TIMEOUT 120)
+endif()
