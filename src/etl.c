@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct etl_runner {
@@ -151,6 +152,9 @@ static char *detail_json(const struct etl_counters *c, const struct bsale_stats 
     json_object_set_new(o, "throttled", json_integer(st->throttled));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
     json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) /* the process's peak, so memory growth shows */
+        json_object_set_new(o, "peak_rss_mb", json_integer(ru.ru_maxrss / 1024));
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(o);
     return s;

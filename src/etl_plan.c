@@ -343,7 +343,7 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t expecte
     ps->n_waits++;
     char path[64];
     snprintf(path, sizeof(path), "/documents/%lld/details.json", (long long)doc_id);
-    bsale_queue_list(run->client, path, NULL, on_details_page, w);
+    bsale_queue_list_first(run->client, path, NULL, on_details_page, w);
 }
 
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
