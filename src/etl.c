@@ -329,7 +329,8 @@ static long long running_run_id(struct db *db)
 static enum err_code begin_run(struct run_job *job, long long *busy_id, struct err *e)
 {
     const struct config *cfg = job->r->cfg;
-    enum err_code rc = open_db(cfg, cfg->etl_auto_migrate, &job->db, e);
+    int version = 0;
+    enum err_code rc = db_open(&cfg->db, &job->db, e);
     if (rc)
         return rc;
     if ((rc = db_lock(job->db, e))) {
@@ -337,6 +338,10 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
             *busy_id = running_run_id(job->db);
         goto fail;
     }
+    /* Migrations run under the lock, so two processes never race on the schema. */
+    rc = cfg->etl_auto_migrate ? db_migrate(job->db, e) : db_schema_check(job->db, &version, e);
+    if (rc)
+        goto unlock;
     if ((rc = db_run_fail_stale(job->db, "abandoned: the process running it stopped", e)))
         goto unlock;
     struct db_run *rec = &job->rec;
