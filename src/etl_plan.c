@@ -294,18 +294,6 @@ static enum err_code wait_complete(struct etl_run_ctx *run, struct doc_wait *w, 
     return rc;
 }
 
-static bool line_known(json_t *lines, int64_t id)
-{
-    size_t i;
-    json_t *l;
-    json_array_foreach (lines, i, l) {
-        int64_t other;
-        if (json_util_int64(json_object_get(l, "id"), &other) && other == id)
-            return true;
-    }
-    return false;
-}
-
 static enum err_code on_details_page(void *p, json_t *page, struct err *e)
 {
     struct doc_wait *w = p;
@@ -318,7 +306,8 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     json_t *line;
     json_array_foreach (items, i, line) {
         int64_t id;
-        if (json_util_int64(json_object_get(line, "id"), &id) && !line_known(w->lines, id))
+        if (json_util_int64(json_object_get(line, "id"), &id) &&
+            !transform_has_id(w->lines, json_array_size(w->lines), id))
             json_array_append(w->lines, line);
     }
     if ((rc = check_refs(run, NULL, items, e)))
