@@ -49,6 +49,7 @@ struct list {
     long queued_end; /* first offset not yet queued */
     long pages;      /* pages queued so far */
     int refs;
+    bool first; /* pages go ahead of other queued requests */
 };
 
 enum req_kind { REQ_PAGE, REQ_GET };
@@ -282,15 +283,19 @@ static void queue_page(struct bsale_client *c, struct list *l, long offset)
     l->pages++;
     r->offset = offset;
     c->stats.pages_total++;
-    queue_push(&c->ready, r);
+    if (l->first)
+        queue_push_front(&c->ready, r);
+    else
+        queue_push(&c->ready, r);
 }
 
-void bsale_queue_list(struct bsale_client *c, const char *path, const char *query,
-                      bsale_json_fn on_page, void *ctx)
+static void queue_list(struct bsale_client *c, const char *path, const char *query,
+                       bsale_json_fn on_page, void *ctx, bool first)
 {
     if (!check_request(c, path, query))
         return;
     struct list *l = xcalloc(1, sizeof(*l));
+    l->first = first;
     l->path = xstrdup(path);
     l->query = query && *query ? xstrdup(query) : NULL;
     l->fn = on_page;
@@ -299,6 +304,18 @@ void bsale_queue_list(struct bsale_client *c, const char *path, const char *quer
     l->refs = 1;
     queue_page(c, l, 0);
     list_unref(l);
+}
+
+void bsale_queue_list(struct bsale_client *c, const char *path, const char *query,
+                      bsale_json_fn on_page, void *ctx)
+{
+    queue_list(c, path, query, on_page, ctx, false);
+}
+
+void bsale_queue_list_first(struct bsale_client *c, const char *path, const char *query,
+                            bsale_json_fn on_page, void *ctx)
+{
+    queue_list(c, path, query, on_page, ctx, true);
 }
 
 void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,

@@ -67,6 +67,14 @@ typedef enum err_code (*bsale_json_fn)(void *ctx, json_t *json, struct err *e);
 void bsale_queue_list(struct bsale_client *c, const char *path, const char *query,
                       bsale_json_fn on_page, void *ctx);
 
+/*
+ * Like bsale_queue_list, but its pages go ahead of every request already
+ * queued: for sub-collections the caller holds other data for (a document
+ * waiting for its lines), so what waits stays bounded by what is in flight.
+ */
+void bsale_queue_list_first(struct bsale_client *c, const char *path, const char *query,
+                            bsale_json_fn on_page, void *ctx);
+
 /* Queues one GET of a single object ("/clients/12.json"). */
 void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
                      bsale_json_fn on_done, void *ctx);

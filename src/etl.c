@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct etl_runner {
@@ -151,6 +152,9 @@ static char *detail_json(const struct etl_counters *c, const struct bsale_stats 
     json_object_set_new(o, "throttled", json_integer(st->throttled));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
     json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) /* the process's peak, so memory growth shows */
+        json_object_set_new(o, "peak_rss_mb", json_integer(ru.ru_maxrss / 1024));
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(o);
     return s;
@@ -325,7 +329,8 @@ static long long running_run_id(struct db *db)
 static enum err_code begin_run(struct run_job *job, long long *busy_id, struct err *e)
 {
     const struct config *cfg = job->r->cfg;
-    enum err_code rc = open_db(cfg, cfg->etl_auto_migrate, &job->db, e);
+    int version = 0;
+    enum err_code rc = db_open(&cfg->db, &job->db, e);
     if (rc)
         return rc;
     if ((rc = db_lock(job->db, e))) {
@@ -333,6 +338,10 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
             *busy_id = running_run_id(job->db);
         goto fail;
     }
+    /* Migrations run under the lock, so two processes never race on the schema. */
+    rc = cfg->etl_auto_migrate ? db_migrate(job->db, e) : db_schema_check(job->db, &version, e);
+    if (rc)
+        goto unlock;
     if ((rc = db_run_fail_stale(job->db, "abandoned: the process running it stopped", e)))
         goto unlock;
     struct db_run *rec = &job->rec;

@@ -294,18 +294,6 @@ static enum err_code wait_complete(struct etl_run_ctx *run, struct doc_wait *w, 
     return rc;
 }
 
-static bool line_known(json_t *lines, int64_t id)
-{
-    size_t i;
-    json_t *l;
-    json_array_foreach (lines, i, l) {
-        int64_t other;
-        if (json_util_int64(json_object_get(l, "id"), &other) && other == id)
-            return true;
-    }
-    return false;
-}
-
 static enum err_code on_details_page(void *p, json_t *page, struct err *e)
 {
     struct doc_wait *w = p;
@@ -318,7 +306,8 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     json_t *line;
     json_array_foreach (items, i, line) {
         int64_t id;
-        if (json_util_int64(json_object_get(line, "id"), &id) && !line_known(w->lines, id))
+        if (json_util_int64(json_object_get(line, "id"), &id) &&
+            !transform_has_id(w->lines, json_array_size(w->lines), id))
             json_array_append(w->lines, line);
     }
     if ((rc = check_refs(run, NULL, items, e)))
@@ -343,7 +332,7 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t expecte
     ps->n_waits++;
     char path[64];
     snprintf(path, sizeof(path), "/documents/%lld/details.json", (long long)doc_id);
-    bsale_queue_list(run->client, path, NULL, on_details_page, w);
+    bsale_queue_list_first(run->client, path, NULL, on_details_page, w);
 }
 
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)

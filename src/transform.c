@@ -70,7 +70,7 @@ enum err_code transform_page(struct etl_batch *b, int ti, json_t *items, int64_t
     return ERR_OK;
 }
 
-static bool seen_before(json_t *items, size_t upto, int64_t id)
+bool transform_has_id(json_t *items, size_t upto, int64_t id)
 {
     for (size_t k = 0; k < upto; k++) {
         int64_t other;
@@ -89,7 +89,7 @@ static enum err_code add_lines(struct etl_batch *b, json_t *lines, int64_t doc_i
     json_array_foreach (lines, i, line) {
         int64_t id;
         /* Pages may repeat items while data changes; a line is written once per batch. */
-        if (json_util_int64(json_object_get(line, "id"), &id) && seen_before(lines, i, id))
+        if (json_util_int64(json_object_get(line, "id"), &id) && transform_has_id(lines, i, id))
             continue;
         enum err_code rc = catalog_map_item(rows, line, doc_id, e);
         if (rc)

@@ -18,6 +18,9 @@ bool transform_lines_complete(json_t *doc, int64_t *count);
 /* true when doc's embedded `payments` are absent or complete. */
 bool transform_payments_complete(json_t *doc);
 
+/* true when one of items[0..upto) has id `id`. */
+bool transform_has_id(json_t *items, size_t upto, int64_t id);
+
 /*
  * Appends doc's rows to b: documentos_venta, its lines (from lines when
  * non-NULL, else the embedded details) and its embedded payments, and records

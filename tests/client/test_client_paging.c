@@ -227,6 +227,48 @@ static void test_callbacks_queue_more(void **state)
     teardown_fx(fx);
 }
 
+struct first_ctx {
+    struct bsale_client *c;
+    struct collector details;
+    bool queued;
+};
+
+static enum err_code queue_details_first(void *ctx, json_t *page, struct err *e)
+{
+    struct first_ctx *fc = ctx;
+    (void)page;
+    (void)e;
+    if (!fc->queued)
+        bsale_queue_list_first(fc->c, "/documents/7/details.json", NULL, collect_page,
+                               &fc->details);
+    fc->queued = true;
+    return ERR_OK;
+}
+
+/* A sub-collection queued with _first is fetched, every page of it, before pages queued earlier. */
+static void test_list_first_goes_ahead(void **state)
+{
+    (void)state;
+    struct fixture *fx = setup_with(120, 0, 1);
+    struct first_ctx *fc = xcalloc(1, sizeof(*fc));
+    fc->c = fx->c;
+    fc->details.c = fx->c;
+    bsale_queue_list(fx->c, "/documents.json", NULL, queue_details_first, fc);
+    run_ok(fx);
+    assert_each_once(&fc->details, 120);
+    size_t n;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    assert_int_equal(n, 6);
+    assert_string_equal(h[0].path, "/v1/documents.json");
+    for (size_t i = 1; i <= 3; i++)
+        assert_string_equal(h[i].path, "/v1/documents/7/details.json");
+    for (size_t i = 4; i < 6; i++)
+        assert_string_equal(h[i].path, "/v1/documents.json");
+    free(h);
+    free(fc);
+    teardown_fx(fx);
+}
+
 static void test_page_cap(void **state)
 {
     (void)state;
@@ -304,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_count_grows),
         cmocka_unit_test(test_duplicates_across_pages),
         cmocka_unit_test(test_callbacks_queue_more),
+        cmocka_unit_test(test_list_first_goes_ahead),
         cmocka_unit_test(test_page_cap),
         cmocka_unit_test(test_bad_requests_rejected),
         cmocka_unit_test(test_options_validated),
