@@ -226,6 +226,9 @@ static json_t *summary_schema(void)
     json_object_set_new(p, "retries", typed("integer"));
     json_object_set_new(p, "throttled", typed("integer"));
     json_object_set_new(p, "seconds", typed("number"));
+    json_object_set_new(p, "peak_rss_mb",
+                        json_pack("{s:s, s:s}", "type", "number", "description",
+                                  "The process's peak resident memory at the end of the run."));
     json_object_set_new(p, "error", nullable("string", "Why the run failed; null on success."));
     json_object_set_new(p, "error_code",
                         nullable("string", "The failure's code, e.g. ERR_BSALE or ERR_DB."));
