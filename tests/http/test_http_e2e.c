@@ -234,11 +234,17 @@ static void *wait_request(void *arg)
     return NULL;
 }
 
-static bool sync_running(const struct proc *srv)
+/* True once srv runs a sync whose run record is in the database. */
+static bool sync_recorded(const struct proc *srv)
 {
     struct reply r;
     api(srv, "GET", "/metrics", &r);
     bool running = r.body && strstr(r.body, "\npatitas_etl_sync_running 1\n");
+    reply_release(&r);
+    if (!running)
+        return false;
+    api(srv, "GET", "/etl/runs?limit=1", &r);
+    running = strcmp(str(json_array_get(r.json, 0), "status"), "running") == 0;
     reply_release(&r);
     return running;
 }
@@ -285,7 +291,7 @@ static void test_busy_and_sigterm(void **state)
     assert_int_equal(pthread_create(&th, NULL, wait_request, &w), 0);
     bool running = false;
     for (int i = 0; i < 500 && !running; i++) {
-        running = sync_running(&a);
+        running = sync_recorded(&a);
         if (!running)
             usleep(10000);
     }
