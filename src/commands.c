@@ -8,6 +8,7 @@
 #define LOG_MODULE "cli"
 #include "commands.h"
 #include "db.h"
+#include "http_server.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -259,5 +260,40 @@ int cmd_report_run(const struct config *cfg, const char *date)
     if (rc)
         fprintf(stderr, "error: report: %s\n", e.msg);
     db_close(db);
+    return rc ? 1 : 0;
+}
+
+/* Migrates on start when allowed; a database that is down is reported, not fatal: the
+ * service still answers /health, /health/ready says why, and each run retries the database. */
+static void prepare_schema(const struct config *cfg)
+{
+    struct db *db = NULL;
+    struct err e = ERR_INIT;
+    int version = 0;
+    enum err_code rc = db_open(&cfg->db, &db, &e);
+    if (!rc)
+        rc = cfg->etl_auto_migrate ? db_migrate(db, &e) : db_schema_check(db, &version, &e);
+    if (rc)
+        log_error("database not ready at start: %s", e.msg);
+    db_close(db);
+}
+
+int cmd_serve_run(const struct config *cfg)
+{
+    struct etl_runner *runner = NULL;
+    struct err e = ERR_INIT;
+    /* Blocked before any thread starts, so only the server's signal wait receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    prepare_schema(cfg);
+    enum err_code rc = etl_runner_new(cfg, &runner, &e);
+    if (!rc)
+        rc = http_server_run(cfg, runner, &e);
+    if (rc)
+        fprintf(stderr, "error: serve: %s\n", e.msg);
+    etl_runner_free(runner);
     return rc ? 1 : 0;
 }

@@ -13,5 +13,7 @@ int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool j
 int cmd_migrate_run(const struct config *cfg);
 /* date: "YYYY-MM-DD" for the best sellers, NULL = the latest date with sales. */
 int cmd_report_run(const struct config *cfg, const char *date);
+/* Serves the HTTP API until SIGTERM/SIGINT; a running sync is stopped gracefully. */
+int cmd_serve_run(const struct config *cfg);
 
 #endif

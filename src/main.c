@@ -83,9 +83,7 @@ static int load_config(const struct cli_globals *g, struct config *cfg)
 
 static int cmd_serve(const struct config *cfg)
 {
-    (void)cfg;
-    fprintf(stderr, "patitas-etl: serve: not implemented yet\n");
-    return EXIT_RUNTIME;
+    return cmd_serve_run(cfg);
 }
 
 static int cmd_sync(const struct config *cfg, const struct sync_args *a)
