@@ -33,6 +33,27 @@ static char tmpdir[256];
 static char db_url[1024];
 static bool use_sqlite;
 
+/* Every child started, so a failed assertion (which skips stop()) leaves none behind. */
+#define MAX_CHILDREN 16
+static pid_t children[MAX_CHILDREN];
+static size_t n_children;
+
+static void reap_children(void)
+{
+    for (size_t i = 0; i < n_children; i++) {
+        if (children[i] > 0 && kill(children[i], SIGKILL) == 0)
+            waitpid(children[i], NULL, 0);
+        children[i] = 0;
+    }
+    n_children = 0;
+}
+
+static int teardown_children(void **state)
+{
+    reap_children();
+    return 0;
+}
+
 struct proc {
     pid_t pid;
     char out[300]; /* stdout file */
@@ -57,6 +78,8 @@ static void spawn(struct proc *p, const char *name, char *const argv[], char *co
         execv(argv[0], argv);
         _exit(127);
     }
+    if (n_children < MAX_CHILDREN)
+        children[n_children++] = p->pid;
 }
 
 /* Waits for a line of file containing marker and copies what follows it (to a space). */
@@ -123,6 +146,9 @@ static int stop(struct proc *p)
     kill(p->pid, SIGTERM);
     if (waitpid(p->pid, &status, 0) != p->pid)
         return -1;
+    for (size_t i = 0; i < n_children; i++)
+        if (children[i] == p->pid)
+            children[i] = 0;
     p->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -370,8 +396,8 @@ int main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_syncs),
-        cmocka_unit_test(test_busy_and_sigterm),
+        cmocka_unit_test_teardown(test_syncs, teardown_children),
+        cmocka_unit_test_teardown(test_busy_and_sigterm, teardown_children),
     };
     int failed = cmocka_run_group_tests_name(use_sqlite ? "http-e2e-sqlite" : "http-e2e-mysql",
                                              tests, NULL, NULL);
