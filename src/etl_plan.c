@@ -21,6 +21,8 @@
 #define FLUSH_ROWS 5000
 #define PROGRESS_LOG_S 5.0
 #define PROGRESS_BAR_S 0.25
+/* Missing references from one page at which the whole list is cheaper than single GETs. */
+#define MISSING_REFS_LIST 25
 
 /* A master-data list and the table its items land in. */
 struct master_stream {
@@ -62,6 +64,7 @@ struct etl_plan_state {
     struct doc_wait *waits;
     size_t n_waits;
     struct id_set known[2]; /* clientes, variantes already checked this run */
+    bool whole_list[2];     /* the whole list was queued instead of single GETs */
     int t_prices, t_price_lists, t_payments, t_clients, t_variants;
     bool fetch_missing_refs;
 };
@@ -219,16 +222,27 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
     enum err_code rc = db_missing_ids(run->db, rows->table, ids, fresh, &missing, &n_missing, e);
     if (rc)
         return rc;
+    const char *resource = which == 0 ? "clients" : "variants";
+    if (ps->whole_list[which] || n_missing >= MISSING_REFS_LIST) {
+        /* Many missing (a young warehouse): paging the whole list costs fewer requests. */
+        if (!ps->whole_list[which]) {
+            char path[32];
+            snprintf(path, sizeof(path), "/%s.json", resource);
+            bsale_queue_list(run->client, path, NULL, on_list_page, stream_new(run, table, 0));
+            log_info("fetching the whole %s list: %zu referenced ones are missing", resource,
+                     n_missing);
+        }
+        ps->whole_list[which] = true;
+        n_missing = 0;
+    }
     struct stream_ctx *s = n_missing ? stream_new(run, table, 0) : NULL;
     for (size_t i = 0; i < n_missing; i++) {
         char path[64];
-        snprintf(path, sizeof(path), "/%s/%lld.json", which == 0 ? "clients" : "variants",
-                 (long long)missing[i]);
+        snprintf(path, sizeof(path), "/%s/%lld.json", resource, (long long)missing[i]);
         bsale_queue_get(run->client, path, NULL, on_single, s);
     }
     if (n_missing)
-        log_info("fetching %zu referenced %s missing from the warehouse", n_missing,
-                 which == 0 ? "clients" : "variants");
+        log_info("fetching %zu referenced %s missing from the warehouse", n_missing, resource);
     free(missing);
     return ERR_OK;
 }
