@@ -35,8 +35,15 @@ static void *watch_signals(void *arg)
     while (!w->done) {
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
-            log_warn("signal %d: stopping the sync at its next transaction boundary", sig);
+            log_warn("signal %d: stopping the sync at its next transaction boundary "
+                     "(again to quit at once)",
+                     sig);
+            /* From now on this thread takes the signals with their default action: a second
+             * one ends the process even if the run does not stop. */
+            pthread_sigmask(SIG_UNBLOCK, &set, NULL);
             etl_runner_shutdown(w->runner, w->timeout_s);
+            while (!w->done)
+                nanosleep(&tick, NULL);
             break;
         }
     }
@@ -81,6 +88,7 @@ int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool j
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    etl_use_timezone(cfg->etl_timezone);
     if (etl_runner_new(cfg, &runner, &e) || etl_runner_start(runner, req, &run_id, &e)) {
         fprintf(stderr, "error: %s\n", e.msg);
         etl_runner_free(runner);
@@ -288,6 +296,7 @@ int cmd_serve_run(const struct config *cfg)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    etl_use_timezone(cfg->etl_timezone);
     prepare_schema(cfg);
     enum err_code rc = etl_runner_new(cfg, &runner, &e);
     if (!rc)

@@ -34,6 +34,7 @@ struct etl_runner {
     enum err_code last_code;
     struct err last_err;
     volatile sig_atomic_t cancel;
+    bool closing; /* shutdown began: no new runs */
     struct etl_metrics metrics;
 };
 
@@ -57,15 +58,44 @@ enum err_code etl_runner_new(const struct config *cfg, struct etl_runner **out, 
     return ERR_OK;
 }
 
+/* A run that did not stop in time: its record says so before the process goes. */
+static void record_interrupted(struct etl_runner *r, long long id)
+{
+    struct db *db = NULL;
+    struct db_run run;
+    struct err e = ERR_INIT;
+    memset(&run, 0, sizeof(run));
+    if (!id || db_open(&r->cfg->db, &db, &e) || db_run_get(db, id, &run, &e)) {
+        db_close(db);
+        return;
+    }
+    if (strcmp(run.estado, "running") == 0) {
+        snprintf(run.estado, sizeof(run.estado), "failed");
+        snprintf(run.error, sizeof(run.error), "interrupted");
+        etl_utc_now(run.fin);
+        if (db_run_update(db, &run, &e))
+            log_error("cannot record run %lld as interrupted: %s", id, e.msg);
+    }
+    db_run_release(&run);
+    db_close(db);
+}
+
 void etl_runner_free(struct etl_runner *r)
 {
     if (!r)
         return;
-    etl_runner_shutdown(r, 1e9);
+    etl_runner_shutdown(r, (double)r->cfg->shutdown_timeout_s);
     pthread_mutex_lock(&r->mu);
-    bool join = r->joinable;
+    bool stuck = r->running;
+    long long id = r->run_id;
+    bool join = r->joinable && !stuck;
     r->joinable = false;
     pthread_mutex_unlock(&r->mu);
+    if (stuck) {
+        /* The run thread still uses r: record the outcome and leave r to the exiting process. */
+        record_interrupted(r, id);
+        return;
+    }
     if (join)
         pthread_join(r->thread, NULL);
     json_decref(r->last_summary);
@@ -223,6 +253,9 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
     }
     if (rc == ERR_INTERRUPTED)
         err_set(e, ERR_INTERRUPTED, "interrupted");
+    /* What Bsale sent could not be used (bad item, endless list): a Bsale-side failure. */
+    if (rc == ERR_JSON || rc == ERR_LIMIT || rc == ERR_INVALID)
+        e->code = rc = ERR_BSALE;
     return rc;
 }
 
@@ -336,6 +369,8 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
     if ((rc = db_lock(job->db, e))) {
         if (rc == ERR_BUSY)
             *busy_id = running_run_id(job->db);
+        else /* e.g. the SQLite lock file cannot be opened: a database-side failure */
+            e->code = rc = ERR_DB;
         goto fail;
     }
     /* Migrations run under the lock, so two processes never race on the schema. */
@@ -384,6 +419,11 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
         return rc;
     }
     pthread_mutex_lock(&r->mu);
+    if (r->closing) {
+        pthread_mutex_unlock(&r->mu);
+        free(job);
+        return err_set(e, ERR_INTERRUPTED, "the service is shutting down");
+    }
     if (r->running) {
         *run_id = r->run_id;
         pthread_mutex_unlock(&r->mu);
@@ -394,6 +434,7 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
         pthread_join(r->thread, NULL);
     r->joinable = false;
     r->running = true;
+    r->run_id = 0; /* until the record exists: a 409 meanwhile names no finished run */
     r->cancel = 0;
     pthread_mutex_unlock(&r->mu);
 
@@ -453,7 +494,12 @@ enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **s
     if (status && strcmp(status, "succeeded") == 0)
         return ERR_OK;
     const char *why = json_string_value(json_object_get(*summary, "error"));
-    return err_set(e, ERR_INTERNAL, "%s", why ? why : "run failed");
+    const char *code = json_string_value(json_object_get(*summary, "error_code"));
+    enum err_code failed = ERR_INTERNAL;
+    for (int c = ERR_USAGE; code && c <= ERR_SCHEMA; c++)
+        if (strcmp(code, err_str((enum err_code)c)) == 0)
+            failed = (enum err_code)c;
+    return err_set(e, failed, "%s", why ? why : "run failed");
 }
 
 void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
@@ -471,6 +517,7 @@ void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
     }
     pthread_mutex_lock(&r->mu);
     r->cancel = 1;
+    r->closing = true;
     while (r->running) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT)
             break;

@@ -93,11 +93,18 @@ static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 enum err_code etl_today(const char *tz, char out[11], struct err *e)
 {
     time_t now = time(NULL);
+    struct tm tm;
+    const char *cur = getenv("TZ");
+    if (cur && strcmp(cur, tz) == 0) { /* set at start-up: no environment change needed */
+        if (!localtime_r(&now, &tm))
+            return err_set(e, ERR_CONFIG, "cannot compute today's date in '%s'", tz);
+        strftime(out, 11, "%Y-%m-%d", &tm);
+        return ERR_OK;
+    }
     pthread_mutex_lock(&tz_lock);
     char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
     setenv("TZ", tz, 1);
     tzset();
-    struct tm tm;
     bool ok = localtime_r(&now, &tm) != NULL;
     if (old)
         setenv("TZ", old, 1);
@@ -130,4 +137,10 @@ void etl_utc_now(char out[20])
 const char *etl_kind_name(enum etl_kind k)
 {
     return k == ETL_FULL ? "full" : "daily";
+}
+
+void etl_use_timezone(const char *tz)
+{
+    setenv("TZ", tz, 1);
+    tzset();
 }

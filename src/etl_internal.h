@@ -77,6 +77,7 @@ struct etl_run_ctx {
     volatile sig_atomic_t *cancel;
     double started;
     double last_progress;
+    double last_ping;
     bool progress_bar;
 };
 

@@ -21,6 +21,7 @@
 #define FLUSH_ROWS 5000
 #define PROGRESS_LOG_S 5.0
 #define PROGRESS_BAR_S 0.25
+#define KEEPALIVE_S 60.0
 /* Missing references from one page at which the whole list is cheaper than single GETs. */
 #define MISSING_REFS_LIST 25
 
@@ -45,11 +46,20 @@ struct stream_ctx {
     struct stream_ctx *next;
 };
 
+/*
+ * A document waiting for its /details.json pages. It completes when every
+ * page of that list has arrived, judged by the list's own envelopes (its count
+ * may differ from the embedded one), and stays allocated until the plan ends,
+ * so a late page can never touch freed memory.
+ */
 struct doc_wait {
     struct etl_run_ctx *run;
-    json_t *doc;      /* owned reference */
-    json_t *lines;    /* owned array of line items received so far */
-    int64_t expected; /* -1 when Bsale did not say */
+    json_t *doc;   /* owned reference; NULL once done */
+    json_t *lines; /* owned array of line items received so far */
+    long pages_seen;
+    long pages_needed;  /* from the envelopes: ceil(count / limit), at least 1 */
+    int64_t list_count; /* the largest count an envelope gave */
+    bool done;
     struct doc_wait *prev, *next;
 };
 
@@ -61,7 +71,8 @@ struct id_set {
 
 struct etl_plan_state {
     struct stream_ctx *streams;
-    struct doc_wait *waits;
+    struct doc_wait *waits;    /* still waiting */
+    struct doc_wait *finished; /* done, freed when the plan ends */
     size_t n_waits;
     struct id_set known[2]; /* clientes, variantes already checked this run */
     bool whole_list[2];     /* the whole list was queued instead of single GETs */
@@ -154,9 +165,22 @@ static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
     return ERR_OK;
 }
 
+/* The run thread's connection holds the lock and the run record: keep it from idling out. */
+static void keep_alive(struct etl_run_ctx *run)
+{
+    double now = etl_now();
+    if (now - run->last_ping < KEEPALIVE_S)
+        return;
+    run->last_ping = now;
+    struct err e = ERR_INIT;
+    if (db_ping(run->db, &e))
+        log_warn("the run's database connection failed a ping: %s", e.msg);
+}
+
 static enum err_code after_page(struct etl_run_ctx *run, struct err *e)
 {
     progress(run, false);
+    keep_alive(run);
     return flush(run, false, e);
 }
 
@@ -298,7 +322,11 @@ static void wait_unlink(struct etl_plan_state *ps, struct doc_wait *w)
     ps->n_waits--;
     json_decref(w->doc);
     json_decref(w->lines);
-    free(w);
+    w->doc = w->lines = NULL;
+    w->done = true;
+    w->prev = NULL;
+    w->next = ps->finished;
+    ps->finished = w;
 }
 
 static enum err_code wait_complete(struct etl_run_ctx *run, struct doc_wait *w, struct err *e)
@@ -308,6 +336,22 @@ static enum err_code wait_complete(struct etl_run_ctx *run, struct doc_wait *w, 
     return rc;
 }
 
+/* Counts a details page and what its envelope says the whole list needs. */
+static void wait_count_page(struct doc_wait *w, json_t *page)
+{
+    int64_t count = 0, limit = 0;
+    w->pages_seen++;
+    if (!json_util_int64(json_object_get(page, "count"), &count) || count < 0)
+        count = 0;
+    if (!json_util_int64(json_object_get(page, "limit"), &limit) || limit <= 0)
+        limit = 1;
+    long needed = count ? (long)((count + limit - 1) / limit) : 1;
+    if (needed > w->pages_needed)
+        w->pages_needed = needed;
+    if (count > w->list_count)
+        w->list_count = count;
+}
+
 static enum err_code on_details_page(void *p, json_t *page, struct err *e)
 {
     struct doc_wait *w = p;
@@ -315,6 +359,10 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     enum err_code rc = check_cancel(run, e);
     if (rc)
         return rc;
+    if (w->done) {
+        log_warn("document lines: a page arrived after its document was written; ignored");
+        return ERR_OK;
+    }
     json_t *items = json_object_get(page, "items");
     size_t i;
     json_t *line;
@@ -324,21 +372,22 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
             !transform_has_id(w->lines, json_array_size(w->lines), id))
             json_array_append(w->lines, line);
     }
+    wait_count_page(w, page);
     if ((rc = check_refs(run, NULL, items, e)))
         return rc;
-    if (w->expected >= 0 && (int64_t)json_array_size(w->lines) >= w->expected)
+    if (w->pages_seen >= w->pages_needed)
         rc = wait_complete(run, w, e);
     return rc ? rc : after_page(run, e);
 }
 
-static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t expected, int64_t doc_id)
+static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
 {
     struct etl_plan_state *ps = run->plan_state;
     struct doc_wait *w = xcalloc(1, sizeof(*w));
     w->run = run;
     w->doc = json_incref(doc);
     w->lines = json_array();
-    w->expected = expected;
+    w->pages_needed = 1;
     w->next = ps->waits;
     if (ps->waits)
         ps->waits->prev = w;
@@ -362,7 +411,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     }
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
-    wait_for_lines(run, doc, expected, doc_id);
+    wait_for_lines(run, doc, doc_id);
     return ERR_OK;
 }
 
@@ -437,6 +486,11 @@ static void state_release(struct etl_plan_state *ps)
 {
     while (ps->waits)
         wait_unlink(ps, ps->waits);
+    while (ps->finished) {
+        struct doc_wait *w = ps->finished;
+        ps->finished = w->next;
+        free(w);
+    }
     while (ps->streams) {
         struct stream_ctx *s = ps->streams;
         ps->streams = s->next;
@@ -452,8 +506,8 @@ static enum err_code complete_all_waits(struct etl_run_ctx *run, struct err *e)
     enum err_code rc = ERR_OK;
     while (run->plan_state->waits && !rc) {
         struct doc_wait *w = run->plan_state->waits;
-        if (w->expected >= 0 && (int64_t)json_array_size(w->lines) != w->expected)
-            log_warn("document lines: Bsale counted %lld, listed %zu", (long long)w->expected,
+        if ((int64_t)json_array_size(w->lines) != w->list_count)
+            log_warn("document lines: Bsale counted %lld, listed %zu", (long long)w->list_count,
                      json_array_size(w->lines));
         rc = wait_complete(run, w, e);
     }
