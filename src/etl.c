@@ -232,6 +232,26 @@ static void update_metrics(struct etl_metrics *m, enum etl_kind kind, enum err_c
         m->last_success_unix[kind] = (double)time(NULL);
 }
 
+/*
+ * Tables that hold only what Bsale lists now (no state column: a price or a
+ * stock row simply disappears). After a complete full sync, rows it did not
+ * write are gone from Bsale. Entities with a state are never deleted.
+ */
+static const char *const current_state_tables[] = {"precios", "stock"};
+
+static enum err_code prune_unlisted(struct run_job *job, struct err *e)
+{
+    for (size_t i = 0; i < ARRAY_LEN(current_state_tables); i++) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE sincronizado_en < '%s'",
+                 current_state_tables[i], job->rec.inicio);
+        enum err_code rc = db_query(job->db, sql, NULL, NULL, e);
+        if (rc)
+            return rc;
+    }
+    return ERR_OK;
+}
+
 static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
 {
     const struct config *cfg = job->r->cfg;
@@ -251,6 +271,8 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
         *e = we;
         rc = wrc;
     }
+    if (!rc && job->plan.master)
+        rc = prune_unlisted(job, e);
     if (rc == ERR_INTERRUPTED)
         err_set(e, ERR_INTERRUPTED, "interrupted");
     /* What Bsale sent could not be used (bad item, endless list): a Bsale-side failure. */

@@ -32,6 +32,15 @@ etl sync daily --from "$lookback_from" --to "$today"
 step "compare with the truth"
 compare
 
+step "rows Bsale no longer lists (a price, a stock row) go at the next full sync"
+stale_rows="INSERT INTO stock VALUES (999999, 1, 5, 0, 5, '2000-01-01 00:00:00');
+INSERT INTO precios VALUES (999999, 1, 999999, 10, 11.9, '2000-01-01 00:00:00');"
+if [ "$backend" = sqlite ]; then
+  sqlite3 "$work/warehouse.db" "$stale_rows"
+else
+  mariadb "${MYSQL_ARGS[@]}" "$MYSQL_DROP" -e "$stale_rows"
+fi
+
 step "a second identical run changes no data"
 etl sync daily --from "$lookback_from" --to "$today"
 etl sync full --from "$first" --to "$today"
