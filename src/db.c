@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Ids per IN (...) list: keeps statements far below any packet limit. */
@@ -498,4 +499,21 @@ enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e
     if (rc)
         return err_prefix(e, "failing stale runs");
     return ERR_OK;
+}
+
+int db_nameset_collect(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    struct db_nameset *ns = ctx;
+    if (ncols >= 1 && cells[0] && ns->n < ARRAY_LEN(ns->names))
+        snprintf(ns->names[ns->n++], sizeof(ns->names[0]), "%s", cells[0]);
+    return 0;
+}
+
+bool db_nameset_has(const struct db_nameset *ns, const char *name)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        if (strcasecmp(ns->names[i], name) == 0)
+            return true;
+    return false;
 }

@@ -260,29 +260,8 @@ static void create_sql(struct buf *b, const struct cat_table *t)
                          NULL);
 }
 
-struct nameset {
-    char names[96][80];
-    size_t n;
-};
-
-static int collect_name(void *ctx, int ncols, const char *const *names, const char *const *c)
-{
-    struct nameset *ns = ctx;
-    if (ncols >= 1 && c[0] && ns->n < ARRAY_LEN(ns->names))
-        snprintf(ns->names[ns->n++], sizeof(ns->names[0]), "%s", c[0]);
-    return 0;
-}
-
-static bool nameset_has(const struct nameset *ns, const char *name)
-{
-    for (size_t i = 0; i < ns->n; i++)
-        if (strcasecmp(ns->names[i], name) == 0)
-            return true;
-    return false;
-}
-
 static enum err_code list_names(struct db *db, const char *what, const char *table,
-                                struct nameset *ns, struct err *e)
+                                struct db_nameset *ns, struct err *e)
 {
     struct buf sql;
     buf_init(&sql, 0);
@@ -292,7 +271,7 @@ static enum err_code list_names(struct db *db, const char *what, const char *tab
                       "AND table_name = ",
                       strcmp(what, "columns") == 0 ? "column_name" : "DISTINCT index_name", what);
     append_literal(M(db), &sql, table, strlen(table));
-    enum err_code rc = m_query(db, sql.data, collect_name, ns, e);
+    enum err_code rc = m_query(db, sql.data, db_nameset_collect, ns, e);
     buf_release(&sql);
     return rc;
 }
@@ -300,13 +279,13 @@ static enum err_code list_names(struct db *db, const char *what, const char *tab
 /* An older table gets the catalog's newer columns and indexes (ALTER TABLE ... ADD). */
 static enum err_code upgrade_table(struct db *db, const struct cat_table *t, struct err *e)
 {
-    struct nameset *ns = xcalloc(1, sizeof(*ns));
+    struct db_nameset *ns = xcalloc(1, sizeof(*ns));
     struct buf sql;
     buf_init(&sql, 0);
     enum err_code rc = list_names(db, "columns", t->name, ns, e);
     for (size_t i = 0; !rc && i < t->ncols; i++) {
         const struct cat_column *c = &t->cols[i];
-        if (nameset_has(ns, c->name))
+        if (db_nameset_has(ns, c->name))
             continue;
         if (c->flags & CAT_KEY) {
             rc = err_set(e, ERR_SCHEMA, "table %s lacks its key column %s", t->name, c->name);
@@ -325,7 +304,7 @@ static enum err_code upgrade_table(struct db *db, const struct cat_table *t, str
         const struct cat_column *c = &t->cols[i];
         char idx[80];
         snprintf(idx, sizeof(idx), "idx_%s_%s", t->name, c->name);
-        if (!(c->flags & CAT_INDEX) || nameset_has(ns, idx))
+        if (!(c->flags & CAT_INDEX) || db_nameset_has(ns, idx))
             continue;
         buf_reset(&sql);
         (void)buf_appendf(&sql, NULL, "ALTER TABLE %s ADD INDEX %s (%s)", t->name, idx, c->name);
@@ -333,7 +312,7 @@ static enum err_code upgrade_table(struct db *db, const struct cat_table *t, str
     }
     char uq[80];
     snprintf(uq, sizeof(uq), "uq_%s", t->name);
-    if (!rc && t->unique && !nameset_has(ns, uq)) {
+    if (!rc && t->unique && !db_nameset_has(ns, uq)) {
         buf_reset(&sql);
         (void)buf_appendf(&sql, NULL, "ALTER TABLE %s ADD UNIQUE KEY %s (", t->name, uq);
         unique_list(&sql, t);

@@ -210,37 +210,16 @@ static void create_sql(struct buf *b, const struct cat_table *t)
     (void)buf_append_str(b, "))", NULL);
 }
 
-struct colset {
-    char names[64][64];
-    size_t n;
-};
-
-static int collect_column(void *ctx, int ncols, const char *const *names, const char *const *c)
-{
-    struct colset *cs = ctx;
-    if (ncols >= 1 && c[0] && cs->n < ARRAY_LEN(cs->names))
-        snprintf(cs->names[cs->n++], sizeof(cs->names[0]), "%s", c[0]);
-    return 0;
-}
-
-static bool colset_has(const struct colset *cs, const char *name)
-{
-    for (size_t i = 0; i < cs->n; i++)
-        if (strcmp(cs->names[i], name) == 0)
-            return true;
-    return false;
-}
-
 static enum err_code add_missing_columns(struct db *db, const struct cat_table *t, struct buf *sql,
                                          struct err *e)
 {
-    struct colset cs = {.n = 0};
+    struct db_nameset cs = {.n = 0};
     buf_reset(sql);
     (void)buf_appendf(sql, NULL, "SELECT name FROM pragma_table_info('%s')", t->name);
-    enum err_code rc = s_query(db, sql->data, collect_column, &cs, e);
+    enum err_code rc = s_query(db, sql->data, db_nameset_collect, &cs, e);
     for (size_t i = 0; !rc && i < t->ncols; i++) {
         const struct cat_column *c = &t->cols[i];
-        if (colset_has(&cs, c->name))
+        if (db_nameset_has(&cs, c->name))
             continue;
         if (c->flags & CAT_KEY)
             return err_set(e, ERR_SCHEMA, "table %s lacks its key column %s", t->name, c->name);
