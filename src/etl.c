@@ -239,6 +239,9 @@ static void update_metrics(struct etl_metrics *m, enum etl_kind kind, enum err_c
  */
 static const char *const current_state_tables[] = {"precios", "stock"};
 
+/* Documents re-read one by one per run at most; more wait for the next run. */
+#define RECONCILE_MAX 2000
+
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
     for (size_t i = 0; i < ARRAY_LEN(current_state_tables); i++) {
@@ -252,17 +255,15 @@ static enum err_code prune_unlisted(struct run_job *job, struct err *e)
     return ERR_OK;
 }
 
-static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
+/* One pass of a plan: a writer, the plan's streams, the writer drained. */
+static enum err_code run_pass(struct run_job *job, struct etl_run_ctx *ctx,
+                              const struct etl_plan *plan, struct err *e)
 {
     const struct config *cfg = job->r->cfg;
-    struct bsale_client_opts opts;
-    fill_client_opts(cfg, &job->r->cancel, &opts);
-    enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
+    enum err_code rc =
+        etl_writer_start(&cfg->db, (size_t)cfg->etl_queue_batches, &ctx->counters, &ctx->writer, e);
     if (!rc)
-        rc = etl_writer_start(&cfg->db, (size_t)cfg->etl_queue_batches, &ctx->counters,
-                              &ctx->writer, e);
-    if (!rc)
-        rc = etl_plan_execute(ctx, &job->plan, e);
+        rc = etl_plan_execute(ctx, plan, e);
     struct err we = ERR_INIT;
     /* Interrupted: stop at the transaction in progress. Otherwise land what is complete. */
     enum err_code wrc = etl_writer_finish(ctx->writer, rc == ERR_INTERRUPTED, &we);
@@ -271,8 +272,88 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
         *e = we;
         rc = wrc;
     }
+    return rc;
+}
+
+static int collect_id(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    struct etl_run_ctx *c = ctx;
+    long v;
+    if (ncols < 1 || !cells[0] || !parse_long(cells[0], 1, 0x7fffffffffffffffL, &v))
+        return 0;
+    if (c->n_gone == c->gone_alloc) {
+        c->gone_alloc = c->gone_alloc ? c->gone_alloc * 2 : 64;
+        c->gone = xrealloc(c->gone, c->gone_alloc * sizeof(*c->gone));
+    }
+    c->gone[c->n_gone++] = v;
+    return 0;
+}
+
+static enum err_code delete_documents(struct db *db, const int64_t *ids, size_t n, struct err *e)
+{
+    const struct cat_table *lines = catalog_table("detalles_venta");
+    const struct cat_table *docs = catalog_table("documentos_venta");
+    enum err_code rc = db_begin(db, e);
+    if (!rc)
+        rc = db_delete_children(db, lines, "id_documento", ids, n, NULL, 0, e);
+    if (!rc)
+        rc = db_delete_children(db, docs, "id_bsale", ids, n, NULL, 0, e);
+    if (!rc)
+        return db_commit(db, e);
+    struct err ignored = ERR_INIT;
+    db_rollback(db, &ignored);
+    return rc;
+}
+
+/*
+ * Documents of the run's dates that the windows did not list again: re-read
+ * each by id. Bsale still has it (offset paging skipped it while data
+ * changed): written again. Bsale answers 404 (a deleted non-electronic
+ * document): removed with its lines, so the dates equal Bsale's.
+ */
+static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx *ctx,
+                                         struct err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT id_bsale FROM documentos_venta WHERE fecha_emision BETWEEN '%s' AND '%s' "
+             "AND sincronizado_en < '%s' ORDER BY id_bsale LIMIT %d",
+             job->plan.date_from, job->plan.date_to, job->rec.inicio, RECONCILE_MAX);
+    enum err_code rc = db_query(job->db, sql, collect_id, ctx, e);
+    if (rc || !ctx->n_gone)
+        return rc;
+    struct etl_plan verify;
+    memset(&verify, 0, sizeof(verify));
+    int64_t *ids = ctx->gone;
+    verify.verify_ids = ids;
+    verify.n_verify = ctx->n_gone;
+    verify.fetch_missing_refs = job->plan.fetch_missing_refs;
+    ctx->gone = NULL;
+    ctx->n_gone = ctx->gone_alloc = 0;
+    rc = run_pass(job, ctx, &verify, e);
+    if (!rc && ctx->n_gone)
+        rc = delete_documents(job->db, ctx->gone, ctx->n_gone, e);
+    if (!rc)
+        log_info("reconciled %zu documents not listed again: %zu deleted in Bsale, %zu re-read",
+                 verify.n_verify, ctx->n_gone, verify.n_verify - ctx->n_gone);
+    free(ids);
+    return rc;
+}
+
+static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
+{
+    struct bsale_client_opts opts;
+    fill_client_opts(job->r->cfg, &job->r->cancel, &opts);
+    enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
+    if (!rc)
+        rc = run_pass(job, ctx, &job->plan, e);
     if (!rc && job->plan.master)
         rc = prune_unlisted(job, e);
+    if (!rc && job->plan.documents)
+        rc = reconcile_documents(job, ctx, e);
+    free(ctx->gone);
+    ctx->gone = NULL;
     if (rc == ERR_INTERRUPTED)
         err_set(e, ERR_INTERRUPTED, "interrupted");
     /* What Bsale sent could not be used (bad item, endless list): a Bsale-side failure. */

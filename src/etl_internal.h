@@ -63,6 +63,8 @@ struct etl_plan {
     bool fetch_missing_refs; /* fetch clients/variants that documents reference but we lack */
     char date_from[11];
     char date_to[11];
+    const int64_t *verify_ids; /* documents to re-read one by one (reconciliation) */
+    size_t n_verify;
 };
 
 /* Context of a running sync, used by the plan's callbacks. */
@@ -78,6 +80,8 @@ struct etl_run_ctx {
     double started;
     double last_progress;
     double last_ping;
+    int64_t *gone; /* verified documents Bsale answered 404 for (owned) */
+    size_t n_gone, gone_alloc;
     bool progress_bar;
 };
 

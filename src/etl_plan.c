@@ -434,6 +434,42 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
     return after_page(run, e);
 }
 
+/* A document re-read by id: written again if Bsale still has it, else remembered as gone. */
+static enum err_code on_verified(void *p, json_t *doc, struct err *e)
+{
+    struct stream_ctx *s = p;
+    struct etl_run_ctx *run = s->run;
+    enum err_code rc = check_cancel(run, e);
+    if (rc)
+        return rc;
+    if (!doc) {
+        if (run->n_gone == run->gone_alloc) {
+            run->gone_alloc = run->gone_alloc ? run->gone_alloc * 2 : 16;
+            run->gone = xrealloc(run->gone, run->gone_alloc * sizeof(*run->gone));
+        }
+        run->gone[run->n_gone++] = s->parent;
+        return ERR_OK;
+    }
+    json_t *one = json_array();
+    json_array_append(one, doc);
+    rc = on_document(run, doc, e);
+    if (!rc)
+        rc = check_refs(run, one, NULL, e);
+    json_decref(one);
+    return rc ? rc : after_page(run, e);
+}
+
+static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *plan)
+{
+    int table = etl_table_index("documentos_venta");
+    for (size_t i = 0; i < plan->n_verify; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/documents/%lld.json", (long long)plan->verify_ids[i]);
+        bsale_queue_get(run->client, path, "expand=[details,payments]", on_verified,
+                        stream_new(run, table, plan->verify_ids[i]));
+    }
+}
+
 static enum err_code queue_document_windows(struct etl_run_ctx *run, const struct etl_plan *plan,
                                             struct err *e)
 {
@@ -525,6 +561,7 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
         queue_master(ctx);
     if (plan->documents)
         rc = queue_document_windows(ctx, plan, e);
+    queue_verifications(ctx, plan);
     if (!rc)
         rc = bsale_run(ctx->client, e);
     if (!rc)
