@@ -45,11 +45,18 @@ struct list {
     char *path;
     char *query;
     bsale_json_fn fn;
+    bsale_end_fn end_fn;
     void *ctx;
-    long queued_end; /* first offset not yet queued */
-    long pages;      /* pages queued so far */
+    long queued_end;  /* first offset of the windows not yet queued */
+    long pages;       /* page requests queued so far */
+    long max_pages;   /* the caller's bound; 0 = LIST_MAX_PAGES, which fails the run */
+    long outstanding; /* page requests queued, delayed or in flight */
     int refs;
-    bool first; /* pages go ahead of other queued requests */
+    bool first;      /* pages go ahead of other queued requests */
+    bool past_count; /* the items contradicted count: page on to an empty page */
+    bool has_count;
+    long long last_count;
+    struct bsale_list_end end; /* the verdict so far */
 };
 
 enum req_kind { REQ_PAGE, REQ_GET };
@@ -59,11 +66,14 @@ struct req {
     enum req_kind kind;
     struct list *list; /* REQ_PAGE: a reference */
     long offset;       /* REQ_PAGE */
+    long limit;        /* REQ_PAGE: the rest of a window after a short page, else page_size */
+    bool recheck;      /* REQ_PAGE: asks again for an offset that answered empty */
     char *path;        /* REQ_GET: owned */
     char *query;       /* REQ_GET: owned, may be NULL */
     bsale_json_fn fn;  /* REQ_GET */
     void *ctx;         /* REQ_GET */
     int attempts;      /* attempts started */
+    int failures;      /* attempts that failed for real (throttled answers are not failures) */
     double first_at;   /* start of the first attempt (monotonic s) */
     double due;        /* when delayed: earliest start of the next attempt */
 };
@@ -98,6 +108,7 @@ struct bsale_client {
     struct bsale_stats stats;
     uint64_t rng;
     struct err queue_err; /* first invalid bsale_queue_* call, reported by bsale_run */
+    double deadline;      /* monotonic; 0 = none */
 };
 
 /* What one finished attempt amounted to. */
@@ -107,6 +118,7 @@ struct outcome {
     long status;             /* HTTP status; 0 for transport errors and bad bodies */
     json_t *json;            /* owned: the parsed body when V_OK */
     double wait;             /* server-asked wait in seconds, <= 0 = use backoff */
+    bool throttled;          /* Bsale asked us to slow down: not a failed attempt */
     enum err_code exhausted; /* code when retries run out */
     char cause[CAUSE_MAX];
 };
@@ -274,48 +286,68 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
     return false;
 }
 
-static void queue_page(struct bsale_client *c, struct list *l, long offset)
+/*
+ * Queues a request for [offset, offset + limit) of l; extra = not called for
+ * by a count. NULL when the caller's page bound stops the list.
+ */
+static struct req *queue_page(struct bsale_client *c, struct list *l, long offset, long limit,
+                              bool extra)
 {
+    if (l->max_pages && l->pages >= l->max_pages) {
+        l->end.flags |= BSALE_LIST_BOUNDED;
+        return NULL;
+    }
     struct req *r = xcalloc(1, sizeof(*r));
     r->kind = REQ_PAGE;
     r->list = l;
     l->refs++;
     l->pages++;
+    l->outstanding++;
     r->offset = offset;
+    r->limit = limit;
     c->stats.pages_total++;
+    if (extra) {
+        l->end.extra++;
+        c->stats.extra_pages++;
+    }
     if (l->first)
         queue_push_front(&c->ready, r);
     else
         queue_push(&c->ready, r);
+    return r;
 }
 
-static void queue_list(struct bsale_client *c, const char *path, const char *query,
-                       bsale_json_fn on_page, void *ctx, bool first)
+void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char *query,
+                           const struct bsale_list_spec *spec)
 {
     if (!check_request(c, path, query))
         return;
     struct list *l = xcalloc(1, sizeof(*l));
-    l->first = first;
+    l->first = spec->first;
     l->path = xstrdup(path);
     l->query = query && *query ? xstrdup(query) : NULL;
-    l->fn = on_page;
-    l->ctx = ctx;
+    l->fn = spec->on_page;
+    l->end_fn = spec->on_end;
+    l->ctx = spec->ctx;
+    l->max_pages = spec->max_pages > 0 ? spec->max_pages : 0;
     l->queued_end = c->o.page_size;
     l->refs = 1;
-    queue_page(c, l, 0);
+    (void)queue_page(c, l, 0, c->o.page_size, false);
     list_unref(l);
 }
 
 void bsale_queue_list(struct bsale_client *c, const char *path, const char *query,
                       bsale_json_fn on_page, void *ctx)
 {
-    queue_list(c, path, query, on_page, ctx, false);
+    struct bsale_list_spec spec = {.on_page = on_page, .ctx = ctx};
+    bsale_queue_list_spec(c, path, query, &spec);
 }
 
 void bsale_queue_list_first(struct bsale_client *c, const char *path, const char *query,
                             bsale_json_fn on_page, void *ctx)
 {
-    queue_list(c, path, query, on_page, ctx, true);
+    struct bsale_list_spec spec = {.on_page = on_page, .ctx = ctx, .first = true};
+    bsale_queue_list_spec(c, path, query, &spec);
 }
 
 void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
@@ -424,7 +456,8 @@ static enum err_code resolve_opts(const struct bsale_client_opts *in, struct bsa
     if (in->page_size < 1 || in->page_size > MAX_PAGE_SIZE)
         return err_set(e, ERR_CONFIG, "Bsale page size must be 1..%d", MAX_PAGE_SIZE);
     if (in->timeout_s < 0 || in->connect_timeout_s < 0 || in->max_attempts < 0 ||
-        in->retry_budget_s < 0 || in->backoff_base_s < 0 || in->backoff_max_s < 0)
+        in->retry_budget_s < 0 || in->run_timeout_s < 0 || in->backoff_base_s < 0 ||
+        in->backoff_max_s < 0)
         return err_set(e, ERR_CONFIG, "Bsale timeouts, attempts and backoff must not be negative");
     /* Zero means "the default" for every tuning knob. */
     o->timeout_s = in->timeout_s ? in->timeout_s : DEFAULT_TIMEOUT_S;
@@ -485,6 +518,8 @@ enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_c
     c->o.base_url = c->base_url;
     c->o.token = c->token;
     log_add_secret(c->token);
+    if (o->run_timeout_s > 0)
+        c->deadline = mono_now() + (double)o->run_timeout_s;
     c->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ ((uint64_t)(mono_now() * 1e9) << 7);
     if ((rc = build_headers(c, e)) || (rc = multi_init(c, e)))
         goto out;
@@ -563,7 +598,7 @@ static char *build_url(const struct bsale_client *c, const struct req *r)
                          r->query ? r->query : "");
     const struct list *l = r->list;
     return xasprintf("%s%s?%s%slimit=%ld&offset=%ld", c->base_url, l->path,
-                     l->query ? l->query : "", l->query ? "&" : "", c->o.page_size, r->offset);
+                     l->query ? l->query : "", l->query ? "&" : "", r->limit, r->offset);
 }
 
 static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struct req *r,
@@ -719,10 +754,13 @@ static enum verdict classify(struct bsale_client *c, struct slot *s, CURLcode re
         return classify_body(r, s, out);
     out->exhausted = ERR_BSALE;
     if (retryable_status(status)) {
-        if (status == 429)
-            c->stats.throttled++;
-        if (status == 429 || status == 503)
+        if (status == 429 || status == 500 || status == 503)
             out->wait = asked_wait(s);
+        /* Bsale throttles with 429, and with 500/503 too; a 500 asking for no wait may be a bad
+         * path (API.md §8.23), so only an asked wait makes it a throttle. */
+        out->throttled = status == 429 || ((status == 500 || status == 503) && out->wait > 0);
+        if (out->throttled)
+            c->stats.throttled++;
         snprintf(out->cause, sizeof(out->cause), "HTTP %ld", status);
         return V_RETRY;
     }
@@ -745,7 +783,8 @@ static enum err_code schedule_retry(struct bsale_client *c, struct req *r,
     char name[PATH_MAX_LEN + 32];
     req_name(r, name, sizeof(name));
     double now = mono_now();
-    if (r->attempts >= c->o.max_attempts)
+    /* Throttled answers wait as Bsale asks, bounded by the budget; only failures use attempts. */
+    if (!out->throttled && ++r->failures >= c->o.max_attempts)
         return err_set(e, out->exhausted, "GET %s failed after %d attempts: %s", name, r->attempts,
                        out->cause);
     double wait = out->wait > 0 ? fmin(out->wait, RETRY_AFTER_MAX_S)
@@ -755,8 +794,8 @@ static enum err_code schedule_retry(struct bsale_client *c, struct req *r,
         return err_set(e, out->exhausted,
                        "GET %s failed after %d attempts (retry budget of %ld s spent): %s", name,
                        r->attempts, c->o.retry_budget_s, out->cause);
-    log_warn("retrying GET %s in %.2f s (attempt %d of %ld): %s", name, wait, r->attempts + 1,
-             c->o.max_attempts, out->cause);
+    log_warn("retrying GET %s in %.2f s (attempt %d, %d failed of %ld allowed): %s", name, wait,
+             r->attempts + 1, r->failures, c->o.max_attempts, out->cause);
     r->due = now + wait;
     queue_push(&c->delayed, r);
     return ERR_OK;
@@ -772,33 +811,114 @@ static enum err_code call_back(bsale_json_fn fn, void *ctx, json_t *json, struct
     return rc;
 }
 
-/* Queues the offsets a page's count reveals beyond what is already queued. */
-static enum err_code extend_list(struct bsale_client *c, struct list *l, json_t *page,
+/* Queues the next window past everything queued; false when the caller's bound stops it. */
+static bool queue_next_window(struct bsale_client *c, struct list *l, bool extra)
+{
+    if (!queue_page(c, l, l->queued_end, c->o.page_size, extra))
+        return false;
+    l->queued_end += c->o.page_size;
+    return true;
+}
+
+/* Queues the windows a page's count reveals beyond what is already queued. */
+static enum err_code extend_list(struct bsale_client *c, struct list *l, json_int_t count,
                                  struct err *e)
 {
-    if (json_array_size(json_object_get(page, "items")) == 0)
-        return ERR_OK; /* an empty page ends the list, whatever count says */
-    json_int_t count = json_integer_value(json_object_get(page, "count"));
     if (count <= l->queued_end)
         return ERR_OK;
     long more = (long)((count - l->queued_end + c->o.page_size - 1) / c->o.page_size);
-    if (count > (json_int_t)LIST_MAX_PAGES * MAX_PAGE_SIZE || l->pages + more > LIST_MAX_PAGES)
+    if (!l->max_pages &&
+        (count > (json_int_t)LIST_MAX_PAGES * MAX_PAGE_SIZE || l->pages + more > LIST_MAX_PAGES))
         return err_set(e, ERR_LIMIT, "Bsale list %s reports %lld items: over %ld pages", l->path,
                        (long long)count, LIST_MAX_PAGES);
-    for (; l->queued_end < count; l->queued_end += c->o.page_size)
-        queue_page(c, l, l->queued_end);
+    while (l->queued_end < count && queue_next_window(c, l, false))
+        ;
     return ERR_OK;
+}
+
+/*
+ * What a page of n items at [o, o + limit) asks for next. Bsale may answer a
+ * window with only a prefix of its items while the rest stay at their
+ * offsets (API.md §2.3, §8.14), and its count may be wrong (§8.24). So:
+ * - a short page is followed by a request for the rest of its window, unless
+ *   it ends exactly at a count nothing has contradicted (the usual last page);
+ * - an empty page ends the list; before count it is asked once more, in case
+ *   it was a short page with nothing in it;
+ * - a page past count, or a full page reaching count, means count cannot be
+ *   trusted: the next window is asked for, and so on until an empty page.
+ * On honest lists none of this costs a request; each one is counted in
+ * extra_pages.
+ */
+static enum err_code plan_more(struct bsale_client *c, struct list *l, const struct req *r, long n,
+                               json_int_t count, struct err *e)
+{
+    long end = r->offset + n;
+    if (n == 0) {
+        struct req *again =
+            r->offset < count && !r->recheck ? queue_page(c, l, r->offset, r->limit, true) : NULL;
+        if (again)
+            again->recheck = true;
+        return ERR_OK;
+    }
+    if (end > count) {
+        l->past_count = true;
+        l->end.flags |= BSALE_LIST_OVER_COUNT;
+    }
+    if (n < r->limit) {
+        if (end != count || l->past_count)
+            (void)queue_page(c, l, end, r->limit - n, true);
+    } else if ((end >= count || l->past_count) && end >= l->queued_end) {
+        (void)queue_next_window(c, l, true);
+    }
+    return l->past_count ? ERR_OK : extend_list(c, l, count, e);
+}
+/* Records a page in its list's verdict. */
+static void note_page(struct list *l, long n, json_int_t count)
+{
+    struct bsale_list_end *v = &l->end;
+    if (l->has_count && count != l->last_count)
+        v->flags |= BSALE_LIST_COUNT_CHANGED;
+    l->has_count = true;
+    l->last_count = count;
+    if (count > v->count)
+        v->count = count;
+    v->items += n;
+    v->pages++;
+}
+
+/* Hands a list's verdict to its caller once no request of it is left. */
+static enum err_code end_list(struct list *l, struct err *e)
+{
+    if (--l->outstanding > 0)
+        return ERR_OK;
+    if (l->end.items < l->end.count)
+        l->end.flags |= BSALE_LIST_SHORT;
+    if (l->end.flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED))
+        log_warn("Bsale list %s ended with %lld items of a count of %lld after %lld pages%s",
+                 l->path, l->end.items, l->end.count, l->end.pages,
+                 l->end.flags & BSALE_LIST_BOUNDED ? " (page bound reached)" : "");
+    if (!l->end_fn)
+        return ERR_OK;
+    enum err_code rc = l->end_fn(l->ctx, &l->end, e);
+    if (rc != ERR_OK && (!e || e->code == ERR_OK))
+        err_set(e, rc, "Bsale list end handler failed");
+    return rc;
 }
 
 static enum err_code deliver(struct bsale_client *c, struct req *r, json_t *json, struct err *e)
 {
     if (r->kind == REQ_GET)
         return call_back(r->fn, r->ctx, json, e);
-    enum err_code rc = extend_list(c, r->list, json, e);
+    struct list *l = r->list;
+    long n = (long)json_array_size(json_object_get(json, "items"));
+    json_int_t count = json_integer_value(json_object_get(json, "count"));
+    note_page(l, n, count);
+    enum err_code rc = plan_more(c, l, r, n, count, e);
     if (rc)
         return rc;
     c->stats.pages++;
-    return call_back(r->list->fn, r->list->ctx, json, e);
+    rc = call_back(l->fn, l->ctx, json, e);
+    return rc ? rc : end_list(l, e);
 }
 
 static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res, struct err *e)
@@ -931,6 +1051,10 @@ enum err_code bsale_run(struct bsale_client *c, struct err *e)
             goto out;
         }
         double now = mono_now();
+        if (c->deadline > 0 && now >= c->deadline) {
+            rc = err_set(e, ERR_LIMIT, "run deadline of %ld s reached", c->o.run_timeout_s);
+            goto out;
+        }
         double wake = now + POLL_MAX_MS / 1e3;
         promote_due(c, now, &wake);
         if ((rc = start_ready(c, now, &wake, e)))

@@ -16,17 +16,18 @@
 struct bsale_client;
 
 struct bsale_client_opts {
-    const char *base_url;          /* "https://api.bsale.io/v1" (no trailing slash needed) */
-    const char *token;             /* secret: sent only as the access_token header */
-    double rate_limit;             /* requests per second (token bucket, process-wide) */
-    long concurrency;              /* requests in flight */
-    long timeout_s;                /* per attempt, total; 0 = 60 s */
-    long connect_timeout_s;        /* 0 = 10 s */
-    long max_attempts;             /* per request, including the first; 0 = 6 */
-    long retry_budget_s;           /* per request, wall time spent on retries; 0 = 300 s */
-    long page_size;                /* list limit (<= 50) */
-    double backoff_base_s;         /* first backoff cap; 0 = 0.5 s */
-    double backoff_max_s;          /* largest backoff; 0 = 30 s */
+    const char *base_url;   /* "https://api.bsale.io/v1" (no trailing slash needed) */
+    const char *token;      /* secret: sent only as the access_token header */
+    double rate_limit;      /* requests per second (token bucket, process-wide) */
+    long concurrency;       /* requests in flight */
+    long timeout_s;         /* per attempt, total; 0 = 60 s */
+    long connect_timeout_s; /* 0 = 10 s */
+    long max_attempts;      /* per request, including the first; 0 = 6 */
+    long retry_budget_s;    /* per request, wall time spent on retries; 0 = 300 s */
+    long page_size;         /* list limit (<= 50) */
+    double backoff_base_s;  /* first backoff cap; 0 = 0.5 s */
+    double backoff_max_s;   /* largest backoff; 0 = 30 s */
+    long run_timeout_s;     /* bsale_run fails once this long after bsale_client_new; 0 = none */
     volatile sig_atomic_t *cancel; /* when non-NULL and set, runs stop with ERR_INTERRUPTED */
 };
 
@@ -38,9 +39,10 @@ struct bsale_status_count {
 struct bsale_stats {
     long long requests;    /* HTTP attempts made */
     long long retries;     /* attempts that were retries */
-    long long throttled;   /* 429 answers */
+    long long throttled;   /* 429 answers, and 500/503 answers that asked for a wait */
     long long pages;       /* list pages delivered */
     long long pages_total; /* list pages known to be needed so far */
+    long long extra_pages; /* page requests past what counts called for (short pages, bad counts) */
     struct bsale_status_count by_status[16];
     size_t n_status;
 };
@@ -56,6 +58,45 @@ void bsale_client_stats(const struct bsale_client *c, struct bsale_stats *out);
  * run: bsale_run returns that code.
  */
 typedef enum err_code (*bsale_json_fn)(void *ctx, json_t *json, struct err *e);
+
+/* How a list ended: what its pages said about themselves. */
+enum bsale_list_flag {
+    BSALE_LIST_SHORT = 1u << 0,         /* fewer items than the largest count, after every page */
+    BSALE_LIST_COUNT_CHANGED = 1u << 1, /* pages gave different counts */
+    BSALE_LIST_OVER_COUNT = 1u << 2,    /* more items than count: paged past it to an empty page */
+    BSALE_LIST_BOUNDED = 1u << 3,       /* stopped at the caller's page bound */
+};
+
+struct bsale_list_end {
+    long long items; /* items received over every page, repeats included */
+    long long count; /* the largest count a page gave */
+    long long pages; /* pages received */
+    long long extra; /* requests past what the count called for */
+    unsigned flags;  /* enum bsale_list_flag */
+};
+
+/*
+ * Called once when a list has no request left: after its last page, in the
+ * run, never for a run that failed. end is borrowed for the call.
+ */
+typedef enum err_code (*bsale_end_fn)(void *ctx, const struct bsale_list_end *end, struct err *e);
+
+struct bsale_list_spec {
+    bsale_json_fn on_page;
+    bsale_end_fn on_end; /* may be NULL */
+    void *ctx;
+    long max_pages; /* 0 = the client's hard cap, which fails the run; else flag and stop */
+    bool first;     /* pages go ahead of every request already queued */
+};
+
+/*
+ * Queues a list. Pages are requested by the items they hold: the offsets
+ * the first page's count reveals go out at once, a short page is followed
+ * by a request for the rest of its window, and a list whose items contradict
+ * its count is paged on to an empty page (see plan_more in the source).
+ */
+void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char *query,
+                           const struct bsale_list_spec *spec);
 
 /*
  * Queues every page of a list: path like "/documents.json" (relative to the

@@ -30,6 +30,8 @@ struct fake_bsale {
     size_t n_hits, cap_hits;
     struct fb_counters k;
     long in_flight;
+    double first_at; /* arrival of the first request; 0 = none yet */
+    long list_pages; /* list requests answered so far */
 };
 
 struct fb_req {
@@ -222,6 +224,8 @@ static struct MHD_Response *text_response(const char *body, const char *type)
 }
 
 struct plan {
+    bool list; /* a list page request */
+    bool cut;  /* short_every picked this page */
     bool has_rule;
     struct fb_rule rule;
     bool auth_ok;
@@ -229,6 +233,20 @@ struct plan {
     long n_items;
     size_t hit;
 };
+
+static bool is_single(const char *url, long *id)
+{
+    /* /v1/<name>/<digits>.json */
+    const char *slash = strrchr(url, '/');
+    if (!slash || slash == url + 3 || strncmp(url, "/v1/", 4) != 0)
+        return false;
+    char *end;
+    long v = strtol(slash + 1, &end, 10);
+    if (end == slash + 1 || strcmp(end, ".json") != 0)
+        return false;
+    *id = v;
+    return true;
+}
 
 /* Picks what to answer; everything shared is read here, under the lock. */
 static struct plan plan_request(struct fake_bsale *f, struct MHD_Connection *con, const char *url,
@@ -245,7 +263,10 @@ static struct plan plan_request(struct fake_bsale *f, struct MHD_Connection *con
     long recent = arrivals_last_second(f, at);
     if (recent > f->k.peak_per_s)
         f->k.peak_per_s = recent;
-    p.throttled = f->o.limit_per_s > 0 && recent > f->o.limit_per_s;
+    if (f->first_at == 0)
+        f->first_at = at;
+    p.throttled = (f->o.limit_per_s > 0 && recent > f->o.limit_per_s) ||
+                  (f->o.storm_ms && (at - f->first_at) * 1e3 < f->o.storm_ms);
     if (p.throttled)
         f->k.throttled++;
     if (strcmp(url, "/v1/trap.json") == 0)
@@ -254,23 +275,16 @@ static struct plan plan_request(struct fake_bsale *f, struct MHD_Connection *con
         p.has_rule = take_rule(f, url, offset, &p.rule);
     if (p.has_rule && p.rule.action == FB_GROW)
         f->n_items += p.rule.param;
+    long id;
+    p.list = offset >= 0 && !is_single(url, &id) && strcmp(url, "/v1/trap.json") != 0;
+    if (p.list && p.auth_ok && !p.throttled) {
+        f->n_items += f->o.grow_per_page;
+        f->list_pages++;
+        p.cut = f->o.short_every > 0 && f->list_pages % f->o.short_every == 0;
+    }
     p.n_items = f->n_items;
     pthread_mutex_unlock(&f->mu);
     return p;
-}
-
-static bool is_single(const char *url, long *id)
-{
-    /* /v1/<name>/<digits>.json */
-    const char *slash = strrchr(url, '/');
-    if (!slash || slash == url + 3 || strncmp(url, "/v1/", 4) != 0)
-        return false;
-    char *end;
-    long v = strtol(slash + 1, &end, 10);
-    if (end == slash + 1 || strcmp(end, ".json") != 0)
-        return false;
-    *id = v;
-    return true;
 }
 
 static struct MHD_Response *answer_single(struct fake_bsale *f, const struct plan *p, long id,
@@ -296,6 +310,10 @@ static struct MHD_Response *answer_list(struct fake_bsale *f, struct MHD_Connect
     if (limit > 50)
         limit = 50;
     long first = offset, n_page = limit, count = p->n_items;
+    if (f->o.fixed_count)
+        count = f->o.fixed_count;
+    if (p->cut) /* half of what the window holds, so the last page is cut too */
+        n_page = (p->n_items - offset < limit ? p->n_items - offset : limit) / 2;
     enum fb_action a = p->has_rule ? p->rule.action : FB_SLOW;
     if (a == FB_SHORT)
         n_page = p->rule.param;
@@ -338,7 +356,8 @@ static struct MHD_Response *answer(struct fake_bsale *f, struct MHD_Connection *
         *status = MHD_HTTP_TOO_MANY_REQUESTS;
         struct MHD_Response *r = text_response("{\"error\":\"too many requests\"}", NULL);
         if (r)
-            MHD_add_response_header(r, "Retry-After", "1");
+            MHD_add_response_header(r, "Retry-After",
+                                    f->o.storm_retry_after ? f->o.storm_retry_after : "1");
         return r;
     }
     if (p->has_rule) {

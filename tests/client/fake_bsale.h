@@ -39,6 +39,12 @@ struct fb_opts {
     long n_items;      /* items of every list */
     unsigned delay_ms; /* added to every response */
     int limit_per_s;   /* 429 when more requests arrived in the last second; 0 = off */
+    unsigned storm_ms; /* 429 with Retry-After: storm_retry_after (default "1") until this long
+                          after the first request; 0 = off */
+    const char *storm_retry_after;
+    long fixed_count;   /* every list page says this count; 0 = the real one */
+    long grow_per_page; /* items added to the data set before every list page */
+    long short_every;   /* every n-th list page serves only the first half of its items */
 };
 
 struct fb_hit {

@@ -30,11 +30,15 @@ struct fixture {
     FILE *log;
 };
 
-/* 150 items = 3 pages of 50; rules are added before the client runs. */
-static struct fixture *fx_new_n(long n_items)
+/*
+ * 150 items = 3 pages of 50, and one request at 150 that answers empty: a
+ * full last page does not prove count right. Rules are added before the
+ * client runs.
+ */
+static struct fixture *fx_new_opts(struct fb_opts fo)
 {
     struct fixture *fx = xcalloc(1, sizeof(*fx));
-    struct fb_opts fo = {.token = TEST_TOKEN, .n_items = n_items};
+    fo.token = TEST_TOKEN;
     fx->f = fb_start(&fo);
     assert_non_null(fx->f);
     fx->base = fb_base_url(fx->f);
@@ -45,6 +49,11 @@ static struct fixture *fx_new_n(long n_items)
     log_set_output(fx->log);
     log_setup(LOG_DEBUG, LOG_FORMAT_TEXT);
     return fx;
+}
+
+static struct fixture *fx_new_n(long n_items)
+{
+    return fx_new_opts((struct fb_opts){.n_items = n_items});
 }
 
 static struct fixture *fx_new(void)
@@ -124,10 +133,11 @@ static void test_retry_5xx(void **state)
     expect_ok(fx);
     struct bsale_stats st;
     bsale_client_stats(fx->c, &st);
-    assert_int_equal(st.requests, 7);
+    assert_int_equal(st.requests, 8);
     assert_int_equal(st.retries, 4);
-    assert_int_equal(st.pages, 3);
-    assert_int_equal(status_count(&st, 200), 3);
+    assert_int_equal(st.pages, 4);
+    assert_int_equal(st.extra_pages, 1);
+    assert_int_equal(status_count(&st, 200), 4);
     assert_int_equal(status_count(&st, 500), 1);
     assert_int_equal(status_count(&st, 502), 1);
     assert_int_equal(status_count(&st, 503), 1);
@@ -151,10 +161,10 @@ static void test_retry_bad_bodies(void **state)
     expect_ok(fx);
     struct bsale_stats st;
     bsale_client_stats(fx->c, &st);
-    assert_int_equal(st.requests, 8);
+    assert_int_equal(st.requests, 9);
     assert_int_equal(st.retries, 5);
     assert_int_equal(status_count(&st, 0), 5);
-    assert_int_equal(status_count(&st, 200), 3);
+    assert_int_equal(status_count(&st, 200), 4);
     assert_int_equal(fb_count(fx->f, DOCS, 0), 4);
     fx_free(fx);
 }
@@ -200,7 +210,7 @@ static void test_retry_wait_does_not_block(void **state)
     /* The nine other pages are all served while offset 50 waits for its retry. */
     size_t n;
     struct fb_hit *h = fb_hits(fx->f, &n);
-    assert_int_equal(n, 11);
+    assert_int_equal(n, 12);
     assert_int_equal(h[n - 1].offset, 50);
     for (size_t i = 0; i + 1 < n; i++)
         assert_true(h[i].status != 200 || h[i].offset != 50);
@@ -244,7 +254,7 @@ static void test_429_zero_uses_backoff(void **state)
     struct bsale_stats st;
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.throttled, 2);
-    assert_int_equal(st.requests, 5);
+    assert_int_equal(st.requests, 6);
     fx_free(fx);
 }
 
@@ -289,6 +299,93 @@ static void test_retry_budget(void **state)
     assert_int_equal(fx_run(fx, &e), ERR_BSALE);
     assert_non_null(strstr(e.msg, "retry budget"));
     assert_int_equal(fb_count(fx->f, DOCS, 0), 1);
+    fx_free(fx);
+}
+
+/*
+ * A storm: every request is throttled with Retry-After for a while. More
+ * throttled answers than attempts allowed, and the run still succeeds.
+ */
+static void test_storm_longer_than_attempts(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new_opts((struct fb_opts){.n_items = 150, .storm_ms = 1500});
+    fx->o.max_attempts = 1;
+    expect_ok(fx);
+    struct bsale_stats st;
+    bsale_client_stats(fx->c, &st);
+    assert_true(st.throttled >= 2);
+    assert_true(st.throttled > fx->o.max_attempts);
+    assert_true(gap_between_attempts(fx->f, DOCS, 0) >= 1.0);
+    fx_free(fx);
+}
+
+/* A storm longer than the retry budget fails the request, naming the budget. */
+static void test_storm_past_budget(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new_opts((struct fb_opts){.n_items = 150, .storm_ms = 5000});
+    fx->o.retry_budget_s = 1;
+    struct err e = ERR_INIT;
+    assert_int_equal(fx_run(fx, &e), ERR_BSALE);
+    assert_non_null(strstr(e.msg, "retry budget of 1 s"));
+    assert_non_null(strstr(e.msg, "HTTP 429"));
+    fx_free(fx);
+}
+
+/* Bsale also throttles with 500/503: with a Retry-After they are waits, not failures. */
+static void test_5xx_with_retry_after_is_throttling(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    fx->o.max_attempts = 1;
+    rule(fx, 50, FB_STATUS, 500, "{\"error\":\"The requested resource is not available\"}", "1", 0);
+    rule(fx, 100, FB_STATUS, 503, "", "1", 0);
+    expect_ok(fx);
+    struct bsale_stats st;
+    bsale_client_stats(fx->c, &st);
+    assert_int_equal(st.throttled, 2);
+    assert_int_equal(st.retries, 2);
+    fx_free(fx);
+}
+
+/* Without a wait asked for, a 500 is a failure and uses an attempt. */
+static void test_5xx_without_retry_after_fails(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    fx->o.max_attempts = 1;
+    rule(fx, 50, FB_STATUS, 500, "{\"error\":\"The requested resource is not available\"}", NULL,
+         0);
+    struct err e = ERR_INIT;
+    assert_int_equal(fx_run(fx, &e), ERR_BSALE);
+    assert_non_null(strstr(e.msg, "after 1 attempts"));
+    fx_free(fx);
+}
+
+static enum err_code count_page(void *ctx, json_t *page, struct err *e)
+{
+    (void)page;
+    (void)e;
+    (*(long *)ctx)++;
+    return ERR_OK;
+}
+
+/* A list that never ends stops at the run deadline, with the reason. */
+static void test_run_deadline(void **state)
+{
+    (void)state;
+    struct fixture *fx =
+        fx_new_opts((struct fb_opts){.n_items = 100, .grow_per_page = 50, .delay_ms = 20});
+    fx->o.run_timeout_s = 1;
+    fx_client(fx);
+    long pages = 0;
+    bsale_queue_list(fx->c, "/documents.json", NULL, count_page, &pages);
+    struct err e = ERR_INIT;
+    assert_int_equal(bsale_run(fx->c, &e), ERR_LIMIT);
+    assert_true(pages > 2);
+    assert_string_equal(e.msg, "run deadline of 1 s reached");
+    assert_true(fb_count(fx->f, DOCS, -1) > 2);
     fx_free(fx);
 }
 
@@ -445,6 +542,11 @@ int main(void)
         cmocka_unit_test(test_retries_exhausted),
         cmocka_unit_test(test_transport_errors_exhausted),
         cmocka_unit_test(test_retry_budget),
+        cmocka_unit_test(test_storm_longer_than_attempts),
+        cmocka_unit_test(test_storm_past_budget),
+        cmocka_unit_test(test_5xx_with_retry_after_is_throttling),
+        cmocka_unit_test(test_5xx_without_retry_after_fails),
+        cmocka_unit_test(test_run_deadline),
         cmocka_unit_test(test_wrong_token_401),
         cmocka_unit_test(test_401_mid_run_fails_at_once),
         cmocka_unit_test(test_403_with_error_text),

@@ -106,7 +106,7 @@ static void test_connections_reused(void **state)
     assert_each_once(&fx->col, 1000);
     struct fb_counters k;
     fb_counters(fx->f, &k);
-    assert_int_equal(k.requests, 20);
+    assert_int_equal(k.requests, 21); /* the full last page is confirmed by an empty one */
     assert_true(k.connections <= 2);
     assert_true(k.max_in_flight <= 2);
     teardown_fx(fx);
@@ -163,11 +163,154 @@ static void test_short_page_is_not_the_end(void **state)
                     .path = "/v1/documents.json", .offset = 100, .action = FB_SHORT, .param = 10});
     bsale_queue_list(fx->c, "/documents.json", NULL, collect_page, &fx->col);
     run_ok(fx);
-    for (long id = 1; id <= 300; id++)
-        assert_int_equal(fx->col.seen[id], id > 110 && id <= 150 ? 0 : 1);
-    assert_int_equal(fx->col.pages, 6);
-    assert_int_equal(fb_count(fx->f, NULL, 250), 1);
+    assert_each_once(&fx->col, 300);
+    /* The rest of the short window, and no more than it. */
+    size_t n;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long follow_ups = 0;
+    for (size_t i = 0; i < n; i++)
+        follow_ups += strcmp(h[i].uri, "/v1/documents.json?limit=40&offset=110") == 0;
+    free(h);
+    assert_int_equal(follow_ups, 1);
+    struct bsale_stats st;
+    bsale_client_stats(fx->c, &st);
+    assert_int_equal(st.extra_pages, 2); /* the follow-up, and the empty page after 250..299 */
+    assert_int_equal(fx->col.pages, 8);
     teardown_fx(fx);
+}
+
+/* Records a list's end; the page collector is the context's first member. */
+struct ended {
+    struct collector col;
+    struct bsale_list_end end;
+    int calls;
+};
+
+static enum err_code on_end(void *ctx, const struct bsale_list_end *end, struct err *e)
+{
+    (void)e;
+    struct ended *x = ctx;
+    x->end = *end;
+    x->calls++;
+    return ERR_OK;
+}
+
+static struct ended *run_list(struct fixture *fx, long max_pages)
+{
+    struct ended *x = xcalloc(1, sizeof(*x));
+    struct bsale_list_spec spec = {
+        .on_page = collect_page, .on_end = on_end, .ctx = x, .max_pages = max_pages};
+    bsale_queue_list_spec(fx->c, "/clients.json", NULL, &spec);
+    run_ok(fx);
+    assert_int_equal(x->calls, 1);
+    return x;
+}
+
+static struct fixture *setup_opts(struct fb_opts fo, long concurrency)
+{
+    fo.token = TEST_TOKEN;
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    fx->f = fb_start(&fo);
+    assert_non_null(fx->f);
+    fx->base = fb_base_url(fx->f);
+    struct bsale_client_opts o = test_opts(fx->base);
+    o.concurrency = concurrency;
+    struct err e = ERR_INIT;
+    assert_int_equal(bsale_client_new(&o, &fx->c, &e), ERR_OK);
+    return fx;
+}
+
+/* One page in three holds half its window: nothing is lost, at a few requests' cost. */
+static void test_many_short_pages(void **state)
+{
+    (void)state;
+    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 1237, .short_every = 3}, 4);
+    struct ended *x = run_list(fx, 0);
+    assert_each_once(&x->col, 1237);
+    assert_int_equal(x->end.items, 1237);
+    assert_int_equal(x->end.count, 1237);
+    assert_int_equal(x->end.flags, 0);
+    struct bsale_stats st;
+    bsale_client_stats(fx->c, &st);
+    print_message("requests=%lld extra=%lld\n", st.requests, st.extra_pages);
+    assert_true(st.extra_pages >= 8);
+    assert_int_equal(st.requests, 25 + st.extra_pages);
+    assert_int_equal(x->end.extra, st.extra_pages);
+    free(x);
+    teardown_fx(fx);
+}
+
+/* An honest list ending in a short page at count costs nothing extra. */
+static void test_short_last_page_at_count_trusted(void **state)
+{
+    (void)state;
+    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 120}, 2);
+    struct ended *x = run_list(fx, 0);
+    assert_each_once(&x->col, 120);
+    assert_int_equal(fb_count(fx->f, NULL, -1), 3);
+    assert_int_equal(x->end.extra, 0);
+    assert_int_equal(x->end.pages, 3);
+    assert_int_equal(x->end.flags, 0);
+    free(x);
+    teardown_fx(fx);
+}
+
+/* Every page says count 3 (or 50): the items say otherwise and are followed to the end. */
+static void test_low_count_paged_past(void **state)
+{
+    (void)state;
+    const long counts[] = {3, 50};
+    for (size_t i = 0; i < ARRAY_LEN(counts); i++) {
+        struct fixture *fx =
+            setup_opts((struct fb_opts){.n_items = 120, .fixed_count = counts[i]}, 2);
+        struct ended *x = run_list(fx, 0);
+        assert_each_once(&x->col, 120);
+        assert_int_equal(x->end.items, 120);
+        assert_true(x->end.flags & BSALE_LIST_OVER_COUNT);
+        assert_false(x->end.flags & BSALE_LIST_SHORT);
+        /* 0, 50, 100 (short: 20 items), then 120 answering empty. */
+        assert_int_equal(fb_count(fx->f, NULL, -1), 4);
+        free(x);
+        teardown_fx(fx);
+    }
+}
+
+/* A count that grows with every page is stopped at the caller's bound, and says so. */
+static void test_endless_list_bounded(void **state)
+{
+    (void)state;
+    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 100, .grow_per_page = 50}, 2);
+    struct ended *x = run_list(fx, 10);
+    assert_int_equal(fb_count(fx->f, NULL, -1), 10);
+    assert_int_equal(x->end.pages, 10);
+    assert_true(x->end.flags & BSALE_LIST_BOUNDED);
+    assert_true(x->end.flags & BSALE_LIST_COUNT_CHANGED);
+    assert_true(x->end.flags & BSALE_LIST_SHORT);
+    free(x);
+    teardown_fx(fx);
+}
+
+/* An empty page before count is asked once more; empty twice, the list ends short. */
+static void test_empty_page_before_count(void **state)
+{
+    (void)state;
+    for (int empties = 1; empties <= 2; empties++) {
+        struct fixture *fx = setup_with(40, 0, 1);
+        for (int i = 0; i < empties; i++)
+            fb_add_rule(fx->f, (struct fb_rule){.offset = 0, .action = FB_SHORT, .param = 0});
+        struct ended *x = run_list(fx, 0);
+        assert_int_equal(fb_count(fx->f, NULL, 0), 2);
+        if (empties == 1) {
+            assert_each_once(&x->col, 40);
+            assert_int_equal(x->end.flags, 0);
+        } else {
+            assert_int_equal(x->end.items, 0);
+            assert_int_equal(x->end.count, 40);
+            assert_int_equal(x->end.flags, BSALE_LIST_SHORT);
+        }
+        free(x);
+        teardown_fx(fx);
+    }
 }
 
 static void test_count_grows(void **state)
@@ -197,7 +340,7 @@ static void test_duplicates_across_pages(void **state)
         long want = id > 90 && id <= 100 ? 2 : id > 140 && id <= 150 ? 0 : 1;
         assert_int_equal(fx->col.seen[id], want);
     }
-    assert_int_equal(fx->col.pages, 4);
+    assert_int_equal(fx->col.pages, 5);
     teardown_fx(fx);
 }
 
@@ -343,6 +486,11 @@ int main(void)
         cmocka_unit_test(test_concurrency_one),
         cmocka_unit_test(test_trailing_slash_and_empty_list),
         cmocka_unit_test(test_short_page_is_not_the_end),
+        cmocka_unit_test(test_many_short_pages),
+        cmocka_unit_test(test_short_last_page_at_count_trusted),
+        cmocka_unit_test(test_low_count_paged_past),
+        cmocka_unit_test(test_endless_list_bounded),
+        cmocka_unit_test(test_empty_page_before_count),
         cmocka_unit_test(test_count_grows),
         cmocka_unit_test(test_duplicates_across_pages),
         cmocka_unit_test(test_callbacks_queue_more),

@@ -44,9 +44,9 @@ static void test_rate_limit_respected(void **state)
     fb_counters(f, &k);
     print_message("requests=%lld retries=%lld server_peak_per_s=%ld\n", st.requests, st.retries,
                   k.peak_per_s);
-    assert_int_equal(st.requests, 24);
+    assert_int_equal(st.requests, 25); /* 20 pages, an empty one after the full last, 4 retries */
     assert_int_equal(st.retries, 4);
-    assert_int_equal(k.requests, 24);
+    assert_int_equal(k.requests, 25);
     assert_int_equal(st.throttled, 0);
     assert_int_equal(k.throttled, 0);
     assert_true(k.peak_per_s <= LIMIT);
