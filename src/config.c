@@ -93,6 +93,8 @@ static const struct setting settings[] = {
         "Documents per database transaction (a document always with all its lines)"),
     INT("ETL_QUEUE_BATCHES", etl_queue_batches, "8", 1, 1024,
         "Batches queued between the Bsale fetcher and the database writer"),
+    INT("ETL_RUN_TIMEOUT_S", etl_run_timeout_s, "21600", 0, 604800,
+        "Deadline of one sync, in seconds: at it the run stops and is recorded failed; 0 = none"),
     {"ETL_AUTO_MIGRATE", T_BOOL, F(etl_auto_migrate), "true", 0, 0, 0, NULL,
      "`serve` and `sync` bring the database schema up to date on start"},
     INT("HTTP_MAX_CONNECTIONS", http_max_connections, "64", 1, 10000,

@@ -73,6 +73,7 @@ struct config {
     char *etl_history_from;  /* full sync also copies documents from this date ("" = no) */
     long etl_batch_docs;     /* documents per write transaction */
     long etl_queue_batches;  /* bounded queue depth between fetcher and writer */
+    long etl_run_timeout_s;  /* a run fails once it has fetched this long; 0 = no deadline */
     bool etl_auto_migrate;   /* serve/sync migrate on start */
     long http_max_connections;
     long http_timeout_s;

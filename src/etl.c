@@ -203,6 +203,7 @@ static void fill_client_opts(const struct config *cfg, volatile sig_atomic_t *ca
     o->max_attempts = cfg->bsale_max_attempts;
     o->retry_budget_s = cfg->bsale_retry_budget_s;
     o->page_size = cfg->bsale_page_size;
+    o->run_timeout_s = cfg->etl_run_timeout_s;
     o->cancel = cancel;
 }
 
