@@ -21,9 +21,9 @@
     {                                                                                              \
         "sincronizado_en", CAT_SYNCED_AT, NULL, CAT_NOT_NULL                                       \
     }
-#define TABLE(n, cols)                                                                             \
+#define TABLE(n, cols, res)                                                                        \
     {                                                                                              \
-        n, cols, ARRAY_LEN(cols), NULL                                                             \
+        n, cols, ARRAY_LEN(cols), NULL, res                                                        \
     }
 
 /*
@@ -208,21 +208,27 @@ static const struct cat_column pagos_cols[] = {
     SYNCED,
 };
 
-static const struct cat_table t_sucursales = TABLE("sucursales", sucursales_cols);
-static const struct cat_table t_tipos_documento = TABLE("tipos_documento", tipos_documento_cols);
-static const struct cat_table t_formas_pago = TABLE("formas_pago", formas_pago_cols);
-static const struct cat_table t_usuarios = TABLE("usuarios", usuarios_cols);
-static const struct cat_table t_tipos_producto = TABLE("tipos_producto", tipos_producto_cols);
-static const struct cat_table t_productos = TABLE("productos", productos_cols);
-static const struct cat_table t_variantes = TABLE("variantes", variantes_cols);
-static const struct cat_table t_clientes = TABLE("clientes", clientes_cols);
-static const struct cat_table t_listas_precio = TABLE("listas_precio", listas_precio_cols);
+static const struct cat_table t_sucursales = TABLE("sucursales", sucursales_cols, "offices");
+static const struct cat_table t_tipos_documento =
+    TABLE("tipos_documento", tipos_documento_cols, "document_types");
+static const struct cat_table t_formas_pago =
+    TABLE("formas_pago", formas_pago_cols, "payment_types");
+static const struct cat_table t_usuarios = TABLE("usuarios", usuarios_cols, "users");
+static const struct cat_table t_tipos_producto =
+    TABLE("tipos_producto", tipos_producto_cols, "product_types");
+static const struct cat_table t_productos = TABLE("productos", productos_cols, "products");
+static const struct cat_table t_variantes = TABLE("variantes", variantes_cols, "variants");
+static const struct cat_table t_clientes = TABLE("clientes", clientes_cols, "clients");
+static const struct cat_table t_listas_precio =
+    TABLE("listas_precio", listas_precio_cols, "price_lists");
 static const struct cat_table t_precios = {"precios", precios_cols, ARRAY_LEN(precios_cols),
-                                           precios_unique};
-static const struct cat_table t_stock = TABLE("stock", stock_cols);
-static const struct cat_table t_documentos_venta = TABLE("documentos_venta", documentos_venta_cols);
-static const struct cat_table t_detalles_venta = TABLE("detalles_venta", detalles_venta_cols);
-static const struct cat_table t_pagos = TABLE("pagos", pagos_cols);
+                                           precios_unique, "price_lists/details"};
+static const struct cat_table t_stock = TABLE("stock", stock_cols, "stocks");
+static const struct cat_table t_documentos_venta =
+    TABLE("documentos_venta", documentos_venta_cols, "documents");
+static const struct cat_table t_detalles_venta =
+    TABLE("detalles_venta", detalles_venta_cols, "documents/details");
+static const struct cat_table t_pagos = TABLE("pagos", pagos_cols, "payments");
 
 static const struct cat_table *const all_tables[] = {
     &t_sucursales, &t_tipos_documento,  &t_formas_pago,    &t_usuarios,      &t_tipos_producto,

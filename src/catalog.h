@@ -43,6 +43,7 @@ struct cat_table {
     const struct cat_column *cols;
     size_t ncols;
     const char *const *unique; /* extra UNIQUE column set (NULL-terminated) or NULL */
+    const char *resource;      /* Bsale record kind ("documents/details"), see etl_resource_kind */
 };
 
 /* Every warehouse table, in creation order. Borrowed, static. */

@@ -501,6 +501,135 @@ enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e
     return ERR_OK;
 }
 
+/* ---- incidents ---- */
+
+#define INCIDENT_COLS "id, id_ejecucion, recurso, id_recurso, problema, creado_en, resuelto_en"
+
+/* Copies at most max bytes of s, never ending inside a UTF-8 sequence. */
+static char *utf8_capped(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return xstrndup(s, n);
+}
+
+enum err_code db_incident_insert(struct db *db, long long run_id, const char *resource,
+                                 int64_t resource_id, const char *problem, const char *created_at,
+                                 struct err *e)
+{
+    char run[24], id[24];
+    snprintf(run, sizeof(run), "%lld", run_id);
+    snprintf(id, sizeof(id), "%" PRId64, resource_id);
+    char *res = utf8_capped(resource ? resource : "", DB_INCIDENT_RESOURCE_MAX);
+    char *prob = utf8_capped(problem ? problem : "", DB_INCIDENT_PROBLEM_MAX);
+    const char *params[] = {run, res, resource_id < 0 ? NULL : id, prob, created_at};
+    enum err_code rc =
+        db->ops->exec_params(db,
+                             "INSERT INTO etl_incidencias (id_ejecucion, recurso, id_recurso, "
+                             "problema, creado_en) VALUES (?, ?, ?, ?, ?)",
+                             params, ARRAY_LEN(params), NULL, e);
+    free(res);
+    free(prob);
+    if (rc)
+        return err_prefix(e, "recording an incident of run %lld", run_id);
+    return ERR_OK;
+}
+
+struct incident_list {
+    struct db_incident *v;
+    size_t n, alloc;
+};
+
+static int collect_incident(void *ctx, int ncols, const char *const *names, const char *const *c)
+{
+    (void)names;
+    struct incident_list *l = ctx;
+    if (ncols < 7)
+        return 1;
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? l->alloc * 2 : 16;
+        l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+    }
+    struct db_incident *in = &l->v[l->n++];
+    memset(in, 0, sizeof(*in));
+    in->id = c[0] ? strtoll(c[0], NULL, 10) : 0;
+    in->run_id = c[1] ? strtoll(c[1], NULL, 10) : 0;
+    copy_cell(in->recurso, sizeof(in->recurso), c[2]);
+    in->id_recurso = c[3] ? strtoll(c[3], NULL, 10) : -1;
+    copy_cell(in->problema, sizeof(in->problema), c[4]);
+    copy_cell(in->creado_en, sizeof(in->creado_en), c[5]);
+    copy_cell(in->resuelto_en, sizeof(in->resuelto_en), c[6]);
+    return 0;
+}
+
+static enum err_code incidents_query(struct db *db, const char *sql, struct db_incident **out,
+                                     size_t *n, struct err *e)
+{
+    struct incident_list l = {0};
+    enum err_code rc = db->ops->query(db, sql, collect_incident, &l, e);
+    if (rc) {
+        free(l.v);
+        return err_prefix(e, "reading incidents");
+    }
+    *out = l.v;
+    *n = l.n;
+    return ERR_OK;
+}
+
+enum err_code db_incidents_open(struct db *db, int limit, struct db_incident **out, size_t *n,
+                                struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0)
+        return ERR_OK;
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT " INCIDENT_COLS " FROM etl_incidencias WHERE resuelto_en IS NULL "
+             "ORDER BY id LIMIT %d",
+             limit);
+    return incidents_query(db, sql, out, n, e);
+}
+
+enum err_code db_incidents_of_run(struct db *db, long long run_id, struct db_incident **out,
+                                  size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT " INCIDENT_COLS " FROM etl_incidencias WHERE id_ejecucion = %lld ORDER BY id",
+             run_id);
+    return incidents_query(db, sql, out, n, e);
+}
+
+enum err_code db_incidents_resolve(struct db *db, const long long *ids, size_t n,
+                                   const char *resolved_at, struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 0);
+    enum err_code rc = ERR_OK;
+    const char *params[] = {resolved_at};
+    for (size_t off = 0; off < n && !rc; off += DB_IN_CHUNK) {
+        size_t k = n - off < DB_IN_CHUNK ? n - off : DB_IN_CHUNK;
+        buf_reset(&sql);
+        (void)buf_append_str(&sql, "UPDATE etl_incidencias SET resuelto_en = ? WHERE id IN (",
+                             NULL);
+        for (size_t i = 0; i < k; i++)
+            (void)buf_appendf(&sql, NULL, "%s%lld", i ? "," : "", ids[off + i]);
+        (void)buf_append_str(&sql, ") AND resuelto_en IS NULL", NULL);
+        rc = db->ops->exec_params(db, sql.data, params, 1, NULL, e);
+    }
+    buf_release(&sql);
+    if (rc)
+        return err_prefix(e, "resolving incidents");
+    return ERR_OK;
+}
+
 int db_nameset_collect(void *ctx, int ncols, const char *const *names, const char *const *cells)
 {
     (void)names;

@@ -15,13 +15,14 @@
 struct db;
 
 /* Current schema version this build creates and expects. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2 /* 2: etl_incidencias */
 
 enum err_code db_open(const struct db_url *url, struct db **out, struct err *e) MUST_CHECK;
 void db_close(struct db *db);                     /* accepts NULL */
 const char *db_backend_name(const struct db *db); /* "sqlite" | "mysql" */
 
-/* Creates or upgrades every catalog table, indexes and etl_ejecuciones; idempotent. */
+/* Creates or upgrades every catalog table, indexes, etl_ejecuciones and etl_incidencias;
+ * idempotent. */
 enum err_code db_migrate(struct db *db, struct err *e) MUST_CHECK;
 /* ERR_SCHEMA when the schema is missing or not DB_SCHEMA_VERSION; *version gets what was found. */
 enum err_code db_schema_check(struct db *db, int *version, struct err *e) MUST_CHECK;
@@ -83,6 +84,32 @@ enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t
 enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e) MUST_CHECK;
 /* Marks every 'running' row failed with reason (called while holding the lock). */
 enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e) MUST_CHECK;
+
+/* Incidents (etl_incidencias): records a run could not map or verify. */
+#define DB_INCIDENT_RESOURCE_MAX 255 /* bytes of recurso */
+#define DB_INCIDENT_PROBLEM_MAX 500  /* bytes of problema */
+struct db_incident {
+    long long id;
+    long long run_id;
+    char recurso[DB_INCIDENT_RESOURCE_MAX + 1];
+    int64_t id_recurso; /* -1 when NULL (the record's id was unreadable) */
+    char problema[DB_INCIDENT_PROBLEM_MAX + 1];
+    char creado_en[20];
+    char resuelto_en[20]; /* "" while open */
+};
+/* resource_id < 0 stores NULL; texts longer than the caps are cut at a UTF-8 boundary. */
+enum err_code db_incident_insert(struct db *db, long long run_id, const char *resource,
+                                 int64_t resource_id, const char *problem, const char *created_at,
+                                 struct err *e) MUST_CHECK;
+/* Open incidents (resuelto_en NULL), oldest first, at most limit. *out owned (free). */
+enum err_code db_incidents_open(struct db *db, int limit, struct db_incident **out, size_t *n,
+                                struct err *e) MUST_CHECK;
+/* Incidents of one run, in order. *out owned (free). */
+enum err_code db_incidents_of_run(struct db *db, long long run_id, struct db_incident **out,
+                                  size_t *n, struct err *e) MUST_CHECK;
+/* Sets resuelto_en = resolved_at on the open incidents among ids. */
+enum err_code db_incidents_resolve(struct db *db, const long long *ids, size_t n,
+                                   const char *resolved_at, struct err *e) MUST_CHECK;
 
 /*
  * Runs one portable SQL query (no dialect-specific syntax); calls row for

@@ -352,15 +352,27 @@ static enum err_code m_ensure_meta(struct db *db, struct err *e)
                e);
     if (rc)
         return rc;
+    rc = m_exec(db,
+                "CREATE TABLE IF NOT EXISTS etl_ejecuciones ("
+                "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, tipo VARCHAR(16) NOT NULL, "
+                "origen VARCHAR(8) NOT NULL, estado VARCHAR(16) NOT NULL, "
+                "inicio DATETIME NOT NULL, fin DATETIME NULL, fecha_desde DATE NULL, "
+                "fecha_hasta DATE NULL, registros BIGINT NOT NULL DEFAULT 0, "
+                "solicitudes BIGINT NOT NULL DEFAULT 0, reintentos BIGINT NOT NULL DEFAULT 0, "
+                "error TEXT NULL, detalle MEDIUMTEXT NULL, "
+                "KEY idx_etl_ejecuciones_estado (estado)) "
+                "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+                e);
+    if (rc)
+        return rc;
     return m_exec(db,
-                  "CREATE TABLE IF NOT EXISTS etl_ejecuciones ("
-                  "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, tipo VARCHAR(16) NOT NULL, "
-                  "origen VARCHAR(8) NOT NULL, estado VARCHAR(16) NOT NULL, "
-                  "inicio DATETIME NOT NULL, fin DATETIME NULL, fecha_desde DATE NULL, "
-                  "fecha_hasta DATE NULL, registros BIGINT NOT NULL DEFAULT 0, "
-                  "solicitudes BIGINT NOT NULL DEFAULT 0, reintentos BIGINT NOT NULL DEFAULT 0, "
-                  "error TEXT NULL, detalle MEDIUMTEXT NULL, "
-                  "KEY idx_etl_ejecuciones_estado (estado)) "
+                  "CREATE TABLE IF NOT EXISTS etl_incidencias ("
+                  "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, id_ejecucion BIGINT NOT NULL, "
+                  "recurso VARCHAR(255) NOT NULL, id_recurso BIGINT NULL, "
+                  "problema TEXT NOT NULL, creado_en DATETIME NOT NULL, "
+                  "resuelto_en DATETIME NULL, "
+                  "KEY idx_etl_incidencias_id_ejecucion (id_ejecucion), "
+                  "KEY idx_etl_incidencias_resuelto_en (resuelto_en)) "
                   "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
                   e);
 }

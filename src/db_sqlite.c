@@ -293,7 +293,15 @@ static enum err_code s_ensure_meta(struct db *db, struct err *e)
                   "registros BIGINT NOT NULL DEFAULT 0, solicitudes BIGINT NOT NULL DEFAULT 0, "
                   "reintentos BIGINT NOT NULL DEFAULT 0, error TEXT, detalle TEXT);"
                   "CREATE INDEX IF NOT EXISTS idx_etl_ejecuciones_estado "
-                  "ON etl_ejecuciones (estado)",
+                  "ON etl_ejecuciones (estado);"
+                  "CREATE TABLE IF NOT EXISTS etl_incidencias ("
+                  "id INTEGER PRIMARY KEY AUTOINCREMENT, id_ejecucion BIGINT NOT NULL, "
+                  "recurso TEXT NOT NULL, id_recurso BIGINT, problema TEXT NOT NULL, "
+                  "creado_en DATETIME NOT NULL, resuelto_en DATETIME);"
+                  "CREATE INDEX IF NOT EXISTS idx_etl_incidencias_id_ejecucion "
+                  "ON etl_incidencias (id_ejecucion);"
+                  "CREATE INDEX IF NOT EXISTS idx_etl_incidencias_resuelto_en "
+                  "ON etl_incidencias (resuelto_en)",
                   e);
 }
 

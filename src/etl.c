@@ -45,6 +45,8 @@ struct run_job {
     struct db *db;
     struct db_run rec;
     double started;
+    struct etl_open_incidents open; /* earlier runs' open incidents */
+    int64_t *retry_ids;             /* their documents, re-read by id (owned) */
 };
 
 enum err_code etl_runner_new(const struct config *cfg, struct etl_runner **out, struct err *e)
@@ -178,6 +180,9 @@ static char *detail_json(const struct etl_counters *c, const struct bsale_stats 
     json_t *o = json_object();
     json_object_set_new(o, "rows", rows);
     json_object_set_new(o, "documents", json_integer(c->docs));
+    /* A run with incidents still succeeds; these records are doubtful (etl_incidencias). */
+    json_object_set_new(o, "incidents", json_integer(c->incidents));
+    json_object_set_new(o, "incidents_resolved", json_integer(c->incidents_resolved));
     json_object_set_new(o, "pages", json_integer(st->pages));
     json_object_set_new(o, "throttled", json_integer(st->throttled));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
@@ -261,8 +266,12 @@ static enum err_code run_pass(struct run_job *job, struct etl_run_ctx *ctx,
                               const struct etl_plan *plan, struct err *e)
 {
     const struct config *cfg = job->r->cfg;
-    enum err_code rc =
-        etl_writer_start(&cfg->db, (size_t)cfg->etl_queue_batches, &ctx->counters, &ctx->writer, e);
+    struct etl_writer_opts wo = {.url = &cfg->db,
+                                 .depth = (size_t)cfg->etl_queue_batches,
+                                 .counters = &ctx->counters,
+                                 .run_id = job->rec.id,
+                                 .open = &job->open};
+    enum err_code rc = etl_writer_start(&wo, &ctx->writer, e);
     if (!rc)
         rc = etl_plan_execute(ctx, plan, e);
     struct err we = ERR_INIT;
@@ -342,13 +351,75 @@ static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx
     return rc;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Earlier runs' open incidents; their documents go into the plan's verification list. */
+static enum err_code plan_retries(struct run_job *job, struct err *e)
+{
+    enum err_code rc = etl_open_incidents_load(job->db, &job->open, e);
+    if (rc || !job->open.n)
+        return rc;
+    int64_t *ids = xmalloc(job->open.n * sizeof(*ids));
+    size_t n = 0;
+    for (size_t i = 0; i < job->open.n && n < RECONCILE_MAX; i++) {
+        int64_t doc = etl_incident_document(job->open.v[i].recurso, job->open.v[i].id_recurso);
+        if (doc > 0)
+            ids[n++] = doc;
+    }
+    qsort(ids, n, sizeof(*ids), cmp_id);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || ids[u - 1] != ids[i])
+            ids[u++] = ids[i];
+    job->retry_ids = ids;
+    job->plan.verify_ids = ids;
+    job->plan.n_verify = u;
+    log_info("%zu open incidents of earlier runs: re-reading %zu documents", job->open.n, u);
+    return ERR_OK;
+}
+
+/* Open incidents about documents Bsale answered 404 for: resolved with their removal. */
+static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
+{
+    long long *ids = xmalloc((job->open.n ? job->open.n : 1) * sizeof(*ids));
+    size_t n = 0;
+    for (size_t i = 0; i < job->open.n; i++) {
+        int64_t doc = etl_incident_document(job->open.v[i].recurso, job->open.v[i].id_recurso);
+        for (size_t k = 0; doc > 0 && k < ctx->n_gone; k++)
+            if (ctx->gone[k] == doc) {
+                ids[n++] = job->open.v[i].id;
+                break;
+            }
+    }
+    char now[20];
+    etl_utc_now(now);
+    enum err_code rc = delete_documents(job->db, ctx->gone, ctx->n_gone, e);
+    if (!rc && n)
+        rc = db_incidents_resolve(job->db, ids, n, now, e);
+    if (!rc) {
+        etl_open_incidents_mark(&job->open, ids, n);
+        ctx->counters.incidents_resolved += (long long)n;
+    }
+    free(ids);
+    ctx->n_gone = 0;
+    return rc;
+}
+
 static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
 {
     struct bsale_client_opts opts;
     fill_client_opts(job->r->cfg, &job->r->cancel, &opts);
     enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
     if (!rc)
+        rc = plan_retries(job, e);
+    if (!rc)
         rc = run_pass(job, ctx, &job->plan, e);
+    if (!rc && ctx->n_gone)
+        rc = resolve_gone(job, ctx, e);
     if (!rc && job->plan.master)
         rc = prune_unlisted(job, e);
     if (!rc && job->plan.documents)
@@ -410,6 +481,11 @@ static void *run_main(void *arg)
     else
         log_info("%s sync succeeded in %.1fs rows=%lld requests=%lld retries=%lld", job->rec.tipo,
                  secs, ctx.counters.rows_total, st.requests, st.retries);
+    if (ctx.counters.incidents)
+        log_warn("%lld records are doubtful: incidents recorded in etl_incidencias for run %lld",
+                 ctx.counters.incidents, job->rec.id);
+    etl_open_incidents_release(&job->open);
+    free(job->retry_ids);
     json_t *summary = summary_from_record(&job->rec);
     bsale_client_free(ctx.client);
     db_unlock(job->db);

@@ -150,7 +150,7 @@ static void progress(struct etl_run_ctx *run, bool final)
 static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
 {
     struct etl_batch *b = run->pending;
-    if (!b->n_rows)
+    if (!b->n_rows && !b->n_incidents)
         return ERR_OK;
     if (!force && b->n_docs < (size_t)run->cfg->etl_batch_docs && b->n_rows < FLUSH_ROWS)
         return ERR_OK;

@@ -31,6 +31,11 @@ void etl_batch_free(struct etl_batch *b)
     for (size_t i = 0; i < ETL_MAX_TABLES; i++)
         if (b->rows[i].table)
             cat_rows_release(&b->rows[i]);
+    for (size_t i = 0; i < b->n_incidents; i++) {
+        free(b->incidents[i].resource);
+        free(b->incidents[i].problem);
+    }
+    free(b->incidents);
     free(b->doc_ids);
     free(b);
 }
@@ -69,6 +74,8 @@ struct etl_writer {
     bool closing, aborting;
     struct err err; /* first failure */
     struct etl_counters *counters;
+    long long run_id;
+    struct etl_open_incidents *open;
 };
 
 static int64_t *batch_line_ids(const struct cat_rows *lines, size_t *n)
@@ -96,31 +103,71 @@ static enum err_code replace_lines(struct db *db, const struct etl_batch *b, str
     return rc;
 }
 
+/* An open incident of an earlier run says the same already: no second row for it. */
+static bool already_open(const struct etl_open_incidents *o, const struct etl_incident *in)
+{
+    for (size_t i = 0; o && i < o->n; i++)
+        if (o->v[i].id_recurso == in->resource_id && strcmp(o->v[i].recurso, in->resource) == 0 &&
+            strcmp(o->v[i].problema, in->problem) == 0)
+            return true;
+    return false;
+}
+
+/* The batch's incidents, and the resolution of earlier ones its rows settle. */
+static enum err_code write_incidents(struct etl_writer *w, const struct etl_batch *b,
+                                     const char *now, long long *resolved, size_t n_resolved,
+                                     struct err *e)
+{
+    enum err_code rc = ERR_OK;
+    for (size_t i = 0; i < b->n_incidents && !rc; i++) {
+        const struct etl_incident *in = &b->incidents[i];
+        if (!already_open(w->open, in))
+            rc = db_incident_insert(w->db, w->run_id, in->resource, in->resource_id, in->problem,
+                                    now, e);
+    }
+    if (!rc && n_resolved)
+        rc = db_incidents_resolve(w->db, resolved, n_resolved, now, e);
+    return rc;
+}
+
+static void count_batch(struct etl_writer *w, const struct etl_batch *b, size_t n_resolved)
+{
+    pthread_mutex_lock(&w->counters->mu);
+    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
+        w->counters->rows_by_table[i] += (long long)b->rows[i].n;
+    w->counters->rows_total += (long long)b->n_rows;
+    w->counters->docs += (long long)b->n_docs;
+    w->counters->incidents += (long long)b->n_incidents;
+    w->counters->incidents_resolved += (long long)n_resolved;
+    pthread_mutex_unlock(&w->counters->mu);
+}
+
 static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b, struct err *e)
 {
     char synced_at[20];
     etl_utc_now(synced_at);
+    long long *resolved = NULL;
+    size_t n_resolved = 0;
+    etl_open_incidents_match(w->open, b, &resolved, &n_resolved);
     enum err_code rc = db_begin(w->db, e);
-    if (rc)
-        return rc;
     for (size_t i = 0; i < ETL_MAX_TABLES && !rc; i++)
         if (b->rows[i].table && b->rows[i].n)
             rc = db_upsert(w->db, &b->rows[i], synced_at, e);
     if (!rc)
         rc = replace_lines(w->db, b, e);
     if (!rc)
+        rc = write_incidents(w, b, synced_at, resolved, n_resolved, e);
+    if (!rc)
         rc = db_commit(w->db, e);
     if (rc) {
         struct err ignored = ERR_INIT;
         db_rollback(w->db, &ignored);
+        free(resolved);
         return rc;
     }
-    pthread_mutex_lock(&w->counters->mu);
-    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
-        w->counters->rows_by_table[i] += (long long)b->rows[i].n;
-    w->counters->rows_total += (long long)b->n_rows;
-    w->counters->docs += (long long)b->n_docs;
-    pthread_mutex_unlock(&w->counters->mu);
+    etl_open_incidents_mark(w->open, resolved, n_resolved);
+    free(resolved);
+    count_batch(w, b, n_resolved);
     return ERR_OK;
 }
 
@@ -161,15 +208,16 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-enum err_code etl_writer_start(const struct db_url *url, size_t depth,
-                               struct etl_counters *counters, struct etl_writer **out,
+enum err_code etl_writer_start(const struct etl_writer_opts *opts, struct etl_writer **out,
                                struct err *e)
 {
     struct etl_writer *w = xcalloc(1, sizeof(*w));
-    w->depth = depth ? depth : 1;
+    w->depth = opts->depth ? opts->depth : 1;
     w->q = xcalloc(w->depth, sizeof(*w->q));
-    w->counters = counters;
-    enum err_code rc = db_open(url, &w->db, e);
+    w->counters = opts->counters;
+    w->run_id = opts->run_id;
+    w->open = opts->open;
+    enum err_code rc = db_open(opts->url, &w->db, e);
     if (rc) {
         free(w->q);
         free(w);

@@ -229,6 +229,13 @@ static json_t *summary_schema(void)
     json_object_set_new(p, "peak_rss_mb",
                         json_pack("{s:s, s:s}", "type", "number", "description",
                                   "The process's peak resident memory at the end of the run."));
+    json_object_set_new(p, "incidents",
+                        json_pack("{s:s, s:s}", "type", "integer", "description",
+                                  "Records of this run stored doubtful or skipped (rows of "
+                                  "etl_incidencias); the run still succeeds."));
+    json_object_set_new(p, "incidents_resolved",
+                        json_pack("{s:s, s:s}", "type", "integer", "description",
+                                  "Earlier runs' incidents this run resolved."));
     json_object_set_new(p, "error", nullable("string", "Why the run failed; null on success."));
     json_object_set_new(p, "error_code",
                         nullable("string", "The failure's code, e.g. ERR_BSALE or ERR_DB."));

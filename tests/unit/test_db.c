@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "db.h"
+#include "etl_internal.h"
 #include "json_util.h"
 #include "log.h"
 
@@ -247,6 +248,7 @@ static const char *const schema_md[] = {
     "sincronizado_en",
     "etl_ejecuciones: id tipo origen estado inicio fin fecha_desde fecha_hasta registros "
     "solicitudes reintentos error",
+    "etl_incidencias: id id_ejecucion recurso id_recurso problema creado_en resuelto_en",
 };
 
 static char *columns_of(struct db *db, const char *table)
@@ -716,6 +718,145 @@ static void test_run_records(void **state)
     db_run_release(&got);
 }
 
+/* ---- incidents ---- */
+
+static void incident_ok(struct db *db, long long run, const char *res, int64_t id,
+                        const char *problem)
+{
+    struct err e = ERR_INIT;
+    if (db_incident_insert(db, run, res, id, problem, SYNC1, &e))
+        fail_msg("incident: %s", e.msg);
+}
+
+static void test_incident_records(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    incident_ok(f->db, 7, "/documents/12/details.json", 9001, "detalles_venta.cantidad: string");
+    incident_ok(f->db, 7, "/clients.json", ETL_NO_ID, "clientes: key id_bsale is a real");
+    /* Longer than the column: cut at a UTF-8 boundary, never inside "ñ". */
+    char big[DB_INCIDENT_PROBLEM_MAX + 40];
+    memset(big, 'a', DB_INCIDENT_PROBLEM_MAX - 1);
+    memcpy(big + DB_INCIDENT_PROBLEM_MAX - 1, "\xc3\xb1tail", 7);
+    incident_ok(f->db, 8, "/documents/13.json", 13, big);
+    assert_query(f->db,
+                 "SELECT id_ejecucion, recurso, id_recurso, creado_en, resuelto_en "
+                 "FROM etl_incidencias ORDER BY id",
+                 "7|/documents/12/details.json|9001|2024-02-16 10:00:00|<null>\n"
+                 "7|/clients.json|<null>|2024-02-16 10:00:00|<null>\n"
+                 "8|/documents/13.json|13|2024-02-16 10:00:00|<null>\n");
+    assert_query(f->db, "SELECT LENGTH(problema) FROM etl_incidencias WHERE id_ejecucion = 8",
+                 "499\n");
+
+    struct db_incident *v = NULL;
+    size_t n = 0;
+    assert_int_equal(db_incidents_open(f->db, 10, &v, &n, &e), ERR_OK);
+    assert_int_equal(n, 3);
+    assert_true(v[1].id_recurso == -1);
+    assert_string_equal(v[0].problema, "detalles_venta.cantidad: string");
+    long long resolve[] = {v[0].id, v[2].id};
+    free(v);
+    assert_int_equal(db_incidents_resolve(f->db, resolve, 2, SYNC2, &e), ERR_OK);
+    assert_int_equal(db_incidents_open(f->db, 10, &v, &n, &e), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].recurso, "/clients.json");
+    free(v);
+    assert_int_equal(db_incidents_of_run(f->db, 7, &v, &n, &e), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].resuelto_en, SYNC2);
+    assert_string_equal(v[1].resuelto_en, "");
+    free(v);
+    /* Resolving again leaves the first resolution time. */
+    assert_int_equal(db_incidents_resolve(f->db, resolve, 1, "2030-01-01 00:00:00", &e), ERR_OK);
+    assert_query(f->db, "SELECT resuelto_en FROM etl_incidencias WHERE id_recurso = 9001",
+                 SYNC2 "\n");
+}
+
+static void writer_push(struct etl_writer *w, struct etl_batch *b)
+{
+    struct err e = ERR_INIT;
+    if (etl_writer_push(w, b, &e))
+        fail_msg("push: %s", e.msg);
+}
+
+static struct etl_batch *batch_of(const char *table, const char *items)
+{
+    struct etl_batch *b = etl_batch_new();
+    struct cat_rows *r = etl_batch_rows(b, etl_table_index(table));
+    size_t before = r->n;
+    map_all(r, items, 0);
+    b->n_rows += r->n - before;
+    return b;
+}
+
+/* The writer lands a batch's incidents with its rows and resolves what it writes again. */
+static void test_writer_incidents(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    incident_ok(f->db, 1, "/documents/5.json", 5, "documentos_venta.fecha_emision: string");
+    incident_ok(f->db, 1, "/clients.json", 9, "clientes.puntos: real");
+    incident_ok(f->db, 1, "/documents/6/details.json", 60, "detalles_venta.cantidad: object");
+    struct etl_open_incidents open;
+    assert_int_equal(etl_open_incidents_load(f->db, &open, &e), ERR_OK);
+    assert_int_equal(open.n, 3);
+    struct etl_counters c;
+    memset(&c, 0, sizeof(c));
+    pthread_mutex_init(&c.mu, NULL);
+    struct etl_writer_opts wo = {
+        .url = &f->url, .depth = 2, .counters = &c, .run_id = 2, .open = &open};
+    struct etl_writer *w = NULL;
+    assert_int_equal(etl_writer_start(&wo, &w, &e), ERR_OK);
+    /* Document 5 written cleanly: resolved. Client 9 written with the same problem: open. */
+    writer_push(w, batch_of("documentos_venta", "[{\"id\":5,\"number\":1}]"));
+    struct etl_batch *b = batch_of("clientes", "[{\"id\":9,\"firstName\":\"Ana\"}]");
+    etl_batch_add_incident(b, "/clients.json", 9, "clientes.puntos: real");
+    etl_batch_add_incident(b, "/clients.json", ETL_NO_ID, "clientes: key id_bsale is a %s",
+                           "string");
+    writer_push(w, b);
+    /* Incidents alone travel too. */
+    b = etl_batch_new();
+    etl_batch_add_incident(b, "/documents/7.json", 7, "documentos_venta: not an object");
+    writer_push(w, b);
+    assert_int_equal(etl_writer_finish(w, false, &e), ERR_OK);
+    assert_int_equal(c.incidents, 3);
+    assert_int_equal(c.incidents_resolved, 1);
+    assert_query(f->db,
+                 "SELECT id_ejecucion, recurso, id_recurso, resuelto_en IS NULL "
+                 "FROM etl_incidencias ORDER BY id",
+                 "1|/documents/5.json|5|0\n"
+                 "1|/clients.json|9|1\n"
+                 "1|/documents/6/details.json|60|1\n"
+                 "2|/clients.json|<null>|1\n"
+                 "2|/documents/7.json|7|1\n");
+    count_is(f->db, "documentos_venta", "1\n");
+    pthread_mutex_destroy(&c.mu);
+    etl_open_incidents_release(&open);
+}
+
+/* A batch that fails leaves no incident behind: rows and incidents share the transaction. */
+static void test_writer_incidents_roll_back(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct etl_counters c;
+    memset(&c, 0, sizeof(c));
+    pthread_mutex_init(&c.mu, NULL);
+    struct etl_writer_opts wo = {.url = &f->url, .depth = 1, .counters = &c, .run_id = 3};
+    struct etl_writer *w = NULL;
+    assert_int_equal(etl_writer_start(&wo, &w, &e), ERR_OK);
+    struct etl_batch *b = batch_of("documentos_venta", "[{\"id\":5,\"number\":1}]");
+    etl_batch_add_incident(b, "/documents/5.json", 5, "documentos_venta.numero: string");
+    struct cat_rows *r = etl_batch_rows(b, etl_table_index("documentos_venta"));
+    ((struct cat_value *)cat_rows_cell(r, 0, 0))->kind = CAT_V_NULL; /* the key: refused */
+    writer_push(w, b);
+    assert_int_equal(etl_writer_finish(w, false, &e), ERR_DB);
+    count_is(f->db, "etl_incidencias", "0\n");
+    count_is(f->db, "documentos_venta", "0\n");
+    assert_int_equal(c.incidents, 0);
+    pthread_mutex_destroy(&c.mu);
+}
+
 /* ---- lock and connections ---- */
 
 static void test_lock_between_connections(void **state)
@@ -981,6 +1122,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_delete_children_and_missing_ids, setup_migrated,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_run_records, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_incident_records, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_incidents, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_incidents_roll_back, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_lock_between_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_ping_and_backend_name, setup_migrated, teardown),

@@ -151,6 +151,51 @@ static void test_document_without_id_fails(void **state)
     json_decref(doc);
 }
 
+static void assert_kind(const char *path, const char *want)
+{
+    char kind[64];
+    etl_resource_kind(path, kind, sizeof(kind));
+    assert_string_equal(kind, want);
+}
+
+/* Incidents name records by kind and id, whichever path read them. */
+static void test_incident_resource_kinds(void **state)
+{
+    (void)state;
+    assert_kind("/documents/123/details.json", "documents/details");
+    assert_kind("/documents.json", "documents");
+    assert_kind("/documents/123.json?expand=[details]", "documents");
+    assert_kind("/price_lists/5/details.json", "price_lists/details");
+    assert_kind("/clients.json", "clients");
+    assert_kind("", "");
+    assert_int_equal(etl_incident_document("/documents/123/details.json", 9), 123);
+    assert_int_equal(etl_incident_document("/documents/77.json", 77), 77);
+    assert_int_equal(etl_incident_document("/documents.json", 41), 41);
+    assert_int_equal(etl_incident_document("/documents.json", ETL_NO_ID), -1);
+    assert_int_equal(etl_incident_document("/clients.json", 41), -1);
+    assert_int_equal(etl_incident_document("/document_types.json", 3), -1);
+}
+
+static void test_batch_incidents(void **state)
+{
+    (void)state;
+    struct etl_batch *b = etl_batch_new();
+    for (int i = 0; i < 20; i++)
+        etl_batch_add_incident(b, "/clients.json", i == 3 ? -7 : i, "clientes.puntos: %s",
+                               i % 2 ? "real" : "string");
+    assert_int_equal(b->n_incidents, 20);
+    assert_int_equal(b->incidents[3].resource_id, ETL_NO_ID);
+    assert_string_equal(b->incidents[19].problem, "clientes.puntos: real");
+    assert_string_equal(b->incidents[0].resource, "/clients.json");
+    /* A problem never grows past the column, whatever the format expands to. */
+    char huge[2000];
+    memset(huge, 'x', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    etl_batch_add_incident(b, "/clients.json", 1, "%s", huge);
+    assert_int_equal(strlen(b->incidents[20].problem), DB_INCIDENT_PROBLEM_MAX);
+    etl_batch_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +204,8 @@ int main(void)
         cmocka_unit_test(test_external_lines_replace_embedded_and_skip_repeats),
         cmocka_unit_test(test_truncated_payments),
         cmocka_unit_test(test_document_without_id_fails),
+        cmocka_unit_test(test_incident_resource_kinds),
+        cmocka_unit_test(test_batch_incidents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

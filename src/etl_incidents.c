@@ -1,0 +1,216 @@
+/*
+ * Incidents: records a run could not map or verify travel in the batch and
+ * land in etl_incidencias with it. Open incidents of earlier runs are read when
+ * a run starts; a later write of the same record (same kind and id) without a
+ * new incident resolves them, and documents among them are re-read by id.
+ */
+#include "common.h"
+
+#include "etl_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Open incidents read per run at most; older ones come first. */
+#define OPEN_INCIDENTS_MAX 5000
+
+void etl_batch_add_incident(struct etl_batch *b, const char *resource, int64_t resource_id,
+                            const char *fmt, ...)
+{
+    if (b->n_incidents == b->incident_alloc) {
+        b->incident_alloc = b->incident_alloc ? b->incident_alloc * 2 : 8;
+        b->incidents = xrealloc(b->incidents, b->incident_alloc * sizeof(*b->incidents));
+    }
+    char problem[DB_INCIDENT_PROBLEM_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof(problem), fmt, ap);
+    va_end(ap);
+    struct etl_incident *in = &b->incidents[b->n_incidents++];
+    in->resource = xstrdup(resource ? resource : "");
+    in->resource_id = resource_id < 0 ? ETL_NO_ID : resource_id;
+    in->problem = xstrdup(problem);
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+void etl_resource_kind(const char *path, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    const char *p = path;
+    while (*p && *p != '?') {
+        while (*p == '/')
+            p++;
+        size_t seg = strcspn(p, "/?");
+        size_t keep = seg;
+        if (keep >= 5 && memcmp(p + keep - 5, ".json", 5) == 0)
+            keep -= 5;
+        if (keep && !all_digits(p, keep) && len + keep + 2 <= n) {
+            if (len)
+                out[len++] = '/';
+            memcpy(out + len, p, keep);
+            out[len += keep] = '\0';
+        }
+        p += seg;
+    }
+}
+
+int64_t etl_incident_document(const char *resource, int64_t resource_id)
+{
+    static const char prefix[] = "/documents";
+    if (strncmp(resource, prefix, sizeof(prefix) - 1) != 0)
+        return -1;
+    const char *p = resource + sizeof(prefix) - 1;
+    if (*p == '/' && p[1] >= '0' && p[1] <= '9') {
+        char *end;
+        long long id = strtoll(p + 1, &end, 10);
+        if (id > 0 && (*end == '/' || *end == '.' || *end == '\0' || *end == '?'))
+            return id;
+    }
+    char kind[64];
+    etl_resource_kind(resource, kind, sizeof(kind));
+    return strcmp(kind, "documents") == 0 && resource_id > 0 ? resource_id : -1;
+}
+
+/* Catalog index of the table holding records of kind, when keyed by one Bsale id; else -1. */
+static int table_of_kind(const char *kind)
+{
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t i = 0; i < n && i < ETL_MAX_TABLES; i++) {
+        const struct cat_table *t = tables[i];
+        if (t->resource && strcmp(t->resource, kind) == 0)
+            return catalog_column_index(t, "id_bsale") >= 0 ? (int)i : -1;
+    }
+    return -1;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct etl_open_ref *x = a, *y = b;
+    if (x->table != y->table)
+        return x->table < y->table ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+enum err_code etl_open_incidents_load(struct db *db, struct etl_open_incidents *o, struct err *e)
+{
+    memset(o, 0, sizeof(*o));
+    pthread_mutex_init(&o->mu, NULL);
+    enum err_code rc = db_incidents_open(db, OPEN_INCIDENTS_MAX, &o->v, &o->n, e);
+    if (rc)
+        return rc;
+    o->refs = xmalloc((o->n ? o->n : 1) * sizeof(*o->refs));
+    for (size_t i = 0; i < o->n; i++) {
+        char kind[64];
+        etl_resource_kind(o->v[i].recurso, kind, sizeof(kind));
+        int t = table_of_kind(kind);
+        if (t < 0 || o->v[i].id_recurso < 0)
+            continue;
+        o->refs[o->n_refs++] = (struct etl_open_ref){t, o->v[i].id_recurso, o->v[i].id, false};
+    }
+    qsort(o->refs, o->n_refs, sizeof(*o->refs), cmp_ref);
+    return ERR_OK;
+}
+
+void etl_open_incidents_release(struct etl_open_incidents *o)
+{
+    if (!o)
+        return;
+    free(o->v);
+    free(o->refs);
+    pthread_mutex_destroy(&o->mu);
+    memset(o, 0, sizeof(*o));
+}
+
+/* true when b raises an incident about record (table, id) itself. */
+static bool batch_raises(const struct etl_batch *b, int table, int64_t id)
+{
+    for (size_t i = 0; i < b->n_incidents; i++) {
+        char kind[64];
+        if (b->incidents[i].resource_id != id)
+            continue;
+        etl_resource_kind(b->incidents[i].resource, kind, sizeof(kind));
+        if (table_of_kind(kind) == table)
+            return true;
+    }
+    return false;
+}
+
+static void push_id(long long **ids, size_t *n, size_t *alloc, long long id)
+{
+    if (*n == *alloc) {
+        *alloc = *alloc ? *alloc * 2 : 16;
+        *ids = xrealloc(*ids, *alloc * sizeof(**ids));
+    }
+    (*ids)[(*n)++] = id;
+}
+
+/* Open refs of (table, id) not yet resolved, appended to ids. */
+static void match_record(struct etl_open_incidents *o, int table, int64_t id, long long **ids,
+                         size_t *n, size_t *alloc)
+{
+    struct etl_open_ref key = {table, id, 0, false};
+    struct etl_open_ref *hit = bsearch(&key, o->refs, o->n_refs, sizeof(*o->refs), cmp_ref);
+    if (!hit)
+        return;
+    while (hit > o->refs && cmp_ref(hit - 1, &key) == 0)
+        hit--;
+    for (; hit < o->refs + o->n_refs && cmp_ref(hit, &key) == 0; hit++)
+        if (!hit->resolved)
+            push_id(ids, n, alloc, hit->incident_id);
+}
+
+static bool has_table(const struct etl_open_incidents *o, int table)
+{
+    for (size_t i = 0; i < o->n_refs; i++)
+        if (o->refs[i].table == table)
+            return true;
+    return false;
+}
+
+void etl_open_incidents_match(struct etl_open_incidents *o, const struct etl_batch *b,
+                              long long **ids, size_t *n)
+{
+    size_t alloc = 0;
+    *ids = NULL;
+    *n = 0;
+    if (!o || !o->n_refs)
+        return;
+    pthread_mutex_lock(&o->mu);
+    for (int t = 0; t < ETL_MAX_TABLES; t++) {
+        const struct cat_rows *rows = &b->rows[t];
+        if (!rows->table || !rows->n || !has_table(o, t))
+            continue;
+        size_t key = (size_t)catalog_column_index(rows->table, "id_bsale");
+        for (size_t r = 0; r < rows->n; r++) {
+            const struct cat_value *v = cat_rows_cell(rows, r, key);
+            if (v->kind == CAT_V_INT && !batch_raises(b, t, v->i))
+                match_record(o, t, v->i, ids, n, &alloc);
+        }
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+void etl_open_incidents_mark(struct etl_open_incidents *o, const long long *ids, size_t n)
+{
+    if (!o || !n)
+        return;
+    pthread_mutex_lock(&o->mu);
+    for (size_t i = 0; i < o->n_refs; i++)
+        for (size_t k = 0; k < n; k++)
+            if (o->refs[i].incident_id == ids[k])
+                o->refs[i].resolved = true;
+    pthread_mutex_unlock(&o->mu);
+}
