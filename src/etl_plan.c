@@ -2,17 +2,20 @@
  * The plan: which Bsale lists a run reads and what becomes of each page.
  * Every stream is queued on one client so they share its concurrency and
  * rate limit. Documents whose embedded lines were cut at 25 wait here until
- * their /details.json pages arrive; only complete documents reach a batch.
+ * their /details.json list ends; only complete documents reach a batch, and
+ * a document whose lines do not add up becomes an incident instead.
  */
 #include "common.h"
 
 #define LOG_MODULE "sync"
 #include "bsale_client.h"
 #include "etl_internal.h"
+#include "id_set.h"
 #include "json_util.h"
 #include "log.h"
 #include "transform.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,8 @@
 #define KEEPALIVE_S 60.0
 /* Missing references from one page at which the whole list is cheaper than single GETs. */
 #define MISSING_REFS_LIST 25
+/* Pages of one document's lines read at most (5,000 lines): far past real documents. */
+#define DETAILS_MAX_PAGES 100
 
 /* A master-data list and the table its items land in. */
 struct master_stream {
@@ -43,30 +48,27 @@ struct stream_ctx {
     struct etl_run_ctx *run;
     int table;
     int64_t parent;
+    char path[64]; /* the list's path, for incidents */
     struct stream_ctx *next;
 };
 
 /*
- * A document waiting for its /details.json pages. It completes when every
- * page of that list has arrived, judged by the list's own envelopes (its count
- * may differ from the embedded one), and stays allocated until the plan ends,
- * so a late page can never touch freed memory.
+ * A document waiting for its /details.json list. It completes when the
+ * client says the list ended, judged by its lines: the embedded ones and the
+ * list's, each id once, must reach both counts. It stays allocated until the
+ * plan ends, so a late callback can never touch freed memory.
  */
 struct doc_wait {
     struct etl_run_ctx *run;
-    json_t *doc;   /* owned reference; NULL once done */
-    json_t *lines; /* owned array of line items received so far */
-    long pages_seen;
-    long pages_needed;  /* from the envelopes: ceil(count / limit), at least 1 */
-    int64_t list_count; /* the largest count an envelope gave */
+    json_t *doc;          /* owned reference; NULL once done */
+    json_t *lines;        /* owned: embedded lines, then those the list adds, each id once */
+    struct id_set ids;    /* ids in lines */
+    struct id_set listed; /* ids the list gave, to see it repeat itself */
+    int64_t doc_id;
+    int64_t expected; /* the document's embedded count */
+    bool repeated;
     bool done;
     struct doc_wait *prev, *next;
-};
-
-/* A set of int64 ids (open addressing; 0 never stored). */
-struct id_set {
-    int64_t *slots;
-    size_t cap, n;
 };
 
 struct etl_plan_state {
@@ -79,28 +81,6 @@ struct etl_plan_state {
     int t_prices, t_price_lists, t_payments, t_clients, t_variants;
     bool fetch_missing_refs;
 };
-
-static bool id_set_add(struct id_set *s, int64_t id)
-{
-    if ((s->n + 1) * 2 > s->cap) {
-        struct id_set bigger = {xcalloc(s->cap ? s->cap * 2 : 256, sizeof(int64_t)),
-                                s->cap ? s->cap * 2 : 256, 0};
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i])
-                id_set_add(&bigger, s->slots[i]);
-        free(s->slots);
-        *s = bigger;
-    }
-    size_t h = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL) & (s->cap - 1);
-    while (s->slots[h]) {
-        if (s->slots[h] == id)
-            return false;
-        h = (h + 1) & (s->cap - 1);
-    }
-    s->slots[h] = id;
-    s->n++;
-    return true;
-}
 
 static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t parent)
 {
@@ -196,6 +176,45 @@ static enum err_code on_single(void *p, json_t *item, struct err *e)
     return after_page(s->run, e);
 }
 
+/*
+ * A record Bsale sent that does not add up: logged, and an incident in the
+ * batch being filled (the writer stores it; the next run retries documents).
+ */
+static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
+                     ...) PRINTF_FMT(4, 5);
+static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
+                     ...)
+{
+    char problem[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof(problem), fmt, ap);
+    va_end(ap);
+    log_warn("doubtful %s: %s", resource, problem);
+    etl_batch_add_incident(run->pending, resource, id, "%s", problem);
+}
+
+/* A list that ended short of its count, or at its page bound, may lack records. */
+static enum err_code on_stream_end(void *p, const struct bsale_list_end *end, struct err *e)
+{
+    struct stream_ctx *s = p;
+    if (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED))
+        doubtful(s->run, s->path, ETL_NO_ID,
+                 "list ended with %lld items of a count of %lld after %lld pages%s", end->items,
+                 end->count, end->pages,
+                 end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)" : "");
+    return flush(s->run, false, e);
+}
+
+/* Queues a list whose pages go to fn with s, and whose end is checked. */
+static void queue_stream(struct etl_run_ctx *run, const char *path, const char *query,
+                         bsale_json_fn fn, struct stream_ctx *s)
+{
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    struct bsale_list_spec spec = {.on_page = fn, .on_end = on_stream_end, .ctx = s};
+    bsale_queue_list_spec(run->client, path, query, &spec);
+}
+
 static enum err_code on_list_page(void *p, json_t *page, struct err *e);
 
 static void queue_prices(struct etl_run_ctx *run, json_t *lists)
@@ -208,8 +227,7 @@ static void queue_prices(struct etl_run_ctx *run, json_t *lists)
             continue;
         char path[64];
         snprintf(path, sizeof(path), "/price_lists/%lld/details.json", (long long)id);
-        bsale_queue_list(run->client, path, NULL, on_list_page,
-                         stream_new(run, run->plan_state->t_prices, id));
+        queue_stream(run, path, NULL, on_list_page, stream_new(run, run->plan_state->t_prices, id));
     }
 }
 
@@ -252,7 +270,7 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
         if (!ps->whole_list[which]) {
             char path[32];
             snprintf(path, sizeof(path), "/%s.json", resource);
-            bsale_queue_list(run->client, path, NULL, on_list_page, stream_new(run, table, 0));
+            queue_stream(run, path, NULL, on_list_page, stream_new(run, table, 0));
             log_info("fetching the whole %s list: %zu referenced ones are missing", resource,
                      n_missing);
         }
@@ -322,6 +340,8 @@ static void wait_unlink(struct etl_plan_state *ps, struct doc_wait *w)
     ps->n_waits--;
     json_decref(w->doc);
     json_decref(w->lines);
+    id_set_release(&w->ids);
+    id_set_release(&w->listed);
     w->doc = w->lines = NULL;
     w->done = true;
     w->prev = NULL;
@@ -329,27 +349,19 @@ static void wait_unlink(struct etl_plan_state *ps, struct doc_wait *w)
     ps->finished = w;
 }
 
-static enum err_code wait_complete(struct etl_run_ctx *run, struct doc_wait *w, struct err *e)
+/* Adds a line unless its id is already there; lines without an id are only kept when embedded. */
+static void wait_add_line(struct doc_wait *w, json_t *line, bool listed)
 {
-    enum err_code rc = transform_document(run->pending, w->doc, w->lines, e);
-    wait_unlink(run->plan_state, w);
-    return rc;
-}
-
-/* Counts a details page and what its envelope says the whole list needs. */
-static void wait_count_page(struct doc_wait *w, json_t *page)
-{
-    int64_t count = 0, limit = 0;
-    w->pages_seen++;
-    if (!json_util_int64(json_object_get(page, "count"), &count) || count < 0)
-        count = 0;
-    if (!json_util_int64(json_object_get(page, "limit"), &limit) || limit <= 0)
-        limit = 1;
-    long needed = count ? (long)((count + limit - 1) / limit) : 1;
-    if (needed > w->pages_needed)
-        w->pages_needed = needed;
-    if (count > w->list_count)
-        w->list_count = count;
+    int64_t id;
+    if (!json_util_int64(json_object_get(line, "id"), &id) || id <= 0) {
+        if (!listed)
+            json_array_append(w->lines, line);
+        return;
+    }
+    if (listed && !id_set_add(&w->listed, id))
+        w->repeated = true;
+    if (id_set_add(&w->ids, id))
+        json_array_append(w->lines, line);
 }
 
 static enum err_code on_details_page(void *p, json_t *page, struct err *e)
@@ -360,34 +372,73 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     if (rc)
         return rc;
     if (w->done) {
-        log_warn("document lines: a page arrived after its document was written; ignored");
+        log_warn("document lines: a page arrived after its document was done; ignored");
         return ERR_OK;
     }
     json_t *items = json_object_get(page, "items");
     size_t i;
     json_t *line;
     json_array_foreach (items, i, line) {
-        int64_t id;
-        if (json_util_int64(json_object_get(line, "id"), &id) &&
-            !transform_has_id(w->lines, json_array_size(w->lines), id))
-            json_array_append(w->lines, line);
+        wait_add_line(w, line, true);
     }
-    wait_count_page(w, page);
     if ((rc = check_refs(run, NULL, items, e)))
         return rc;
-    if (w->pages_seen >= w->pages_needed)
-        rc = wait_complete(run, w, e);
-    return rc ? rc : after_page(run, e);
+    return after_page(run, e);
 }
 
-static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
+/* Why a document's lines cannot be trusted, into why; false when they can. */
+static bool lines_doubtful(const struct doc_wait *w, const struct bsale_list_end *end, char *why,
+                           size_t n)
+{
+    int64_t need = w->expected > end->count ? w->expected : end->count;
+    size_t have = json_array_size(w->lines);
+    if (end->flags & BSALE_LIST_BOUNDED)
+        snprintf(why, n, "its lines list did not end within %d pages", DETAILS_MAX_PAGES);
+    else if (w->repeated)
+        snprintf(why, n, "its lines list repeated line ids");
+    else if ((int64_t)have < need)
+        snprintf(why, n, "%zu lines of %lld counted", have, (long long)need);
+    else
+        return false;
+    return true;
+}
+
+/* The lines list ended: the document is written whole, or not at all and becomes an incident. */
+static enum err_code on_details_end(void *p, const struct bsale_list_end *end, struct err *e)
+{
+    struct doc_wait *w = p;
+    struct etl_run_ctx *run = w->run;
+    if (w->done)
+        return ERR_OK;
+    char why[120];
+    if (!lines_doubtful(w, end, why, sizeof(why))) {
+        enum err_code rc = transform_document(run->pending, w->doc, w->lines, e);
+        wait_unlink(run->plan_state, w);
+        return rc ? rc : flush(run, false, e);
+    }
+    char resource[48];
+    snprintf(resource, sizeof(resource), "/documents/%lld.json", (long long)w->doc_id);
+    doubtful(run, resource, w->doc_id,
+             "document not written: %s (lines list: %lld items, count %lld, %lld pages)", why,
+             end->items, end->count, end->pages);
+    wait_unlink(run->plan_state, w);
+    return flush(run, false, e);
+}
+
+static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id, int64_t expected)
 {
     struct etl_plan_state *ps = run->plan_state;
     struct doc_wait *w = xcalloc(1, sizeof(*w));
     w->run = run;
     w->doc = json_incref(doc);
     w->lines = json_array();
-    w->pages_needed = 1;
+    w->doc_id = doc_id;
+    w->expected = expected;
+    size_t i;
+    json_t *line;
+    json_array_foreach (transform_items(json_object_get(doc, "details")), i, line) {
+        wait_add_line(w, line, false);
+    }
     w->next = ps->waits;
     if (ps->waits)
         ps->waits->prev = w;
@@ -395,7 +446,12 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
     ps->n_waits++;
     char path[64];
     snprintf(path, sizeof(path), "/documents/%lld/details.json", (long long)doc_id);
-    bsale_queue_list_first(run->client, path, NULL, on_details_page, w);
+    struct bsale_list_spec spec = {.on_page = on_details_page,
+                                   .on_end = on_details_end,
+                                   .ctx = w,
+                                   .max_pages = DETAILS_MAX_PAGES,
+                                   .first = true};
+    bsale_queue_list_spec(run->client, path, NULL, &spec);
 }
 
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
@@ -406,12 +462,12 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     if (!transform_payments_complete(doc)) {
         char query[64];
         snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
-        bsale_queue_list(run->client, "/payments.json", query, on_list_page,
-                         stream_new(run, run->plan_state->t_payments, 0));
+        queue_stream(run, "/payments.json", query, on_list_page,
+                     stream_new(run, run->plan_state->t_payments, 0));
     }
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
-    wait_for_lines(run, doc, doc_id);
+    wait_for_lines(run, doc, doc_id, expected);
     return ERR_OK;
 }
 
@@ -488,12 +544,12 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
         char query[128];
         snprintf(query, sizeof(query), "expand=[details,payments]&emissiondaterange=[%lld,%lld]",
                  from, to);
-        bsale_queue_list(run->client, "/documents.json", query, on_documents_page,
-                         stream_new(run, etl_table_index("documentos_venta"), 0));
+        queue_stream(run, "/documents.json", query, on_documents_page,
+                     stream_new(run, etl_table_index("documentos_venta"), 0));
         /* Payments recorded that day, including credit payments tied to no document. */
         snprintf(query, sizeof(query), "recorddate=%lld", from);
-        bsale_queue_list(run->client, "/payments.json", query, on_list_page,
-                         stream_new(run, ps->t_payments, 0));
+        queue_stream(run, "/payments.json", query, on_list_page,
+                     stream_new(run, ps->t_payments, 0));
         if ((rc = etl_date_add(day, 1, day, e)))
             return rc;
     }
@@ -503,8 +559,8 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
 static void queue_master(struct etl_run_ctx *run)
 {
     for (size_t i = 0; i < ARRAY_LEN(master_streams); i++)
-        bsale_queue_list(run->client, master_streams[i].path, NULL, on_list_page,
-                         stream_new(run, etl_table_index(master_streams[i].table), 0));
+        queue_stream(run, master_streams[i].path, NULL, on_list_page,
+                     stream_new(run, etl_table_index(master_streams[i].table), 0));
 }
 
 static void state_init(struct etl_plan_state *ps, const struct etl_plan *plan)
@@ -532,22 +588,20 @@ static void state_release(struct etl_plan_state *ps)
         ps->streams = s->next;
         free(s);
     }
-    free(ps->known[0].slots);
-    free(ps->known[1].slots);
+    id_set_release(&ps->known[0]);
+    id_set_release(&ps->known[1]);
 }
 
-/* Every list has been read: documents still waiting have all the lines Bsale listed. */
-static enum err_code complete_all_waits(struct etl_run_ctx *run, struct err *e)
+/* Every list has ended, so no document should still wait; one that does is not written. */
+static void drop_stray_waits(struct etl_run_ctx *run)
 {
-    enum err_code rc = ERR_OK;
-    while (run->plan_state->waits && !rc) {
+    while (run->plan_state->waits) {
         struct doc_wait *w = run->plan_state->waits;
-        if ((int64_t)json_array_size(w->lines) != w->list_count)
-            log_warn("document lines: Bsale counted %lld, listed %zu", (long long)w->list_count,
-                     json_array_size(w->lines));
-        rc = wait_complete(run, w, e);
+        char resource[48];
+        snprintf(resource, sizeof(resource), "/documents/%lld.json", (long long)w->doc_id);
+        doubtful(run, resource, w->doc_id, "document not written: its lines list never ended");
+        wait_unlink(run->plan_state, w);
     }
-    return rc;
 }
 
 enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *plan, struct err *e)
@@ -565,7 +619,7 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
     if (!rc)
         rc = bsale_run(ctx->client, e);
     if (!rc)
-        rc = complete_all_waits(ctx, e);
+        drop_stray_waits(ctx);
     if (!rc)
         rc = flush(ctx, true, e);
     progress(ctx, true);

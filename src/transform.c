@@ -8,6 +8,7 @@
 
 #include "transform.h"
 
+#include "id_set.h"
 #include "json_util.h"
 
 #include <stdlib.h>
@@ -86,17 +87,19 @@ static enum err_code add_lines(struct etl_batch *b, json_t *lines, int64_t doc_i
     struct cat_rows *rows = etl_batch_rows(b, ti);
     size_t i;
     json_t *line;
+    struct id_set seen = {0};
+    enum err_code rc = ERR_OK;
     json_array_foreach (lines, i, line) {
         int64_t id;
         /* Pages may repeat items while data changes; a line is written once per batch. */
-        if (json_util_int64(json_object_get(line, "id"), &id) && transform_has_id(lines, i, id))
+        if (json_util_int64(json_object_get(line, "id"), &id) && id > 0 && !id_set_add(&seen, id))
             continue;
-        enum err_code rc = catalog_map_item(rows, line, doc_id, e);
-        if (rc)
-            return rc;
+        if ((rc = catalog_map_item(rows, line, doc_id, e)))
+            break;
         b->n_rows++;
     }
-    return ERR_OK;
+    id_set_release(&seen);
+    return rc;
 }
 
 static enum err_code add_payments(struct etl_batch *b, json_t *doc, int64_t doc_id, struct err *e)
