@@ -185,6 +185,8 @@ static char *detail_json(const struct etl_counters *c, const struct bsale_stats 
     json_object_set_new(o, "incidents_resolved", json_integer(c->incidents_resolved));
     json_object_set_new(o, "pages", json_integer(st->pages));
     json_object_set_new(o, "throttled", json_integer(st->throttled));
+    /* Requests past what counts called for: short pages, counts Bsale got wrong. */
+    json_object_set_new(o, "extra_pages", json_integer(st->extra_pages));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
     json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
     struct rusage ru;

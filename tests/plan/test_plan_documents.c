@@ -221,6 +221,29 @@ static void test_empty_lines_list_not_written(void **state)
     fx_free(fx);
 }
 
+/* Bsale throttles longer than the run may last: the run stops at its deadline, failed. */
+static void test_run_deadline_recorded(void **state)
+{
+    (void)state;
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    struct fb_opts fo = {.token = TEST_TOKEN, .storm_ms = 60000, .storm_retry_after = "30"};
+    fx->f = fb_start(&fo);
+    assert_non_null(fx->f);
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/petl-plan-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    setenv("ETL_RUN_TIMEOUT_S", "1", 1);
+    run_daily(fx);
+    unsetenv("ETL_RUN_TIMEOUT_S");
+    assert_int_not_equal(fx->rc, ERR_OK);
+    assert_string_equal(json_string_value(json_object_get(fx->summary, "status")), "failed");
+    assert_string_equal(json_string_value(json_object_get(fx->summary, "error")),
+                        "run deadline of 1 s reached");
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM etl_ejecuciones WHERE estado = "
+                                    "'failed' AND error = 'run deadline of 1 s reached'"),
+                     1);
+    fx_free(fx);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -229,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_embedded_and_listed_lines_add_up),
         cmocka_unit_test(test_listed_lines_complete),
         cmocka_unit_test(test_empty_lines_list_not_written),
+        cmocka_unit_test(test_run_deadline_recorded),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
