@@ -25,6 +25,12 @@
 #define MAX_PAGE_SIZE 50
 /* 200,000 pages of 50 is ten million items: far past any real tenant, short of forever. */
 #define LIST_MAX_PAGES 200000L
+/*
+ * A list whose count grew on at least this many pages, and on most of them,
+ * is not being read but chased (new records faster than 8 pages a second can
+ * read them, or a count that never settles): it is stopped and flagged.
+ */
+#define LIST_GROWTH_MAX 10
 /* Longest server-asked wait we honour (Retry-After, retry_after). */
 #define RETRY_AFTER_MAX_S 60.0
 #define POLL_MAX_MS 100
@@ -54,6 +60,8 @@ struct list {
     int refs;
     bool first;      /* pages go ahead of other queued requests */
     bool past_count; /* the items contradicted count: page on to an empty page */
+    bool stopped;    /* its count kept growing: nothing more is queued */
+    long grew;       /* pages whose count passed every earlier count */
     bool has_count;
     long long last_count;
     struct bsale_list_end end; /* the verdict so far */
@@ -293,6 +301,8 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
 static struct req *queue_page(struct bsale_client *c, struct list *l, long offset, long limit,
                               bool extra)
 {
+    if (l->stopped)
+        return NULL;
     if (l->max_pages && l->pages >= l->max_pages) {
         l->end.flags |= BSALE_LIST_BOUNDED;
         return NULL;
@@ -878,12 +888,18 @@ static void note_page(struct list *l, long n, json_int_t count)
     struct bsale_list_end *v = &l->end;
     if (l->has_count && count != l->last_count)
         v->flags |= BSALE_LIST_COUNT_CHANGED;
+    if (l->has_count && count > v->count)
+        l->grew++;
     l->has_count = true;
     l->last_count = count;
     if (count > v->count)
         v->count = count;
     v->items += n;
     v->pages++;
+    if (!l->stopped && l->grew >= LIST_GROWTH_MAX && l->grew * 2 > v->pages) {
+        l->stopped = true;
+        v->flags |= BSALE_LIST_GROWING;
+    }
 }
 
 /* Hands a list's verdict to its caller once no request of it is left. */
@@ -893,10 +909,12 @@ static enum err_code end_list(struct list *l, struct err *e)
         return ERR_OK;
     if (l->end.items < l->end.count)
         l->end.flags |= BSALE_LIST_SHORT;
-    if (l->end.flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED))
+    if (l->end.flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING))
         log_warn("Bsale list %s ended with %lld items of a count of %lld after %lld pages%s",
                  l->path, l->end.items, l->end.count, l->end.pages,
-                 l->end.flags & BSALE_LIST_BOUNDED ? " (page bound reached)" : "");
+                 l->end.flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
+                 : l->end.flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
+                                                     : "");
     if (!l->end_fn)
         return ERR_OK;
     enum err_code rc = l->end_fn(l->ctx, &l->end, e);

@@ -65,6 +65,7 @@ enum bsale_list_flag {
     BSALE_LIST_COUNT_CHANGED = 1u << 1, /* pages gave different counts */
     BSALE_LIST_OVER_COUNT = 1u << 2,    /* more items than count: paged past it to an empty page */
     BSALE_LIST_BOUNDED = 1u << 3,       /* stopped at the caller's page bound */
+    BSALE_LIST_GROWING = 1u << 4,       /* stopped: its count grew on most of its pages */
 };
 
 struct bsale_list_end {

@@ -198,11 +198,13 @@ static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, 
 static enum err_code on_stream_end(void *p, const struct bsale_list_end *end, struct err *e)
 {
     struct stream_ctx *s = p;
-    if (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED))
+    if (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING))
         doubtful(s->run, s->path, ETL_NO_ID,
                  "list ended with %lld items of a count of %lld after %lld pages%s", end->items,
                  end->count, end->pages,
-                 end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)" : "");
+                 end->flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
+                 : end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
+                                                   : "");
     return flush(s->run, false, e);
 }
 
@@ -392,7 +394,9 @@ static bool lines_doubtful(const struct doc_wait *w, const struct bsale_list_end
 {
     int64_t need = w->expected > end->count ? w->expected : end->count;
     size_t have = json_array_size(w->lines);
-    if (end->flags & BSALE_LIST_BOUNDED)
+    if (end->flags & BSALE_LIST_GROWING)
+        snprintf(why, n, "its lines list's count kept growing");
+    else if (end->flags & BSALE_LIST_BOUNDED)
         snprintf(why, n, "its lines list did not end within %d pages", DETAILS_MAX_PAGES);
     else if (w->repeated)
         snprintf(why, n, "its lines list repeated line ids");

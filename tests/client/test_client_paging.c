@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 
+/* The fewest requests before a growing list can be stopped (10 growths after the first page). */
+#define LIST_GROWTH_TEST_MIN 11
+
 struct fixture {
     struct fake_bsale *f;
     char *base;
@@ -275,17 +278,50 @@ static void test_low_count_paged_past(void **state)
     }
 }
 
-/* A count that grows with every page is stopped at the caller's bound, and says so. */
-static void test_endless_list_bounded(void **state)
+/* A list longer than the caller's bound is stopped at it, and says so. */
+static void test_list_bounded(void **state)
 {
     (void)state;
-    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 100, .grow_per_page = 50}, 2);
+    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 1000}, 2);
     struct ended *x = run_list(fx, 10);
     assert_int_equal(fb_count(fx->f, NULL, -1), 10);
     assert_int_equal(x->end.pages, 10);
-    assert_true(x->end.flags & BSALE_LIST_BOUNDED);
+    assert_int_equal(x->end.flags, BSALE_LIST_BOUNDED | BSALE_LIST_SHORT);
+    free(x);
+    teardown_fx(fx);
+}
+
+/* A count that grows with every page is not chased for ever: stopped, and flagged. */
+static void test_endless_list_stopped(void **state)
+{
+    (void)state;
+    for (long concurrency = 1; concurrency <= 4; concurrency += 3) {
+        struct fixture *fx =
+            setup_opts((struct fb_opts){.n_items = 100, .grow_per_page = 50}, concurrency);
+        struct ended *x = run_list(fx, 0);
+        long requests = fb_count(fx->f, NULL, -1);
+        print_message("concurrency %ld: %ld requests\n", concurrency, requests);
+        assert_true(requests >= LIST_GROWTH_TEST_MIN && requests <= 30);
+        assert_true(x->end.flags & BSALE_LIST_GROWING);
+        assert_true(x->end.flags & BSALE_LIST_COUNT_CHANGED);
+        assert_true(x->end.flags & BSALE_LIST_SHORT);
+        free(x);
+        teardown_fx(fx);
+    }
+}
+
+/* A count that grows now and then (sales while paging) is read to its end. */
+static void test_occasional_growth_read_to_end(void **state)
+{
+    (void)state;
+    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 2000}, 1);
+    for (long off = 100; off <= 1800; off += 200)
+        fb_add_rule(fx->f, (struct fb_rule){.offset = off, .action = FB_GROW, .param = 1});
+    struct ended *x = run_list(fx, 0);
+    assert_int_equal(x->end.count, 2009);
+    assert_int_equal(x->end.items, 2009);
+    assert_false(x->end.flags & BSALE_LIST_GROWING);
     assert_true(x->end.flags & BSALE_LIST_COUNT_CHANGED);
-    assert_true(x->end.flags & BSALE_LIST_SHORT);
     free(x);
     teardown_fx(fx);
 }
@@ -489,7 +525,9 @@ int main(void)
         cmocka_unit_test(test_many_short_pages),
         cmocka_unit_test(test_short_last_page_at_count_trusted),
         cmocka_unit_test(test_low_count_paged_past),
-        cmocka_unit_test(test_endless_list_bounded),
+        cmocka_unit_test(test_list_bounded),
+        cmocka_unit_test(test_endless_list_stopped),
+        cmocka_unit_test(test_occasional_growth_read_to_end),
         cmocka_unit_test(test_empty_page_before_count),
         cmocka_unit_test(test_count_grows),
         cmocka_unit_test(test_duplicates_across_pages),
