@@ -733,6 +733,29 @@ static double asked_wait(struct slot *s)
     return w;
 }
 
+/* Bsale's answer to throttling, and also to a bad path or id (API.md §5.1, §8.23). */
+static bool says_not_available(const struct slot *s)
+{
+    static const char text[] = "The requested resource is not available";
+    return s->body.len >= sizeof(text) - 1 && s->body.data &&
+           memmem(s->body.data, s->body.len, text, sizeof(text) - 1);
+}
+
+/*
+ * Bsale throttles with 429, and with 500/503 too. A 500/503 that asks for a
+ * wait is throttling; one with Bsale's "not available" text is throttling
+ * on a list page, whose path we know is good, but may be a bad id on a
+ * single read, so there it counts as a failure.
+ */
+static bool is_throttle(const struct req *r, const struct slot *s, long status, double wait)
+{
+    if (status == 429)
+        return true;
+    if (status != 500 && status != 503)
+        return false;
+    return wait > 0 || (r->kind == REQ_PAGE && says_not_available(s));
+}
+
 static bool retryable_status(long status)
 {
     return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
@@ -766,9 +789,7 @@ static enum verdict classify(struct bsale_client *c, struct slot *s, CURLcode re
     if (retryable_status(status)) {
         if (status == 429 || status == 500 || status == 503)
             out->wait = asked_wait(s);
-        /* Bsale throttles with 429, and with 500/503 too; a 500 asking for no wait may be a bad
-         * path (API.md §8.23), so only an asked wait makes it a throttle. */
-        out->throttled = status == 429 || ((status == 500 || status == 503) && out->wait > 0);
+        out->throttled = is_throttle(r, s, status, out->wait);
         if (out->throttled)
             c->stats.throttled++;
         snprintf(out->cause, sizeof(out->cause), "HTTP %ld", status);
