@@ -33,6 +33,8 @@
 #define LIST_GROWTH_MAX 10
 /* Longest server-asked wait we honour (Retry-After, retry_after). */
 #define RETRY_AFTER_MAX_S 60.0
+/* Largest backoff after a throttled answer that named no wait: a storm's end is found soon. */
+#define THROTTLE_BACKOFF_MAX_S 4.0
 #define POLL_MAX_MS 100
 #define ERROR_TEXT_MAX 120
 #define PATH_MAX_LEN 512
@@ -818,9 +820,10 @@ static enum err_code schedule_retry(struct bsale_client *c, struct req *r,
     if (!out->throttled && ++r->failures >= c->o.max_attempts)
         return err_set(e, out->exhausted, "GET %s failed after %d attempts: %s", name, r->attempts,
                        out->cause);
+    double cap =
+        out->throttled ? fmin(c->o.backoff_max_s, THROTTLE_BACKOFF_MAX_S) : c->o.backoff_max_s;
     double wait = out->wait > 0 ? fmin(out->wait, RETRY_AFTER_MAX_S)
-                                : bsale_backoff_s(r->attempts, c->o.backoff_base_s,
-                                                  c->o.backoff_max_s, &c->rng);
+                                : bsale_backoff_s(r->attempts, c->o.backoff_base_s, cap, &c->rng);
     if (now + wait - r->first_at > (double)c->o.retry_budget_s)
         return err_set(e, out->exhausted,
                        "GET %s failed after %d attempts (retry budget of %ld s spent): %s", name,
