@@ -225,6 +225,10 @@ static json_t *summary_schema(void)
     json_object_set_new(p, "requests", typed("integer"));
     json_object_set_new(p, "retries", typed("integer"));
     json_object_set_new(p, "throttled", typed("integer"));
+    json_object_set_new(p, "extra_pages",
+                        json_pack("{s:s, s:s}", "type", "integer", "description",
+                                  "Page requests past what counts called for: short pages, "
+                                  "counts Bsale got wrong."));
     json_object_set_new(p, "seconds", typed("number"));
     json_object_set_new(p, "peak_rss_mb",
                         json_pack("{s:s, s:s}", "type", "number", "description",
