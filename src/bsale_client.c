@@ -906,6 +906,7 @@ static enum err_code plan_more(struct bsale_client *c, struct list *l, const str
     }
     return l->past_count ? ERR_OK : extend_list(c, l, count, e);
 }
+
 /* Records a page in its list's verdict. */
 static void note_page(struct list *l, long n, json_int_t count)
 {
