@@ -43,21 +43,31 @@ static char *lines_json(int first, int last)
     return out;
 }
 
-/* A documents page holding document 7: 40 lines counted, the first 25 embedded. */
-static char *documents_page(void)
+/* Document 7: 40 lines counted, the first 25 embedded. */
+static char *document_json(void)
 {
     char *lines = lines_json(1, 25);
-    char *page = xasprintf(
-        "{\"href\":\"h\",\"count\":1,\"limit\":50,\"offset\":0,\"items\":[{\"id\":%d,"
+    char *doc = xasprintf(
+        "{\"id\":%d,"
         "\"emissionDate\":1707955200,\"generationDate\":1707999013,\"number\":48120,"
         "\"totalAmount\":47600.0,\"netAmount\":40000.0,\"taxAmount\":7600.0,"
         "\"exemptAmount\":0.0,\"state\":0,\"informedSii\":0,\"urlPdf\":\"u\","
         "\"document_type\":{\"href\":\"h\",\"id\":\"1\"},\"office\":{\"href\":\"h\",\"id\":\"2\"},"
         "\"user\":{\"href\":\"h\",\"id\":\"4\"},"
         "\"details\":{\"href\":\"h\",\"count\":40,\"limit\":25,\"offset\":0,\"items\":[%s]},"
-        "\"payments\":{\"href\":\"h\",\"count\":0,\"limit\":25,\"offset\":0,\"items\":[]}}]}",
+        "\"payments\":{\"href\":\"h\",\"count\":0,\"limit\":25,\"offset\":0,\"items\":[]}}",
         DOC_ID, lines);
     free(lines);
+    return doc;
+}
+
+/* A documents page holding document 7. */
+static char *documents_page(void)
+{
+    char *doc = document_json();
+    char *page =
+        xasprintf("{\"href\":\"h\",\"count\":1,\"limit\":50,\"offset\":0,\"items\":[%s]}", doc);
+    free(doc);
     return page;
 }
 
@@ -73,7 +83,7 @@ static char *details_page(int count, int first, int last)
 struct fixture {
     struct fake_bsale *f;
     char dir[64];
-    char *bodies[4];
+    char *bodies[8];
     size_t n_bodies;
     struct config cfg;
     json_t *summary;
@@ -146,6 +156,14 @@ static long long count_rows(struct fixture *fx, const char *sql)
     sqlite3_close(db);
     free(path);
     return n;
+}
+
+static void forget_run(struct fixture *fx)
+{
+    json_decref(fx->summary);
+    fx->summary = NULL;
+    config_release(&fx->cfg);
+    memset(&fx->cfg, 0, sizeof(fx->cfg));
 }
 
 static long long summary_int(struct fixture *fx, const char *key)
@@ -221,6 +239,32 @@ static void test_empty_lines_list_not_written(void **state)
     fx_free(fx);
 }
 
+/* The next run re-reads a document left out by an incident; now whole, it lands and resolves it. */
+static void test_doubtful_document_retried_next_run(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, documents_page());
+    script(fx, DETAILS, 0, details_page(40, 1, 0));
+    script(fx, DETAILS, 0, details_page(40, 1, 0));
+    run_daily(fx);
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    forget_run(fx);
+    /* The window no longer lists it (its list is empty now); the open incident brings it back. */
+    script(fx, "/v1/documents/7.json", -1, document_json());
+    script(fx, DETAILS, 0, details_page(40, 1, 40));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM detalles_venta WHERE id_documento = 7"),
+                     40);
+    assert_int_equal(summary_int(fx, "incidents"), 0);
+    assert_int_equal(summary_int(fx, "incidents_resolved"), 1);
+    assert_int_equal(
+        count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias WHERE resuelto_en IS NOT NULL"), 1);
+    fx_free(fx);
+}
+
 /* Bsale throttles longer than the run may last: the run stops at its deadline, failed. */
 static void test_run_deadline_recorded(void **state)
 {
@@ -252,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_embedded_and_listed_lines_add_up),
         cmocka_unit_test(test_listed_lines_complete),
         cmocka_unit_test(test_empty_lines_list_not_written),
+        cmocka_unit_test(test_doubtful_document_retried_next_run),
         cmocka_unit_test(test_run_deadline_recorded),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
