@@ -239,6 +239,27 @@ static void test_empty_lines_list_not_written(void **state)
     fx_free(fx);
 }
 
+/* A lines list that repeats its own ids cannot be trusted, even when the ids add up. */
+static void test_repeating_lines_list_not_written(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, documents_page());
+    char *first = lines_json(1, 40), *again = lines_json(1, 10);
+    char *page = xasprintf(
+        "{\"href\":\"h\",\"count\":40,\"limit\":50,\"offset\":0,\"items\":[%s,%s]}", first, again);
+    free(first);
+    free(again);
+    script(fx, DETAILS, 0, page);
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias WHERE problema LIKE "
+                                    "'%repeated line ids%'"),
+                     1);
+    fx_free(fx);
+}
+
 /* The next run re-reads a document left out by an incident; now whole, it lands and resolves it. */
 static void test_doubtful_document_retried_next_run(void **state)
 {
@@ -296,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_embedded_and_listed_lines_add_up),
         cmocka_unit_test(test_listed_lines_complete),
         cmocka_unit_test(test_empty_lines_list_not_written),
+        cmocka_unit_test(test_repeating_lines_list_not_written),
         cmocka_unit_test(test_doubtful_document_retried_next_run),
         cmocka_unit_test(test_run_deadline_recorded),
     };
