@@ -10,6 +10,7 @@
 
 #include "dotenv.h"
 #include "log.h"
+#include "secret_mask.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -318,6 +319,7 @@ static void convert_dburl(struct load *ld, struct config *cfg, const struct sett
         return;
     }
     log_add_secret(cfg->db.password);
+    secret_mask_add_basic(cfg->db.user, cfg->db.password);
     if (cfg->db.password && *cfg->db.password)
         log_add_secret(v);
     set_str(cfg, s, xstrdup(v));

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "db_backend.h"
 #include "log.h"
+#include "secret_mask.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -390,13 +391,19 @@ enum err_code db_run_update(struct db *db, const struct db_run *r, struct err *e
     snprintf(solicitudes, sizeof(solicitudes), "%lld", r->solicitudes);
     snprintf(reintentos, sizeof(reintentos), "%lld", r->reintentos);
     snprintf(id, sizeof(id), "%lld", r->id);
-    const char *params[] = {r->estado,  null_if_empty(r->fin),   registros,  solicitudes,
-                            reintentos, null_if_empty(r->error), r->detalle, id};
+    /* Stored texts are served by GET /etl/runs: no secret goes in, whatever quoted it. */
+    char error[ERR_MSG_MAX];
+    snprintf(error, sizeof(error), "%s", r->error);
+    secret_mask(error);
+    char *detalle = r->detalle ? secret_mask_dup(r->detalle, strlen(r->detalle)) : NULL;
+    const char *params[] = {r->estado,  null_if_empty(r->fin), registros, solicitudes,
+                            reintentos, null_if_empty(error),  detalle,   id};
     enum err_code rc = db->ops->exec_params(
         db,
         "UPDATE etl_ejecuciones SET estado = ?, fin = ?, registros = ?, solicitudes = ?, "
         "reintentos = ?, error = ?, detalle = ? WHERE id = ?",
         params, ARRAY_LEN(params), NULL, e);
+    free(detalle);
     if (rc)
         return err_prefix(e, "updating run %lld", r->id);
     return ERR_OK;
