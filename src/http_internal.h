@@ -9,6 +9,7 @@
 #include "config.h"
 #include "err.h"
 #include "etl.h"
+#include "http_params.h"
 #include "http_server.h"
 
 #include <jansson.h>
@@ -39,6 +40,9 @@ struct http_request {
     long long run_id;
     unsigned long long body_len;
     bool body_too_large;
+    bool begun;                    /* counted in active: the request's headers arrived */
+    enum http_uri_fault uri_fault; /* a control character in the raw request target */
+    char bad_param[48];
 };
 
 struct http_ctx {

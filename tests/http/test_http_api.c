@@ -327,6 +327,61 @@ static void test_unprocessable(void **state)
     reply_release(&r);
 }
 
+/* An encoded NUL or other control character is refused, never cut at: nothing runs. */
+static void test_control_characters(void **state)
+{
+    struct fx *f = *state;
+    struct {
+        const char *method, *path;
+        long status;
+        const char *detail;
+    } cases[] = {
+        {"GET", "/health%00.json", 400, "invalid path"},
+        {"GET", "/health%00", 400, "invalid path"},
+        {"GET", "/health%0a", 400, "invalid path"},
+        {"GET", "/etl/runs/1%0D", 400, "invalid path"},
+        {"GET", "/health%7f", 400, "invalid path"},
+        {"POST", "/etl/run-daily-sync?date=2026-11-30%00", 422, "'date'"},
+        {"POST", "/etl/run-daily-sync?date=2026-11-30&wait=false%00x", 422, "'wait'"},
+        {"POST", "/etl/run-full-sync?from=2026-11-01%09&to=2026-11-30", 422, "'from'"},
+        {"GET", "/etl/runs?limit=5%1b", 422, "'limit'"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct reply r;
+        call(f, cases[i].method, cases[i].path, &r);
+        assert_json_error(&r, cases[i].status, cases[i].detail);
+        reply_release(&r);
+    }
+    assert_int_equal(runner_double_started(f->runner), 0);
+    /* '+', an encoded '%' and plain encoded text stay valid */
+    struct reply r;
+    call(f, "GET", "/etl/runs?limit=%35", &r);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    call(f, "GET", "/etl/runs?limit=%2500", &r);
+    assert_json_error(&r, 422, "'limit'");
+    reply_release(&r);
+}
+
+/* A failure text that quotes a secret, in any encoding, reaches the client masked. */
+static void test_responses_mask_secrets(void **state)
+{
+    struct fx *f = *state;
+    log_add_secret("bsale-s3cret/token");
+    set_double(f, 0, ERR_BSALE_AUTH,
+               "Bsale said: bad token bsale-s3cret%2Ftoken, raw bsale-s3cret/token");
+    struct reply r;
+    call(f, "POST", "/etl/run-daily-sync", &r);
+    assert_json_error(&r, 502, "Bsale said: bad token [REDACTED], raw [REDACTED]");
+    assert_null(strstr(r.body, "s3cret"));
+    reply_release(&r);
+    call(f, "GET", "/etl/runs", &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "s3cret"));
+    reply_release(&r);
+    log_clear_secrets();
+}
+
 static void test_body_too_large(void **state)
 {
     struct fx *f = *state;
@@ -1110,6 +1165,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_not_found, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_method_not_allowed, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_unprocessable, setup_token, teardown),
+        cmocka_unit_test_setup_teardown(test_control_characters, setup_token, teardown),
+        cmocka_unit_test_setup_teardown(test_responses_mask_secrets, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_http, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_auth_required, setup_token, teardown),
