@@ -498,13 +498,58 @@ enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e
     char now[20];
     utc_now(now, sizeof(now));
     const char *params[] = {now, reason ? reason : "interrupted"};
-    enum err_code rc =
-        db->ops->exec_params(db,
-                             "UPDATE etl_ejecuciones SET estado = 'failed', fin = ?, error = ? "
-                             "WHERE estado = 'running'",
-                             params, 2, NULL, e);
+    /* A cause already recorded (the real one) is kept. */
+    enum err_code rc = db->ops->exec_params(db,
+                                            "UPDATE etl_ejecuciones SET estado = 'failed', "
+                                            "fin = COALESCE(fin, ?), "
+                                            "error = COALESCE(NULLIF(error, ''), ?) "
+                                            "WHERE estado = 'running'",
+                                            params, 2, NULL, e);
     if (rc)
         return err_prefix(e, "failing stale runs");
+    return ERR_OK;
+}
+
+struct left_runs {
+    char ids[32][24];
+    char since[32][20];
+    size_t n;
+};
+
+static int collect_left(void *ctx, int ncols, const char *const *names, const char *const *c)
+{
+    struct left_runs *l = ctx;
+    if (ncols < 2 || !c[0] || l->n >= ARRAY_LEN(l->ids))
+        return 0;
+    snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", c[0]);
+    snprintf(l->since[l->n], sizeof(l->since[0]), "%s", c[1] ? c[1] : "?");
+    l->n++;
+    return 0;
+}
+
+enum err_code db_run_close_left(struct db *db, const char *cause, int *closed, struct err *e)
+{
+    struct left_runs l;
+    memset(&l, 0, sizeof(l));
+    *closed = 0;
+    enum err_code rc =
+        db_query(db, "SELECT id, inicio FROM etl_ejecuciones WHERE estado = 'running' ORDER BY id",
+                 collect_left, &l, e);
+    char now[20];
+    utc_now(now, sizeof(now));
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        char why[ERR_MSG_MAX];
+        snprintf(why, sizeof(why), "%s (last seen %s UTC, when it started)", cause, l.since[i]);
+        const char *params[] = {now, why, l.ids[i]};
+        rc = db->ops->exec_params(db,
+                                  "UPDATE etl_ejecuciones SET estado = 'failed', "
+                                  "fin = COALESCE(fin, ?), error = COALESCE(NULLIF(error, ''), ?) "
+                                  "WHERE id = ? AND estado = 'running'",
+                                  params, ARRAY_LEN(params), NULL, e);
+        *closed += !rc;
+    }
+    if (rc)
+        return err_prefix(e, "closing runs left running");
     return ERR_OK;
 }
 
