@@ -185,29 +185,32 @@ static size_t json_u_escape(const char *p, unsigned char *out, size_t *outn)
     return used;
 }
 
-/* One encoded byte (or character) at p, decoded into out: bytes consumed, 0 if p is literal. */
-static size_t decode_unit(const char *p, unsigned char *out, size_t *outn)
+/* One reading of the text at p: how much it takes and the bytes it stands for. */
+struct unit {
+    size_t used;
+    unsigned char b[4];
+    size_t n;
+};
+
+/* The percent and JSON readings of p (the literal one aside); returns how many. */
+static size_t encoded_units(const char *p, struct unit *u)
 {
     static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
-    *outn = 1;
-    if (p[0] == '+') {
-        out[0] = ' ';
-        return 1;
-    }
-    if (p[0] == '%') {
-        long v = hex_n(p + 1, 2);
-        long inner = v == 0x25 ? hex_n(p + 3, 2) : -1; /* %25XX: encoded twice */
-        out[0] = (unsigned char)(inner >= 0 ? inner : v);
-        return inner >= 0 ? 5 : v >= 0 ? 3 : 0;
-    }
-    if (p[0] != '\\' || !p[1])
-        return 0;
-    const char *e = strchr(esc_in, p[1]);
-    if (e) {
-        out[0] = (unsigned char)esc_out[e - esc_in];
-        return 2;
-    }
-    return json_u_escape(p, out, outn);
+    size_t k = 0;
+    if (p[0] == '+')
+        u[k++] = (struct unit){.used = 1, .b = {' '}, .n = 1};
+    long v = p[0] == '%' ? hex_n(p + 1, 2) : -1;
+    if (v >= 0)
+        u[k++] = (struct unit){.used = 3, .b = {(unsigned char)v}, .n = 1};
+    long inner = v == 0x25 ? hex_n(p + 3, 2) : -1; /* %25XX: encoded twice */
+    if (inner >= 0)
+        u[k++] = (struct unit){.used = 5, .b = {(unsigned char)inner}, .n = 1};
+    const char *e = p[0] == '\\' && p[1] ? strchr(esc_in, p[1]) : NULL;
+    if (e)
+        u[k++] = (struct unit){.used = 2, .b = {(unsigned char)esc_out[e - esc_in]}, .n = 1};
+    else if (p[0] == '\\' && (u[k].used = json_u_escape(p, u[k].b, &u[k].n)) > 0)
+        k++;
+    return k;
 }
 
 /* End of an encoded spelling of sec[0..n) starting at p, or NULL. */
@@ -216,21 +219,22 @@ static const char *match_at(const char *p, const unsigned char *sec, size_t n, i
     while (n > 0) {
         if (!*p)
             return NULL;
-        unsigned char dec[4];
-        size_t dn = 0, used = decode_unit(p, dec, &dn);
-        bool literal = (unsigned char)*p == sec[0];
-        if (used && dn <= n && memcmp(dec, sec, dn) == 0) {
-            if (literal && --*budget > 0) { /* both readings fit: try the literal one first */
-                const char *end = match_at(p + 1, sec + 1, n - 1, budget);
-                if (end)
-                    return end;
-            }
-            p += used, sec += dn, n -= dn;
-            continue;
-        }
-        if (!literal)
+        struct unit u[4] = {{.used = 1, .b = {(unsigned char)*p}, .n = 1}};
+        size_t nu = 1 + encoded_units(p, u + 1), fits[4], nf = 0;
+        for (size_t i = 0; i < nu; i++)
+            if (u[i].n <= n && memcmp(u[i].b, sec, u[i].n) == 0)
+                fits[nf++] = i;
+        if (nf == 0)
             return NULL;
-        p++, sec++, n--;
+        /* several readings fit (say "%2542" for "%42"): all but the last are tried aside */
+        for (size_t k = 0; k + 1 < nf && --*budget > 0; k++) {
+            const struct unit *t = &u[fits[k]];
+            const char *end = match_at(p + t->used, sec + t->n, n - t->n, budget);
+            if (end)
+                return end;
+        }
+        const struct unit *t = &u[fits[nf - 1]];
+        p += t->used, sec += t->n, n -= t->n;
     }
     return p;
 }
