@@ -80,16 +80,23 @@ bool proc_start_serve(struct proc *p, const char *etl_bin, const char *dir, cons
     if (!proc_spawn(p, dir, name, argv, env) ||
         !proc_wait_for(p->err, "listening on http://127.0.0.1:", port, sizeof(port), 15000))
         return false;
+    port[strspn(port, "0123456789")] = '\0'; /* a JSON log line goes on after the port */
     snprintf(p->base, sizeof(p->base), "http://127.0.0.1:%s", port);
     return true;
 }
 
 int proc_stop(struct proc *p)
 {
+    if (p->pid > 0)
+        kill(p->pid, SIGTERM);
+    return proc_wait(p);
+}
+
+int proc_wait(struct proc *p)
+{
     int status = 0;
     if (p->pid <= 0)
         return -1;
-    kill(p->pid, SIGTERM);
     pid_t got = waitpid(p->pid, &status, 0);
     forget(p->pid);
     p->pid = 0;

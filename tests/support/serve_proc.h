@@ -26,6 +26,8 @@ bool proc_start_serve(struct proc *p, const char *etl_bin, const char *dir, cons
                       char *const env[]);
 /* SIGTERM, then the exit status (-1 if it ended by a signal or was not running). */
 int proc_stop(struct proc *p);
+/* Waits for the child to end by itself; its exit status (-1 if it ended by a signal). */
+int proc_wait(struct proc *p);
 /* SIGKILL for every child still running (after a failed assertion). */
 void proc_reap_all(void);
 /* The whole file (owned, "" when missing). */
