@@ -99,7 +99,8 @@ static const struct setting settings[] = {
     INT("HTTP_MAX_CONNECTIONS", http_max_connections, "64", 1, 10000,
         "Simultaneous HTTP connections `serve` accepts"),
     INT("HTTP_TIMEOUT_S", http_timeout_s, "30", 1, 86400,
-        "Idle timeout per HTTP connection, in seconds (not a limit on a sync request's length)"),
+        "Idle timeout per HTTP connection, and the longest a request head may take, in seconds "
+        "(not a limit on a sync request's length)"),
     INT("HTTP_MAX_BODY", http_max_body, "65536", 1024, 16777216,
         "Largest HTTP request body accepted, in bytes"),
     INT("SHUTDOWN_TIMEOUT_S", shutdown_timeout_s, "25", 0, 3600,

@@ -164,6 +164,7 @@ static struct http_request *request_begin(struct http_server *s, struct MHD_Conn
     copy_printable(req->user_agent, sizeof(req->user_agent),
                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT));
     remote_ip(conn, req->remote_ip, sizeof(req->remote_ip));
+    http_conns_request_began(s, conn);
     pthread_mutex_lock(&s->lock);
     s->active++;
     pthread_mutex_unlock(&s->lock);
@@ -272,6 +273,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     *req_cls = NULL;
     bool begun = req->begun;
+    http_conns_request_done(s, conn);
     if (begun)
         log_request(s, req, toe);
     free(req);
@@ -330,20 +332,20 @@ static enum err_code start_daemon(struct http_server *s, struct err *e)
      * No per-address cap: behind Cloud Run every request comes from the proxy's
      * address, and slow clients would lock out that address's health probes.
      */
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                                 on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->http_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        http_conns_on_notify, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!s->daemon)
         return err_set(e, ERR_IO, "cannot listen on %s:%ld: %s", cfg->host ? cfg->host : "",
                        cfg->port, errno ? strerror(errno) : "libmicrohttpd refused to start");
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : (unsigned)cfg->port;
-    return ERR_OK;
+    return http_conns_start(s, e);
 }
 
 enum err_code http_server_start(const struct config *cfg, struct etl_runner *runner,
@@ -355,6 +357,8 @@ enum err_code http_server_start(const struct config *cfg, struct etl_runner *run
     s->runner = runner;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
+    pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_cond_init(&s->reaper_wake, NULL);
     json_t *doc = openapi_document();
     s->openapi_json = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
     json_decref(doc);
@@ -409,11 +413,14 @@ void http_server_stop(struct http_server *s)
         drain(s, HTTP_DRAIN_MAX_S);
         MHD_stop_daemon(s->daemon);
     }
+    http_conns_stop(s);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
     free(s->openapi_json);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->reaper_wake);
+    pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }
 
