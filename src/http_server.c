@@ -285,7 +285,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     pthread_mutex_unlock(&s->lock);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+static void PRINTF_FMT(2, 0) on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
