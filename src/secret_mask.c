@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#define SECRET_MAX 64
 #define B64_CORE_MIN 6   /* shorter base64 fragments would match ordinary text */
 #define MATCH_BUDGET 256 /* bounds backtracking on secrets full of '%', '+' or '\' */
 
@@ -17,8 +16,8 @@ struct secret {
     bool raw;
 };
 
-static struct secret secrets[SECRET_MAX];
-static size_t n_secrets;
+static struct secret *secrets; /* grows: a secret left out would be a silent leak */
+static size_t n_secrets, cap_secrets;
 static pthread_mutex_t mask_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -51,9 +50,9 @@ static void add_locked(char *text, bool raw)
             return;
         }
     }
-    if (n_secrets >= SECRET_MAX) {
-        free(text);
-        return;
+    if (n_secrets == cap_secrets) {
+        cap_secrets = cap_secrets ? cap_secrets * 2 : 32;
+        secrets = xrealloc(secrets, cap_secrets * sizeof(*secrets));
     }
     secrets[n_secrets++] = (struct secret){.text = text, .len = strlen(text), .raw = raw};
 }

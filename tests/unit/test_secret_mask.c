@@ -113,6 +113,20 @@ static void test_other_text_kept(void **state)
     free(d);
 }
 
+/* However many secrets are registered (each with its base64 spellings), the last is masked. */
+static void test_many_secrets(void **state)
+{
+    (void)state;
+    char last[32] = "";
+    for (int i = 0; i < 60; i++) {
+        snprintf(last, sizeof(last), "secret-number-%02d-x", i);
+        secret_mask_add(last);
+    }
+    char *text = xasprintf("a %s b", last);
+    expect_masked(text, "a [REDACTED] b");
+    free(text);
+}
+
 static void test_log_masks_every_encoding(void **state)
 {
     (void)state;
@@ -140,6 +154,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_base64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_basic_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_text_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_masks_every_encoding, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
