@@ -11,6 +11,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "rate_limit.h"
+#include "secret_mask.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -670,6 +671,7 @@ static void error_text(const struct bsale_client *c, const struct buf *body, cha
     (void)buf_append_str(&b, txt ? txt : body->data, NULL);
     json_decref(j);
     redact_token(c, b.data);
+    secret_mask(b.data); /* every encoding, before the cut can leave part of one */
     size_t n = strlen(b.data);
     if (n > ERROR_TEXT_MAX)
         n = ERROR_TEXT_MAX;

@@ -274,6 +274,27 @@ int cmd_report_run(const struct config *cfg, const char *date)
     return rc ? 1 : 0;
 }
 
+/*
+ * Runs still 'running' while nobody holds the sync lock belong to a process
+ * that ended (killed, crashed): the lock dies with its holder. Close them now
+ * rather than leave them running until the next sync.
+ */
+static void close_left_runs(struct db *db)
+{
+    struct err e = ERR_INIT;
+    int closed = 0;
+    if (db_lock(db, &e) != ERR_OK) {
+        log_info("runs left running are not checked: %s", e.msg);
+        return;
+    }
+    if (db_run_close_left(db, "interrupted: the process ended while the run was going", &closed,
+                          &e))
+        log_error("%s", e.msg);
+    else if (closed)
+        log_warn("closed %d run(s) left running by a process that ended", closed);
+    db_unlock(db);
+}
+
 /* Migrates on start when allowed; a database that is down is reported, not fatal: the
  * service still answers /health, /health/ready says why, and each run retries the database. */
 static void prepare_schema(const struct config *cfg)
@@ -284,6 +305,8 @@ static void prepare_schema(const struct config *cfg)
     enum err_code rc = db_open(&cfg->db, &db, &e);
     if (!rc)
         rc = cfg->etl_auto_migrate ? db_migrate(db, &e) : db_schema_check(db, &version, &e);
+    if (!rc)
+        close_left_runs(db);
     if (rc)
         log_error("database not ready at start: %s", e.msg);
     db_close(db);

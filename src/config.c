@@ -10,6 +10,7 @@
 
 #include "dotenv.h"
 #include "log.h"
+#include "secret_mask.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -100,7 +101,8 @@ static const struct setting settings[] = {
     INT("HTTP_MAX_CONNECTIONS", http_max_connections, "64", 1, 10000,
         "Simultaneous HTTP connections `serve` accepts"),
     INT("HTTP_TIMEOUT_S", http_timeout_s, "30", 1, 86400,
-        "Idle timeout per HTTP connection, in seconds (not a limit on a sync request's length)"),
+        "Idle timeout per HTTP connection, and the longest a request head may take, in seconds "
+        "(not a limit on a sync request's length)"),
     INT("HTTP_MAX_BODY", http_max_body, "65536", 1024, 16777216,
         "Largest HTTP request body accepted, in bytes"),
     INT("SHUTDOWN_TIMEOUT_S", shutdown_timeout_s, "25", 0, 3600,
@@ -320,6 +322,7 @@ static void convert_dburl(struct load *ld, struct config *cfg, const struct sett
         return;
     }
     log_add_secret(cfg->db.password);
+    secret_mask_add_basic(cfg->db.user, cfg->db.password);
     if (cfg->db.password && *cfg->db.password)
         log_add_secret(v);
     set_str(cfg, s, xstrdup(v));

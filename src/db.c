@@ -10,6 +10,7 @@
 #include "db.h"
 #include "db_backend.h"
 #include "log.h"
+#include "secret_mask.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -390,13 +391,19 @@ enum err_code db_run_update(struct db *db, const struct db_run *r, struct err *e
     snprintf(solicitudes, sizeof(solicitudes), "%lld", r->solicitudes);
     snprintf(reintentos, sizeof(reintentos), "%lld", r->reintentos);
     snprintf(id, sizeof(id), "%lld", r->id);
-    const char *params[] = {r->estado,  null_if_empty(r->fin),   registros,  solicitudes,
-                            reintentos, null_if_empty(r->error), r->detalle, id};
+    /* Stored texts are served by GET /etl/runs: no secret goes in, whatever quoted it. */
+    char error[ERR_MSG_MAX];
+    snprintf(error, sizeof(error), "%s", r->error);
+    secret_mask(error);
+    char *detalle = r->detalle ? secret_mask_dup(r->detalle, strlen(r->detalle)) : NULL;
+    const char *params[] = {r->estado,  null_if_empty(r->fin), registros, solicitudes,
+                            reintentos, null_if_empty(error),  detalle,   id};
     enum err_code rc = db->ops->exec_params(
         db,
         "UPDATE etl_ejecuciones SET estado = ?, fin = ?, registros = ?, solicitudes = ?, "
         "reintentos = ?, error = ?, detalle = ? WHERE id = ?",
         params, ARRAY_LEN(params), NULL, e);
+    free(detalle);
     if (rc)
         return err_prefix(e, "updating run %lld", r->id);
     return ERR_OK;
@@ -491,11 +498,13 @@ enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e
     char now[20];
     utc_now(now, sizeof(now));
     const char *params[] = {now, reason ? reason : "interrupted"};
-    enum err_code rc =
-        db->ops->exec_params(db,
-                             "UPDATE etl_ejecuciones SET estado = 'failed', fin = ?, error = ? "
-                             "WHERE estado = 'running'",
-                             params, 2, NULL, e);
+    /* A cause already recorded (the real one) is kept. */
+    enum err_code rc = db->ops->exec_params(db,
+                                            "UPDATE etl_ejecuciones SET estado = 'failed', "
+                                            "fin = COALESCE(fin, ?), "
+                                            "error = COALESCE(NULLIF(error, ''), ?) "
+                                            "WHERE estado = 'running'",
+                                            params, 2, NULL, e);
     if (rc)
         return err_prefix(e, "failing stale runs");
     return ERR_OK;
@@ -627,6 +636,49 @@ enum err_code db_incidents_resolve(struct db *db, const long long *ids, size_t n
     buf_release(&sql);
     if (rc)
         return err_prefix(e, "resolving incidents");
+    return ERR_OK;
+}
+
+struct left_runs {
+    char ids[32][24];
+    char since[32][20];
+    size_t n;
+};
+
+static int collect_left(void *ctx, int ncols, const char *const *names, const char *const *c)
+{
+    struct left_runs *l = ctx;
+    if (ncols < 2 || !c[0] || l->n >= ARRAY_LEN(l->ids))
+        return 0;
+    snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", c[0]);
+    snprintf(l->since[l->n], sizeof(l->since[0]), "%s", c[1] ? c[1] : "?");
+    l->n++;
+    return 0;
+}
+
+enum err_code db_run_close_left(struct db *db, const char *cause, int *closed, struct err *e)
+{
+    struct left_runs l;
+    memset(&l, 0, sizeof(l));
+    *closed = 0;
+    enum err_code rc =
+        db_query(db, "SELECT id, inicio FROM etl_ejecuciones WHERE estado = 'running' ORDER BY id",
+                 collect_left, &l, e);
+    char now[20];
+    utc_now(now, sizeof(now));
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        char why[ERR_MSG_MAX];
+        snprintf(why, sizeof(why), "%s (last seen %s UTC, when it started)", cause, l.since[i]);
+        const char *params[] = {now, why, l.ids[i]};
+        rc = db->ops->exec_params(db,
+                                  "UPDATE etl_ejecuciones SET estado = 'failed', "
+                                  "fin = COALESCE(fin, ?), error = COALESCE(NULLIF(error, ''), ?) "
+                                  "WHERE id = ? AND estado = 'running'",
+                                  params, ARRAY_LEN(params), NULL, e);
+        *closed += !rc;
+    }
+    if (rc)
+        return err_prefix(e, "closing runs left running");
     return ERR_OK;
 }
 

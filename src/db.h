@@ -84,6 +84,13 @@ enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t
 enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e) MUST_CHECK;
 /* Marks every 'running' row failed with reason (called while holding the lock). */
 enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e) MUST_CHECK;
+/*
+ * The same for runs a process left behind when it ended (call while holding
+ * the lock): each gets cause plus when it was last seen, unless a cause is
+ * recorded already. *closed gets how many were closed.
+ */
+enum err_code db_run_close_left(struct db *db, const char *cause, int *closed,
+                                struct err *e) MUST_CHECK;
 
 /* Incidents (etl_incidencias): records a run could not map or verify. */
 #define DB_INCIDENT_RESOURCE_MAX 255 /* bytes of recurso */

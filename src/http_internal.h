@@ -9,12 +9,21 @@
 #include "config.h"
 #include "err.h"
 #include "etl.h"
+#include "http_params.h"
 #include "http_server.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <time.h>
+
+/* One TCP connection, tracked so that a request head slower than the timeout is cut. */
+struct http_conn {
+    struct http_conn *prev, *next;
+    int fd;
+    bool waiting; /* for a request head: new, or kept alive after a response */
+    struct timespec waiting_since;
+};
 
 struct http_server {
     const struct config *cfg;  /* borrowed */
@@ -26,6 +35,11 @@ struct http_server {
     pthread_cond_t idle; /* signalled when active drops to 0 */
     long active;         /* requests between first callback and completion */
     bool stopping;
+    pthread_mutex_t conns_lock; /* guards conns and reaper_stop */
+    pthread_cond_t reaper_wake;
+    struct http_conn *conns;
+    pthread_t reaper;
+    bool reaper_started, reaper_stop;
 };
 
 /* Per-request state, in MHD's *req_cls; freed when the request completes. */
@@ -39,6 +53,9 @@ struct http_request {
     long long run_id;
     unsigned long long body_len;
     bool body_too_large;
+    bool begun;                    /* counted in active: the request's headers arrived */
+    enum http_uri_fault uri_fault; /* a control character in the raw request target */
+    char bad_param[48];
 };
 
 struct http_ctx {
@@ -63,6 +80,14 @@ enum MHD_Result http_reply_detail(struct http_ctx *c, unsigned status, const cha
 unsigned http_status_for(enum err_code code);
 
 bool http_server_stopping(struct http_server *s);
+
+/* Connection tracking and the slow-head reaper (http_conns.c). */
+void http_conns_on_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe);
+void http_conns_request_began(struct http_server *s, struct MHD_Connection *conn);
+void http_conns_request_done(struct http_server *s, struct MHD_Connection *conn);
+enum err_code http_conns_start(struct http_server *s, struct err *e) MUST_CHECK;
+void http_conns_stop(struct http_server *s);
 
 /* Routes the request (auth, 404, 405 + Allow included). */
 enum MHD_Result http_dispatch(struct http_ctx *c);

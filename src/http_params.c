@@ -33,6 +33,48 @@ static void safe_name(const char *s, char *dst, size_t n)
     dst[k] = '\0';
 }
 
+static int hex_digit(char c)
+{
+    return isxdigit((unsigned char)c)
+               ? (isdigit((unsigned char)c) ? c - '0' : (c | 0x20) - 'a' + 10)
+               : -1;
+}
+
+/* Whether the raw (still encoded) character at p stands for a control character. */
+static bool control_at(const char *p)
+{
+    unsigned char c = (unsigned char)*p;
+    if (c == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0)
+        c = (unsigned char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
+    return c < 0x20 || c == 0x7f;
+}
+
+enum http_uri_fault http_uri_check(const char *raw, char *name, size_t name_len)
+{
+    const char *p = raw, *param = NULL;
+    if (name_len)
+        name[0] = '\0';
+    for (; *p && *p != '?'; p++)
+        if (control_at(p))
+            return HTTP_URI_BAD_PATH;
+    for (; *p; p++) {
+        if (*p == '?' || *p == '&') {
+            param = p + 1;
+            continue;
+        }
+        if (!control_at(p))
+            continue;
+        if (name_len) {
+            size_t len = strcspn(param, "=&");
+            char *key = xstrndup(param, len < name_len - 1 ? len : name_len - 1);
+            safe_name(key, name, name_len);
+            free(key);
+        }
+        return HTTP_URI_BAD_QUERY;
+    }
+    return HTTP_URI_OK;
+}
+
 static const char *query_get(const struct http_query *q, const char *key)
 {
     for (size_t i = 0; i < q->n; i++)

@@ -42,6 +42,16 @@ enum err_code http_params_limit(const struct http_query *q, int *limit, struct e
 /* A run id path segment: a positive decimal integer without sign or padding. */
 enum err_code http_params_run_id(const char *s, long long *id, struct err *e) MUST_CHECK;
 
+/* Where a raw request target (as received, before decoding) carries a control character. */
+enum http_uri_fault { HTTP_URI_OK = 0, HTTP_URI_BAD_PATH, HTTP_URI_BAD_QUERY };
+
+/*
+ * Finds a control character (0x00-0x1f, 0x7f), raw or percent-encoded, in the
+ * path or the query of raw: decoding would cut the text at an encoded NUL.
+ * For a query fault, name gets the parameter's name made safe to echo.
+ */
+enum http_uri_fault http_uri_check(const char *raw, char *name, size_t name_len);
+
 /* Strict "YYYY-MM-DD" of a real calendar date. */
 bool http_parse_date(const char *s, int *y, int *m, int *d);
 

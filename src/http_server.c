@@ -10,6 +10,7 @@
 #include "http_internal.h"
 #include "json_util.h"
 #include "openapi.h"
+#include "secret_mask.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,10 +59,14 @@ static void remote_ip(struct MHD_Connection *conn, char *dst, size_t n)
 enum MHD_Result http_reply(struct http_ctx *c, unsigned status, const char *content_type,
                            const char *body, size_t len, const char *const *headers)
 {
+    /* Whatever a handler quoted (an upstream error, a stored run), no secret goes out. */
+    char *masked = body ? secret_mask_dup(body, len) : xstrdup("");
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!r)
+        MHD_create_response_from_buffer(strlen(masked), masked, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(masked);
         return MHD_NO;
+    }
     bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
     ok = ok && MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
     for (size_t i = 0; ok && headers && headers[i] && headers[i + 1]; i += 2)
@@ -93,8 +98,13 @@ enum MHD_Result http_reply_detail(struct http_ctx *c, unsigned status, const cha
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char *full = NULL;
+    if (vasprintf(&full, fmt, ap) < 0)
+        full = NULL;
     va_end(ap);
+    secret_mask(full); /* before the cut, which could leave part of a secret */
+    snprintf(msg, sizeof(msg), "%s", full ? full : "internal error");
+    free(full);
     utf8_sanitize(msg);
     return http_reply_json(c, status, json_pack("{s:s}", "detail", msg), NULL);
 }
@@ -133,16 +143,28 @@ bool http_server_stopping(struct http_server *s)
     return stopping;
 }
 
-static struct http_request *request_begin(struct http_server *s, struct MHD_Connection *conn,
-                                          const char *method, const char *url)
+/* Called with the raw request target, before libmicrohttpd decodes it in place. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_request *req = xcalloc(1, sizeof(*req));
+    req->uri_fault = http_uri_check(uri, req->bad_param, sizeof(req->bad_param));
+    return req;
+}
+
+static struct http_request *request_begin(struct http_server *s, struct MHD_Connection *conn,
+                                          const char *method, const char *url,
+                                          struct http_request *req)
+{
+    if (!req)
+        req = xcalloc(1, sizeof(*req));
+    req->begun = true;
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     copy_printable(req->method, sizeof(req->method), method);
     copy_printable(req->path, sizeof(req->path), url);
     copy_printable(req->user_agent, sizeof(req->user_agent),
                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT));
     remote_ip(conn, req->remote_ip, sizeof(req->remote_ip));
+    http_conns_request_began(s, conn);
     pthread_mutex_lock(&s->lock);
     s->active++;
     pthread_mutex_unlock(&s->lock);
@@ -168,14 +190,27 @@ static bool declared_too_large(struct MHD_Connection *conn, long max_body)
     return errno == ERANGE || (end && *end == '\0' && n > (unsigned long long)max_body);
 }
 
+/* Refused rather than cut at the first decoded NUL: 400 for the path, 422 for a parameter. */
+static enum MHD_Result reply_uri_fault(struct http_ctx *c)
+{
+    if (c->req->uri_fault == HTTP_URI_BAD_PATH)
+        return http_reply_detail(c, MHD_HTTP_BAD_REQUEST,
+                                 "invalid path: control characters are not allowed");
+    return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                             "invalid query parameter '%s': control characters are not allowed",
+                             c->req->bad_param);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
 {
     struct http_server *s = cls;
     struct http_ctx c = {.srv = s, .conn = conn, .req = *req_cls, .method = method, .url = url};
-    if (!c.req) {
-        *req_cls = c.req = request_begin(s, conn, method, url);
+    if (!c.req || !c.req->begun) {
+        *req_cls = c.req = request_begin(s, conn, method, url, c.req);
+        if (c.req->uri_fault)
+            return reply_uri_fault(&c);
         if (!declared_too_large(conn, s->cfg->http_max_body))
             return MHD_YES;
         c.req->body_too_large = true;
@@ -237,15 +272,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!req)
         return;
     *req_cls = NULL;
-    log_request(s, req, toe);
+    bool begun = req->begun;
+    http_conns_request_done(s, conn);
+    if (begun)
+        log_request(s, req, toe);
     free(req);
+    if (!begun)
+        return;
     pthread_mutex_lock(&s->lock);
     if (--s->active == 0)
         pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->lock);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+static void PRINTF_FMT(2, 0) on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -277,13 +317,6 @@ static enum err_code bind_address(const struct config *cfg, struct sockaddr_stor
     return ERR_OK;
 }
 
-static unsigned per_ip_limit(long max_conn)
-{
-    /* Keep a quarter of the slots for other clients; behind Cloud Run's front end
-     * most requests share a few source addresses, so never go much lower. */
-    return (unsigned)(max_conn > 8 ? max_conn - max_conn / 4 : max_conn);
-}
-
 static enum err_code start_daemon(struct http_server *s, struct err *e)
 {
     const struct config *cfg = s->cfg;
@@ -294,21 +327,25 @@ static enum err_code start_daemon(struct http_server *s, struct err *e)
         return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
-    /* The logger goes first so that option parsing itself is reported through it. */
+    /*
+     * The logger goes first so that option parsing itself is reported through it.
+     * No per-address cap: behind Cloud Run every request comes from the proxy's
+     * address, and slow clients would lock out that address's health probes.
+     */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->http_max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        per_ip_limit(cfg->http_max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->http_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        http_conns_on_notify, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!s->daemon)
         return err_set(e, ERR_IO, "cannot listen on %s:%ld: %s", cfg->host ? cfg->host : "",
                        cfg->port, errno ? strerror(errno) : "libmicrohttpd refused to start");
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : (unsigned)cfg->port;
-    return ERR_OK;
+    return http_conns_start(s, e);
 }
 
 enum err_code http_server_start(const struct config *cfg, struct etl_runner *runner,
@@ -320,6 +357,8 @@ enum err_code http_server_start(const struct config *cfg, struct etl_runner *run
     s->runner = runner;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
+    pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_cond_init(&s->reaper_wake, NULL);
     json_t *doc = openapi_document();
     s->openapi_json = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
     json_decref(doc);
@@ -374,11 +413,14 @@ void http_server_stop(struct http_server *s)
         drain(s, HTTP_DRAIN_MAX_S);
         MHD_stop_daemon(s->daemon);
     }
+    http_conns_stop(s);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
     free(s->openapi_json);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->reaper_wake);
+    pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }
 

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "json_util.h"
+#include "secret_mask.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,15 +16,10 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define LOG_MAX_SECRETS 16
-#define LOG_MIN_SECRET_LEN 4
-
 static enum log_level cur_level = LOG_INFO;
 static enum log_format cur_format = LOG_FORMAT_TEXT;
 static FILE *out_stream;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *secrets[LOG_MAX_SECRETS];
-static size_t n_secrets;
 static _Thread_local long long thread_run_id;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -49,24 +45,12 @@ void log_set_output(FILE *f)
 
 void log_add_secret(const char *s)
 {
-    if (!s || strlen(s) < LOG_MIN_SECRET_LEN)
-        return;
-    pthread_mutex_lock(&log_lock);
-    bool known = false;
-    for (size_t i = 0; i < n_secrets; i++)
-        known = known || strcmp(secrets[i], s) == 0;
-    if (!known && n_secrets < LOG_MAX_SECRETS)
-        secrets[n_secrets++] = xstrdup(s);
-    pthread_mutex_unlock(&log_lock);
+    secret_mask_add(s);
 }
 
 void log_clear_secrets(void)
 {
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = 0; i < n_secrets; i++)
-        free(secrets[i]);
-    n_secrets = 0;
-    pthread_mutex_unlock(&log_lock);
+    secret_mask_clear();
 }
 
 void log_set_run_id(long long run_id)
@@ -118,21 +102,6 @@ static void format_time(char *dst, size_t n)
     gmtime_r(&tv.tv_sec, &tm);
     size_t k = strftime(dst, n, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(dst + k, n - k, ".%03ldZ", (long)(tv.tv_usec / 1000));
-}
-
-/* Replaces every registered secret in s, in place: the mask is never longer than a secret. */
-static void mask_secrets(char *s)
-{
-    static const char mask[] = "[REDACTED]";
-    for (size_t i = 0; i < n_secrets; i++) {
-        size_t slen = strlen(secrets[i]);
-        size_t mlen = slen < sizeof(mask) - 1 ? slen : sizeof(mask) - 1;
-        char *p;
-        while ((p = strstr(s, secrets[i])) != NULL) {
-            memcpy(p, mask, mlen);
-            memmove(p + mlen, p + slen, strlen(p + slen) + 1);
-        }
-    }
 }
 
 static void append_text_value(struct buf *b, json_t *v)
@@ -194,6 +163,23 @@ static void render_json(struct buf *b, enum log_level level, const char *module,
     json_decref(o);
 }
 
+/* Masks before truncating, so that a cut never leaves half a secret behind. */
+static void PRINTF_FMT(3, 0) format_masked(char *dst, size_t n, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int len = vsnprintf(dst, n, fmt, ap);
+    if (len >= 0 && (size_t)len >= n) {
+        char *full = xmalloc((size_t)len + 1);
+        vsnprintf(full, (size_t)len + 1, fmt, ap2);
+        secret_mask(full);
+        snprintf(dst, n, "%s", full);
+        free(full);
+    }
+    va_end(ap2);
+    secret_mask(dst);
+}
+
 void log_event(enum log_level level, const char *module, json_t *fields, const char *fmt, ...)
 {
     if (!log_enabled(level))
@@ -201,7 +187,7 @@ void log_event(enum log_level level, const char *module, json_t *fields, const c
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    format_masked(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* Invalid UTF-8 would make jansson drop the message; keep the line instead. */
     for (char *p = msg; *p; p++)
@@ -218,7 +204,7 @@ void log_event(enum log_level level, const char *module, json_t *fields, const c
 
     pthread_mutex_lock(&log_lock);
     if (b.len)
-        mask_secrets(b.data);
+        secret_mask(b.data); /* fields too, and secrets in the encodings rendering gave them */
     FILE *f = out_stream ? out_stream : stderr;
     fputs(b.data, f);
     fputc('\n', f);

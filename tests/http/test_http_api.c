@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +41,8 @@ struct fx {
     FILE *log;
 };
 
+static long fx_timeout_s = 10; /* HTTP_TIMEOUT_S of the next fixture */
+
 static void fill_config(struct config *cfg, const char *token, enum log_format fmt)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -49,7 +52,7 @@ static void fill_config(struct config *cfg, const char *token, enum log_format f
     cfg->etl_timezone = "America/Santiago";
     cfg->etl_max_range_days = 31;
     cfg->http_max_connections = 64;
-    cfg->http_timeout_s = 10;
+    cfg->http_timeout_s = fx_timeout_s;
     cfg->http_max_body = 1024;
     cfg->shutdown_timeout_s = 5;
     cfg->log_level = LOG_INFO;
@@ -89,6 +92,14 @@ static int setup_token(void **state)
 static int setup_json_log(void **state)
 {
     return fx_start(state, TOKEN, LOG_FORMAT_JSON);
+}
+
+static int setup_short_timeout(void **state)
+{
+    fx_timeout_s = 1;
+    int rc = fx_start(state, NULL, LOG_FORMAT_TEXT);
+    fx_timeout_s = 10;
+    return rc;
 }
 
 static int teardown(void **state)
@@ -325,6 +336,111 @@ static void test_unprocessable(void **state)
     call(f, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
     reply_release(&r);
+}
+
+/* An encoded NUL or other control character is refused, never cut at: nothing runs. */
+static void test_control_characters(void **state)
+{
+    struct fx *f = *state;
+    struct {
+        const char *method, *path;
+        long status;
+        const char *detail;
+    } cases[] = {
+        {"GET", "/health%00.json", 400, "invalid path"},
+        {"GET", "/health%00", 400, "invalid path"},
+        {"GET", "/health%0a", 400, "invalid path"},
+        {"GET", "/etl/runs/1%0D", 400, "invalid path"},
+        {"GET", "/health%7f", 400, "invalid path"},
+        {"POST", "/etl/run-daily-sync?date=2026-11-30%00", 422, "'date'"},
+        {"POST", "/etl/run-daily-sync?date=2026-11-30&wait=false%00x", 422, "'wait'"},
+        {"POST", "/etl/run-full-sync?from=2026-11-01%09&to=2026-11-30", 422, "'from'"},
+        {"GET", "/etl/runs?limit=5%1b", 422, "'limit'"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct reply r;
+        call(f, cases[i].method, cases[i].path, &r);
+        assert_json_error(&r, cases[i].status, cases[i].detail);
+        reply_release(&r);
+    }
+    assert_int_equal(runner_double_started(f->runner), 0);
+    /* '+', an encoded '%' and plain encoded text stay valid */
+    struct reply r;
+    call(f, "GET", "/etl/runs?limit=%35", &r);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    call(f, "GET", "/etl/runs?limit=%2500", &r);
+    assert_json_error(&r, 422, "'limit'");
+    reply_release(&r);
+}
+
+/* A failure text that quotes a secret, in any encoding, reaches the client masked. */
+static void test_responses_mask_secrets(void **state)
+{
+    struct fx *f = *state;
+    log_add_secret("bsale-s3cret/token");
+    set_double(f, 0, ERR_BSALE_AUTH,
+               "Bsale said: bad token bsale-s3cret%2Ftoken, raw bsale-s3cret/token");
+    struct reply r;
+    call(f, "POST", "/etl/run-daily-sync", &r);
+    assert_json_error(&r, 502, "Bsale said: bad token [REDACTED], raw [REDACTED]");
+    assert_null(strstr(r.body, "s3cret"));
+    reply_release(&r);
+    call(f, "GET", "/etl/runs", &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "s3cret"));
+    reply_release(&r);
+    log_clear_secrets();
+}
+
+static int connect_server(const struct fx *f)
+{
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)http_server_port(f->srv));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/*
+ * A request head trickled a byte at a time never trips the idle timeout; it is
+ * cut once it has taken longer than HTTP_TIMEOUT_S (1 s here), and the
+ * service keeps answering everyone else.
+ */
+static void test_slow_head_is_cut(void **state)
+{
+    struct fx *f = *state;
+    static const char head[] = "GET /health HTTP/1.1\r\nHost: x\r\n";
+    int fd = connect_server(f);
+    assert_int_equal(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(head) - 1));
+    bool closed = false;
+    /* at most 10 s: a byte every 100 ms, each well inside the idle timeout */
+    for (int i = 0; i < 100 && !closed; i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) == 1) {
+            char c;
+            ssize_t n = recv(fd, &c, 1, 0);
+            assert_true(n <= 0); /* the end of the stream, not an answer */
+            closed = true;
+        } else {
+            closed = send(fd, "X", 1, MSG_NOSIGNAL) != 1;
+        }
+    }
+    close(fd);
+    assert_true(closed);
+    struct reply r;
+    call(f, "GET", "/health", &r);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    fflush(f->log);
+    char text[8192] = "";
+    rewind(f->log);
+    size_t n = fread(text, 1, sizeof(text) - 1, f->log);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "request head took over 1 s"));
 }
 
 static void test_body_too_large(void **state)
@@ -1110,6 +1226,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_not_found, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_method_not_allowed, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_unprocessable, setup_token, teardown),
+        cmocka_unit_test_setup_teardown(test_control_characters, setup_token, teardown),
+        cmocka_unit_test_setup_teardown(test_responses_mask_secrets, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_head_is_cut, setup_short_timeout, teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_http, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_auth_required, setup_token, teardown),

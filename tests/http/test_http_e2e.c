@@ -370,6 +370,53 @@ static void test_busy_and_sigterm(void **state)
     stop(&sim);
 }
 
+/*
+ * A process killed during a run cannot record it: the next `serve` on the
+ * database closes it at start, with a cause saying what happened.
+ */
+static void test_killed_run_closed_at_start(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-kill", "150");
+    start_serve(&a, "serve-d", &sim);
+    char from[11], to[11], path[128];
+    today_utc(from, 15);
+    today_utc(to, 1);
+    snprintf(path, sizeof(path), "/etl/run-daily-sync?from=%s&to=%s&wait=false", from, to);
+    struct reply r;
+    api(&a, "POST", path, &r);
+    assert_int_equal(r.status, 202);
+    long long run_id = num(r.json, "run_id");
+    reply_release(&r);
+    bool running = false;
+    for (int i = 0; i < 500 && !running; i++) {
+        running = sync_recorded(&a);
+        if (!running)
+            usleep(10000);
+    }
+    assert_true(running);
+    kill(a.pid, SIGKILL);
+    assert_int_equal(waitpid(a.pid, NULL, 0), a.pid);
+    for (size_t i = 0; i < n_children; i++)
+        if (children[i] == a.pid)
+            children[i] = 0;
+
+    start_serve(&b, "serve-e", &sim);
+    char run_path[64];
+    snprintf(run_path, sizeof(run_path), "/etl/runs/%lld", run_id);
+    api(&b, "GET", run_path, &r);
+    assert_int_equal(r.status, 200);
+    if (strcmp(str(r.json, "status"), "failed") != 0)
+        fprintf(stderr, "left run: %s\n", r.body);
+    assert_string_equal(str(r.json, "status"), "failed");
+    assert_non_null(strstr(str(r.json, "error"), "interrupted: the process ended"));
+    assert_non_null(strstr(str(r.json, "error"), "last seen "));
+    assert_non_null(json_object_get(r.json, "finished_at"));
+    reply_release(&r);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -398,6 +445,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_syncs, teardown_children),
         cmocka_unit_test_teardown(test_busy_and_sigterm, teardown_children),
+        cmocka_unit_test_teardown(test_killed_run_closed_at_start, teardown_children),
     };
     int failed = cmocka_run_group_tests_name(use_sqlite ? "http-e2e-sqlite" : "http-e2e-mysql",
                                              tests, NULL, NULL);

@@ -857,6 +857,51 @@ static void test_writer_incidents_roll_back(void **state)
     pthread_mutex_destroy(&c.mu);
 }
 
+/* A run with a recorded cause keeps it when closed as left running; the others get one. */
+static void test_left_runs_keep_their_cause(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct db_run quiet = {0}, caused = {0}, got = {0};
+    snprintf(quiet.tipo, sizeof(quiet.tipo), "daily");
+    snprintf(quiet.origen, sizeof(quiet.origen), "http");
+    snprintf(quiet.inicio, sizeof(quiet.inicio), "2026-11-30 03:00:00");
+    caused = quiet;
+    assert_int_equal(db_run_insert(f->db, &quiet, &e), ERR_OK);
+    assert_int_equal(db_run_insert(f->db, &caused, &e), ERR_OK);
+    snprintf(caused.error, sizeof(caused.error), "Bsale answered 500 on /documents.json");
+    assert_int_equal(db_run_update(f->db, &caused, &e), ERR_OK);
+
+    int closed = 0;
+    assert_int_equal(db_run_close_left(f->db, "interrupted: gone", &closed, &e), ERR_OK);
+    assert_int_equal(closed, 2);
+    assert_int_equal(db_run_get(f->db, quiet.id, &got, &e), ERR_OK);
+    assert_string_equal(got.estado, "failed");
+    assert_string_equal(got.error,
+                        "interrupted: gone (last seen 2026-11-30 03:00:00 UTC, when it started)");
+    assert_int_equal(strlen(got.fin), 19);
+    db_run_release(&got);
+    assert_int_equal(db_run_get(f->db, caused.id, &got, &e), ERR_OK);
+    assert_string_equal(got.estado, "failed");
+    assert_string_equal(got.error, "Bsale answered 500 on /documents.json");
+    db_run_release(&got);
+    assert_int_equal(db_run_close_left(f->db, "interrupted: gone", &closed, &e), ERR_OK);
+    assert_int_equal(closed, 0);
+
+    /* the stale-run sweep before a sync keeps a recorded cause too */
+    struct db_run later = {0};
+    snprintf(later.tipo, sizeof(later.tipo), "full");
+    snprintf(later.origen, sizeof(later.origen), "cli");
+    assert_int_equal(db_run_insert(f->db, &later, &e), ERR_OK);
+    snprintf(later.error, sizeof(later.error), "database went away");
+    assert_int_equal(db_run_update(f->db, &later, &e), ERR_OK);
+    assert_int_equal(db_run_fail_stale(f->db, "abandoned", &e), ERR_OK);
+    assert_int_equal(db_run_get(f->db, later.id, &got, &e), ERR_OK);
+    assert_string_equal(got.estado, "failed");
+    assert_string_equal(got.error, "database went away");
+    db_run_release(&got);
+}
+
 /* ---- lock and connections ---- */
 
 static void test_lock_between_connections(void **state)
@@ -1125,6 +1170,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_incident_records, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_writer_incidents, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_writer_incidents_roll_back, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_left_runs_keep_their_cause, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_lock_between_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_ping_and_backend_name, setup_migrated, teardown),
