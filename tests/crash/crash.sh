@@ -70,22 +70,30 @@ empty_state() {
 
 compare() { "$compare" "$SIM_ROOT/__truth" "$token" "$DB_URL" "$@"; }
 
-# Seeded kill points spread evenly over the run: request N (1..total), plus 0..4 ms.
+# Seeded kill points "N+D": kill D ms after the simulator has seen N requests. Three in four
+# spread evenly over the requests (1..total, D 0..4); the rest at the last request, D spread
+# over the tail (from the last request to the exit), denser at its start where the final
+# writes and the run record are; the process idles a while before it exits.
 kill_points() {
-  awk -v seed="$seed" -v k="$kills" -v total="$1" 'BEGIN {
+  awk -v seed="$seed" -v k="$kills" -v total="$1" -v tail="$2" 'BEGIN {
     srand(seed)
-    for (i = 0; i < k; i++) printf "%d+%d\n", int((i + rand()) * total / k) + 1, int(rand() * 5)
+    nt = int(k / 4) > 0 ? int(k / 4) : 1
+    for (i = 0; i < k - nt; i++)
+      printf "%d+%d\n", int((i + rand()) * total / (k - nt)) + 1, int(rand() * 5)
+    for (i = 0; i < nt; i++) printf "%d+%d\n", total, int(((i + rand()) / nt) ^ 3 * tail)
   }'
 }
 
-# A sync that runs to its end; prints how many requests it made.
+# A sync that runs to its end; prints how many requests it made and its tail in ms.
 calibrate() {
   [ "$sync" = full ] || "$etl" sync full >/dev/null 2>>"$log" # master data for daily
   local out
   out=$("$crash_kill" "$SIM_ROOT/__stats" 1000000000 "${sync_cmd[@]}" 2>>"$log") || [ $? = 3 ]
   [[ $out == "exited status=0 "* ]] || { echo "FAIL: calibration run: $out" >&2; exit 1; }
   compare >"$work/compare.txt" || { cat "$work/compare.txt" >&2; echo "FAIL: calibration" >&2; exit 1; }
-  echo "${out##*requests=}"
+  local re='requests=([0-9]+) tail_ms=([0-9]+)'
+  [[ $out =~ $re ]] || { echo "FAIL: calibration: $out" >&2; exit 1; }
+  echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
 }
 
 # The lines check sees a document short of a line and a line without its document.
@@ -101,10 +109,12 @@ lines_check_fails() {
 }
 
 kill="calibration" point="-"
-total=$(calibrate)
+read -r total tail_ms < <(calibrate)
+[ -n "$tail_ms" ] || exit 1
 lines_check_fails # the first kill starts from an empty state: no need to repair
-mapfile -t points < <(kill_points "$total")
-echo "== $sync/$backend seed=$seed: $total requests per run, kill points ${points[*]}"
+mapfile -t points < <(kill_points "$total" "$tail_ms")
+echo "== $sync/$backend seed=$seed: $total requests and a ${tail_ms} ms tail per run," \
+  "kill points ${points[*]}"
 mid_run=0 docs_checked=0 exact=0 after_success=0
 for kill in $(seq 1 "$kills"); do
   point=${points[kill - 1]}

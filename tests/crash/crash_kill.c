@@ -9,7 +9,8 @@
  * AT+MS kills MS milliseconds after the point, to reach what runs between
  * two requests or after the last one (the final writes and the run record).
  * The command's stdout goes to stderr. Prints "killed requests=R delay_ms=D"
- * or "exited status=S requests=R". Exit status 0
+ * or "exited status=S requests=R tail_ms=T" (T: from the last request seen to
+ * the end, what runs after the fetching). Exit status 0
  * when SIGKILL ended the command, 3 when it ended before (on its own), 2 on
  * any error of this tool.
  */
@@ -104,28 +105,48 @@ static pid_t spawn(char **argv)
     return pid;
 }
 
-/* Polls until the point is reached (then kills) or the command ends; returns its wait status.
- * *seen is the counter at the kill, -1 when the command had to be killed for running too long. */
-static int watch(struct poller *pl, const char *stats_url, struct point pt, pid_t pid,
-                 long long *seen)
+struct outcome {
+    int status;     /* waitpid status */
+    long long seen; /* the counter when the point was reached, or at the end */
+    double idle_s;  /* how long the counter had not moved when the command ended */
+    bool timed_out; /* killed for running past GIVE_UP_S */
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void kill_after(pid_t pid, long delay_ms, struct outcome *o)
+{
+    struct timespec delay = {delay_ms / 1000, delay_ms % 1000 * 1000000L};
+    nanosleep(&delay, NULL); /* a command ending meanwhile stays a zombie: no pid reuse */
+    kill(pid, SIGKILL);
+    waitpid(pid, &o->status, 0);
+}
+
+/* Polls until the point is reached (then kills) or the command ends. */
+static struct outcome watch(struct poller *pl, const char *stats_url, struct point pt, pid_t pid)
 {
     struct timespec pause = {0, POLL_PAUSE_NS};
-    time_t give_up = time(NULL) + GIVE_UP_S;
-    int status = 0;
+    double start = now_s(), moved = start;
+    struct outcome o = {0};
     for (;;) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return status;
+        if (waitpid(pid, &o.status, WNOHANG) == pid) {
+            o.idle_s = now_s() - moved;
+            return o;
+        }
         long long n = pt.at > 0 ? requests_seen(pl, stats_url) : 0;
-        bool late = time(NULL) > give_up;
-        if (n >= pt.at || late) {
-            *seen = late ? -1 : n;
-            struct timespec delay = {pt.delay_ms / 1000, pt.delay_ms % 1000 * 1000000L};
-            if (!late)
-                nanosleep(&delay,
-                          NULL); /* a command ending meanwhile stays a zombie: no pid reuse */
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return status;
+        if (n > o.seen) {
+            o.seen = n;
+            moved = now_s();
+        }
+        o.timed_out = now_s() - start > GIVE_UP_S;
+        if (n >= pt.at || o.timed_out) {
+            kill_after(pid, o.timed_out ? 0 : pt.delay_ms, &o);
+            return o;
         }
         nanosleep(&pause, NULL);
     }
@@ -143,23 +164,23 @@ static struct point parse_point(const char *arg)
 /* Starts the command and reports where it ended; the exit status of main. */
 static int crash_at(struct poller *pl, const char *stats_url, struct point pt, char **cmd)
 {
-    long long seen = -1;
     pid_t pid = spawn(cmd);
     if (pid < 0) {
         fprintf(stderr, "crash_kill: fork: %s\n", strerror(errno));
         return 2;
     }
-    int status = watch(pl, stats_url, pt, pid, &seen);
-    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-        if (seen < 0) {
-            fprintf(stderr, "crash_kill: still running after %ds, killed\n", GIVE_UP_S);
-            return 2;
-        }
-        printf("killed requests=%lld delay_ms=%ld\n", seen, pt.delay_ms);
+    struct outcome o = watch(pl, stats_url, pt, pid);
+    if (o.timed_out) {
+        fprintf(stderr, "crash_kill: still running after %ds, killed\n", GIVE_UP_S);
+        return 2;
+    }
+    if (WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGKILL) {
+        printf("killed requests=%lld delay_ms=%ld\n", o.seen, pt.delay_ms);
         return 0;
     }
-    printf("exited status=%d requests=%lld\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-           requests_seen(pl, stats_url));
+    printf("exited status=%d requests=%lld tail_ms=%.0f\n",
+           WIFEXITED(o.status) ? WEXITSTATUS(o.status) : -1, requests_seen(pl, stats_url),
+           o.idle_s * 1e3);
     return 3;
 }
 
