@@ -3,7 +3,8 @@
 # milliseconds) leaves (a) no stored document without all its lines and no line without its
 # document, (b) the killed run not recorded succeeded (unless its data were already complete),
 # and (c) a re-run of the same sync converges: the warehouse equals /__truth. Odd kills start
-# from an empty warehouse (daily: no documents), even ones over the converged one.
+# from an empty warehouse (daily: no documents), even ones over the converged one after a small
+# seeded mutation of the store.
 #   crash.sh [--seed S] [--kills K] full|daily sqlite|mysql PATITAS_ETL BSALE_SIM COMPARE_TRUTH
 #            CRASH_KILL WORKDIR
 set -euo pipefail
@@ -54,6 +55,18 @@ has_table() {
     [ "$(sql "SELECT COUNT(*) FROM information_schema.tables
               WHERE table_schema = DATABASE() AND table_name = '$1'")" = 1 ]
   fi
+}
+
+# The store before an even kill: a few new sales (some long) and voids, and for a full sync
+# price changes and more, so the killed run has new and changed rows to write over the
+# converged warehouse. A daily sync copies no master data: its mutation changes none.
+mutate_store() {
+  local master=1
+  [ "$sync" = full ] || master=0
+  curl -sf -X POST -H "access_token: $token" -H "Content-Type: application/json" \
+    -d "{\"seed\":$((seed * 1000 + kill)),\"new_documents\":4,\"voids\":2,
+         \"price_changes\":$((3 * master)),\"deactivations\":$master,\"new_clients\":$master}" \
+    "$SIM_ROOT/__mutate" >"$work/mutate.json" || fail "the simulator refused the mutation"
 }
 
 # The starting state of an odd kill: nothing the sync writes is there yet.
@@ -118,7 +131,7 @@ echo "== $sync/$backend seed=$seed: $total requests and a ${tail_ms} ms tail per
 mid_run=0 docs_checked=0 exact=0 after_success=0
 for kill in $(seq 1 "$kills"); do
   point=${points[kill - 1]}
-  [ $((kill % 2)) = 0 ] || empty_state
+  if [ $((kill % 2)) = 0 ]; then mutate_store; else empty_state; fi
   before=0
   ! has_table etl_ejecuciones || before=$(sql "SELECT COALESCE(MAX(id), 0) FROM etl_ejecuciones")
 
