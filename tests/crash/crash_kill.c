@@ -8,11 +8,10 @@
  *
  * AT+MS kills MS milliseconds after the point, to reach what runs between
  * two requests or after the last one (the final writes and the run record).
- * The command's stdout goes to stderr. Prints "killed requests=R delay_ms=D"
- * or "exited status=S requests=R tail_ms=T" (T: from the last request seen to
- * the end, what runs after the fetching). Exit status 0
- * when SIGKILL ended the command, 3 when it ended before (on its own), 2 on
- * any error of this tool.
+ * The command's stdout goes to stderr. Prints "killed requests=R delay_ms=D",
+ * or "exited status=S requests=R tail_ms=T" when the command ended first (T:
+ * from the last request seen to its end). Exit status 0 when SIGKILL ended
+ * the command, 3 when it ended on its own, 2 on any error of this tool.
  */
 #include "common.h"
 
