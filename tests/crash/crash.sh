@@ -83,30 +83,31 @@ empty_state() {
 
 compare() { "$compare" "$SIM_ROOT/__truth" "$token" "$DB_URL" "$@"; }
 
-# Seeded kill points "N+D": kill D ms after the simulator has seen N requests. Three in four
-# spread evenly over the requests (1..total, D 0..4); the rest at the last request, D spread
-# over the tail (from the last request to the exit), denser at its start where the final
-# writes and the run record are; the process idles a while before it exits.
-kill_points() {
-  awk -v seed="$seed" -v k="$kills" -v total="$1" -v tail="$2" 'BEGIN {
-    srand(seed)
+# Seeded kill point "N+D" number I (0-based): kill D ms after the simulator has seen N requests.
+# Three in four spread evenly over the requests of the latest complete run (1..total, D 0..4);
+# the rest at its last request, D spread over its tail (from the last request to the exit),
+# denser at the start where the final writes and the run record are.
+kill_point() {
+  awk -v seed="$seed" -v i="$1" -v k="$kills" -v total="$2" -v tail="$3" 'BEGIN {
+    srand(seed * 7919 + i)
     nt = int(k / 4) > 0 ? int(k / 4) : 1
-    for (i = 0; i < k - nt; i++)
+    if (i < k - nt)
       printf "%d+%d\n", int((i + rand()) * total / (k - nt)) + 1, int(rand() * 5)
-    for (i = 0; i < nt; i++) printf "%d+%d\n", total, int(((i + rand()) / nt) ^ 3 * tail)
+    else
+      printf "%d+%d\n", total, int(((i - (k - nt) + rand()) / nt) ^ 3 * tail)
   }'
 }
 
-# A sync that runs to its end; prints how many requests it made and its tail in ms.
-calibrate() {
-  [ "$sync" = full ] || "$etl" sync full >/dev/null 2>>"$log" # master data for daily
-  local out
-  out=$("$crash_kill" "$SIM_ROOT/__stats" 1000000000 "${sync_cmd[@]}" 2>>"$log") || [ $? = 3 ]
-  [[ $out == "exited status=0 "* ]] || { echo "FAIL: calibration run: $out" >&2; exit 1; }
-  compare >"$work/compare.txt" || { cat "$work/compare.txt" >&2; echo "FAIL: calibration" >&2; exit 1; }
-  local re='requests=([0-9]+) tail_ms=([0-9]+)'
-  [[ $out =~ $re ]] || { echo "FAIL: calibration: $out" >&2; exit 1; }
-  echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+# Runs the sync to its end and checks the copy is exact; sets total (its requests) and tail_ms.
+complete_run() {
+  local out re='^exited status=0 requests=([0-9]+) tail_ms=([0-9]+)$'
+  out=$("$crash_kill" "$SIM_ROOT/__stats" 1000000000 "${sync_cmd[@]}" 2>>"$log") || [ $? = 3 ] ||
+    fail "crash_kill: $out"
+  [[ $out =~ $re ]] || fail "$1 failed: $out (see $log)"
+  total=${BASH_REMATCH[1]} tail_ms=${BASH_REMATCH[2]}
+  compare >"$work/compare.txt" || { cat "$work/compare.txt"; fail "$1 did not converge"; }
+  last=$(sql "SELECT estado FROM etl_ejecuciones ORDER BY id DESC LIMIT 1")
+  [ "$last" = succeeded ] || fail "$1 is recorded '$last'"
 }
 
 # The lines check sees a document short of a line and a line without its document.
@@ -122,15 +123,13 @@ lines_check_fails() {
 }
 
 kill="calibration" point="-"
-read -r total tail_ms < <(calibrate)
-[ -n "$tail_ms" ] || exit 1
+[ "$sync" = full ] || "$etl" sync full >/dev/null 2>>"$log" # master data for daily
+complete_run "the first run"
+echo "== $sync/$backend seed=$seed: $total requests and a ${tail_ms} ms tail per run"
 lines_check_fails # the first kill starts from an empty state: no need to repair
-mapfile -t points < <(kill_points "$total" "$tail_ms")
-echo "== $sync/$backend seed=$seed: $total requests and a ${tail_ms} ms tail per run," \
-  "kill points ${points[*]}"
 mid_run=0 docs_checked=0 exact=0 after_success=0
 for kill in $(seq 1 "$kills"); do
-  point=${points[kill - 1]}
+  point=$(kill_point $((kill - 1)) "$total" "$tail_ms")
   if [ $((kill % 2)) = 0 ]; then mutate_store; else empty_state; fi
   before=0
   ! has_table etl_ejecuciones || before=$(sql "SELECT COALESCE(MAX(id), 0) FROM etl_ejecuciones")
@@ -161,12 +160,9 @@ for kill in $(seq 1 "$kills"); do
     after_success=$((after_success + 1))
   fi
 
-  # (c) a re-run of the same sync converges
-  "${sync_cmd[@]}" >/dev/null 2>>"$log" || fail "the re-run failed (see $log)"
-  compare >"$work/compare.txt" || { cat "$work/compare.txt"; fail "the re-run did not converge"; }
+  # (c) a re-run of the same sync converges; its size places the next kill
+  complete_run "the re-run"
   exact=$((exact + 1))
-  last=$(sql "SELECT estado FROM etl_ejecuciones ORDER BY id DESC LIMIT 1")
-  [ "$last" = succeeded ] || fail "the re-run is recorded '$last'"
   if [ "$killed_state" = running ]; then
     now=$(sql "SELECT estado FROM etl_ejecuciones WHERE id > $before ORDER BY id LIMIT 1")
     [ "$now" != running ] && [ "$now" != succeeded ] || fail "the killed run is still '$now'"
