@@ -2,8 +2,10 @@
  * Compares a warehouse with the simulator's /__truth: every catalog table,
  * every column but sincronizado_en, as sets keyed by primary key. Prints each
  * difference and exits 1 when there is any, 0 when the copy is exact.
+ * With --lines it checks only that every stored document is whole: exactly
+ * the truth's number of lines, and no line without its document.
  *
- *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2]
+ *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2 | --lines]
  */
 #include "common.h"
 
@@ -283,10 +285,105 @@ static bool wanted(const char *only, const char *table)
     return false;
 }
 
+/* Lines per document in the truth, sorted by document id for bsearch. */
+struct doc_count {
+    int64_t id;
+    long lines;
+};
+
+struct line_check {
+    struct doc_count *truth;
+    size_t n_truth;
+    size_t checked, incomplete, unknown;
+};
+
+static int cmp_doc_count(const void *a, const void *b)
+{
+    int64_t x = ((const struct doc_count *)a)->id, y = ((const struct doc_count *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static struct doc_count *find_doc(const struct line_check *lc, int64_t id)
+{
+    struct doc_count key = {id, 0};
+    return bsearch(&key, lc->truth, lc->n_truth, sizeof(key), cmp_doc_count);
+}
+
+static void truth_line_counts(json_t *truth, struct line_check *lc)
+{
+    json_t *docs = json_object_get(truth, "documents"), *item;
+    size_t i;
+    lc->truth = xcalloc(json_array_size(docs) + 1, sizeof(*lc->truth));
+    json_array_foreach (docs, i, item)
+        json_util_int64(json_object_get(item, "id"), &lc->truth[lc->n_truth++].id);
+    qsort(lc->truth, lc->n_truth, sizeof(*lc->truth), cmp_doc_count);
+    json_array_foreach (json_object_get(truth, "document_details"), i, item) {
+        int64_t doc = 0;
+        json_util_int64(json_object_get(item, "document_id"), &doc);
+        struct doc_count *d = find_doc(lc, doc);
+        if (d)
+            d->lines++;
+    }
+}
+
+static int check_stored_doc(void *ctx, int ncols, const char *const *names,
+                            const char *const *cells)
+{
+    (void)ncols;
+    (void)names;
+    struct line_check *lc = ctx;
+    int64_t id = strtoll(cells[0], NULL, 10);
+    long have = strtol(cells[1], NULL, 10);
+    const struct doc_count *d = find_doc(lc, id);
+    lc->checked++;
+    if (!d && lc->unknown++ < 3)
+        printf("documentos_venta: document %lld is not in the truth\n", (long long)id);
+    if (d && d->lines != have && lc->incomplete++ < 3)
+        printf("documentos_venta: document %lld has %ld lines, want %ld\n", (long long)id, have,
+               d->lines);
+    return 0;
+}
+
+static int read_count(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    *(long *)ctx = ncols >= 1 && cells[0] ? strtol(cells[0], NULL, 10) : -1;
+    return 0;
+}
+
+/* The --lines check; exit status as main's. */
+static int check_whole_documents(json_t *truth, struct db *db)
+{
+    struct line_check lc = {0};
+    struct err e = ERR_INIT;
+    long orphans = -1;
+    truth_line_counts(truth, &lc);
+    enum err_code rc = db_query(db,
+                                "SELECT d.id_bsale, COUNT(l.id_bsale) FROM documentos_venta d "
+                                "LEFT JOIN detalles_venta l ON l.id_documento = d.id_bsale "
+                                "GROUP BY d.id_bsale",
+                                check_stored_doc, &lc, &e);
+    if (!rc)
+        rc = db_query(db,
+                      "SELECT COUNT(*) FROM detalles_venta l LEFT JOIN documentos_venta d "
+                      "ON d.id_bsale = l.id_documento WHERE d.id_bsale IS NULL",
+                      read_count, &orphans, &e);
+    free(lc.truth);
+    if (rc) {
+        fprintf(stderr, "compare: %s\n", e.msg);
+        return 2;
+    }
+    bool whole = !lc.incomplete && !lc.unknown && orphans == 0;
+    printf("%s: documents=%zu incomplete=%zu unknown=%zu orphan_lines=%ld\n",
+           whole ? "WHOLE" : "BROKEN", lc.checked, lc.incomplete, lc.unknown, orphans);
+    return whole ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b]\n");
+        fprintf(stderr,
+                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b | --lines]\n");
         return 2;
     }
     const char *only = argc >= 6 && strcmp(argv[4], "--tables") == 0 ? argv[5] : NULL;
@@ -298,6 +395,14 @@ int main(int argc, char **argv)
     if (!truth || db_url_parse(argv[3], &url, &e) || db_open(&url, &db, &e)) {
         fprintf(stderr, "compare: %s\n", e.msg);
         return 2;
+    }
+    if (argc >= 5 && strcmp(argv[4], "--lines") == 0) {
+        int status = check_whole_documents(truth, db);
+        db_close(db);
+        db_url_release(&url);
+        json_decref(truth);
+        curl_global_cleanup();
+        return status;
     }
     long total = 0;
     for (size_t i = 0; i < ARRAY_LEN(sources); i++) {
