@@ -16,3 +16,7 @@ endforeach()
 add_test(NAME sim.cli COMMAND ${SIM_TEST_DIR}/check_cli.sh $<TARGET_FILE:bsale-sim>
          ${PROJECT_SOURCE_DIR})
 set_tests_properties(sim.cli PROPERTIES LABELS sim TIMEOUT 60)
+
+# Clean environments of 50 sizes: every start serves, none falls into the usage text.
+add_test(NAME sim.env_starts COMMAND bash ${SIM_TEST_DIR}/env_starts.sh $<TARGET_FILE:bsale-sim>)
+set_tests_properties(sim.env_starts PROPERTIES LABELS sim TIMEOUT 120)

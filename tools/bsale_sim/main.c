@@ -350,7 +350,7 @@ static double elapsed_ms(const struct timespec *t0)
 
 int main(int argc, char **argv)
 {
-    struct cli c;
+    struct cli c = {0};
     struct err e = ERR_INIT;
     struct sim_store *st = NULL;
     struct sim_server *srv = NULL;
