@@ -45,7 +45,7 @@ static int bench_one(long pages, unsigned latency_ms, long concurrency, double r
         rc = bsale_run(c, &e);
     }
     double secs = fb_now() - t0;
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(f, &k);
     if (rc)
         fprintf(stderr, "bench: %s: %s\n", err_str(rc), e.msg);
