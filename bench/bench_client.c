@@ -6,7 +6,7 @@
 #include "common.h"
 
 /* The fake server is compiled in so this file builds alone, like every bench. */
-#include "../tests/client/fake_bsale.c"
+#include "../tests/client/fake_bsale.c" /* NOLINT(bugprone-suspicious-include) */
 
 #include "bsale_client.h"
 

@@ -167,7 +167,7 @@ enum err_code etl_writer_start(const struct db_url *url, size_t depth,
 {
     struct etl_writer *w = xcalloc(1, sizeof(*w));
     w->depth = depth ? depth : 1;
-    w->q = xcalloc(w->depth, sizeof(*w->q));
+    w->q = xcalloc(w->depth, sizeof(struct etl_batch *));
     w->counters = counters;
     enum err_code rc = db_open(url, &w->db, e);
     if (rc) {

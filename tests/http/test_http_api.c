@@ -691,7 +691,7 @@ static void test_openapi_matches_routes(void **state)
         json_object_foreach (item, method, op) {
             char url[256], upper[16], code[8];
             size_t k = 0;
-            for (; method[k] && k < sizeof(upper) - 1; k++)
+            for (; k < sizeof(upper) - 1 && method[k]; k++)
                 upper[k] = (char)toupper((unsigned char)method[k]);
             upper[k] = '\0';
             struct buf p;
