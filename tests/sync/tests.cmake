@@ -12,3 +12,18 @@ foreach(scenario fidelity faults)
       LABELS "sync;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
   endforeach()
 endforeach()
+
+# The faults scenario (a small store, no time-based checks) with patitas-etl and compare_truth
+# under memcheck; every exit status is checked, so a memcheck error (99) fails it.
+if(PETL_VG_ENABLED)
+  petl_vg_wrapper(patitas-etl PETL_VG_ETL)
+  petl_vg_wrapper(compare_truth PETL_VG_COMPARE)
+  foreach(backend sqlite mysql)
+    add_test(NAME valgrind.sync_faults_${backend}
+      COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/faults.sh ${backend} ${PETL_VG_ETL}
+              $<TARGET_FILE:bsale-sim> ${PETL_VG_COMPARE}
+              ${CMAKE_CURRENT_BINARY_DIR}/valgrind_faults_${backend})
+    set_tests_properties(valgrind.sync_faults_${backend} PROPERTIES
+      LABELS valgrind SKIP_RETURN_CODE 77 TIMEOUT 300)
+  endforeach()
+endif()
