@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         log_set_output(devnull);
     char *text = xstrndup((const char *)data, size);
     input_has_token = strstr(text, FUZZ_TOKEN) != NULL;
-    char *lines[MAX_LINES];
+    char *lines[MAX_LINES] = {0};
     size_t n = 0;
     for (char *p = text; p && n < MAX_LINES;) {
         lines[n++] = p;

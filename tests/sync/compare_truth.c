@@ -166,7 +166,7 @@ static void truth_rows(const struct cat_table *t, json_t *items, const char *par
             fprintf(stderr, "compare: truth item of %s does not map: %s\n", t->name, e.msg);
     }
     for (size_t r = 0; r < rows.n; r++) {
-        const char *cells[64];
+        const char *cells[64] = {0};
         char texts[64][64];
         size_t j = 0;
         for (size_t c = 0; c < t->ncols; c++) {

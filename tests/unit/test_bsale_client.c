@@ -157,7 +157,7 @@ static void test_rate_limit_window(void **state)
 static void test_rate_limit_burst_and_slow_rates(void **state)
 {
     (void)state;
-    double times[64];
+    double times[64] = {0};
     size_t n = simulate(8.0, 0.001, times, ARRAY_LEN(times));
     assert_int_equal(n, (size_t)rate_limit_burst(8.0));
     assert_true(rate_limit_burst(8.0) >= 1.0 && rate_limit_burst(8.0) <= 8.0);
