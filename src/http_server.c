@@ -93,7 +93,6 @@ enum MHD_Result http_reply_detail(struct http_ctx *c, unsigned status, const cha
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started above; analyzer 14 misses it */
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     utf8_sanitize(msg);

@@ -2,17 +2,6 @@
 add_executable(compare_truth ${CMAKE_CURRENT_LIST_DIR}/compare_truth.c)
 target_link_libraries(compare_truth PRIVATE petl_core)
 
-foreach(scenario fidelity faults)
-  foreach(backend sqlite mysql)
-    add_test(NAME sync.${scenario}_${backend}
-      COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${scenario}.sh ${backend}
-              $<TARGET_FILE:patitas-etl> $<TARGET_FILE:bsale-sim> $<TARGET_FILE:compare_truth>
-              ${CMAKE_CURRENT_BINARY_DIR}/sync_${scenario}_${backend})
-    set_tests_properties(sync.${scenario}_${backend} PROPERTIES
-      LABELS "sync;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
-  endforeach()
-endforeach()
-
 # The faults scenario (a small store, no time-based checks) with patitas-etl and compare_truth
 # under memcheck; every exit status is checked, so a memcheck error (99) fails it.
 if(PETL_VG_ENABLED)
@@ -27,3 +16,15 @@ if(PETL_VG_ENABLED)
       LABELS valgrind SKIP_RETURN_CODE 77 TIMEOUT 300)
   endforeach()
 endif()
+
+foreach(scenario fidelity faults)
+  foreach(backend sqlite mysql)
+    add_test(NAME sync.${scenario}_${backend}
+      COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${scenario}.sh ${backend}
+              $<TARGET_FILE:patitas-etl> $<TARGET_FILE:bsale-sim> $<TARGET_FILE:compare_truth>
+              ${CMAKE_CURRENT_BINARY_DIR}/sync_${scenario}_${backend})
+    set_tests_properties(sync.${scenario}_${backend} PROPERTIES
+      LABELS "sync;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
+  endforeach()
+endforeach()
+
