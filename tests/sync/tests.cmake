@@ -27,4 +27,3 @@ foreach(scenario fidelity faults)
       LABELS "sync;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
   endforeach()
 endforeach()
-
