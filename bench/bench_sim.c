@@ -218,7 +218,7 @@ static long fetch_count(const char *base)
     fclose(mem);
     long count = 0;
     if (ok && buf)
-        sscanf(buf, "{\"count\":%ld}", &count); /* NOLINT(cert-err34-c): 0 unless a count */
+        sscanf(buf, "{\"count\":%ld}", &count);
     free(buf);
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
