@@ -6,7 +6,7 @@
 #include "common.h"
 
 /* The fake server is compiled in so this file builds alone, like every bench. */
-#include "../tests/client/fake_bsale.c"
+#include "../tests/client/fake_bsale.c" /* NOLINT(bugprone-suspicious-include) */
 
 #include "bsale_client.h"
 
@@ -45,7 +45,7 @@ static int bench_one(long pages, unsigned latency_ms, long concurrency, double r
         rc = bsale_run(c, &e);
     }
     double secs = fb_now() - t0;
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(f, &k);
     if (rc)
         fprintf(stderr, "bench: %s: %s\n", err_str(rc), e.msg);

@@ -152,7 +152,7 @@ static void run_load(const char *base, long count, int threads, bool sweep, doub
                      const char *label)
 {
     pthread_t th[64];
-    struct load l[64];
+    struct load l[64] = {0};
     double t0 = now_s();
     for (int i = 0; i < threads; i++) {
         l[i] = (struct load){.base = base,
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    struct proc big;
+    struct proc big = {0};
     const char *big_args[] = {"--seed", "7", "--days", "365", "--docs-per-day", "300", NULL};
     double t0 = now_s();
     if (!spawn(&big, bin, big_args)) {
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
     run_load(big.base, count, threads, false, seconds, "no latency, 50-doc pages, warm random");
     stop(&big);
 
-    struct proc lat;
+    struct proc lat = {0};
     const char *lat_args[] = {"--latency-ms", "300", NULL};
     if (!spawn(&lat, bin, lat_args)) {
         fprintf(stderr, "cannot start %s\n", bin);
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
     char url[256];
     snprintf(url, sizeof url, "%s/offices.json", lat.base);
     pthread_t th[CLIENTS];
-    struct lat_arg la[CLIENTS];
+    struct lat_arg la[CLIENTS] = {0};
     t0 = now_s();
     for (int i = 0; i < CLIENTS; i++) {
         la[i] = (struct lat_arg){.url = url, .n = EACH};

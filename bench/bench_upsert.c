@@ -57,7 +57,7 @@ static double run_pass(struct db *db, long rows, long batch, int pass)
     double spent = 0;
     for (long first = 1; first <= rows; first += batch) {
         long n = rows - first + 1 < batch ? rows - first + 1 : batch;
-        struct cat_rows r;
+        struct cat_rows r = {0};
         cat_rows_init(&r, t);
         if (fill_batch(&r, first, n, pass)) {
             cat_rows_release(&r);
@@ -133,7 +133,7 @@ static int admin_exec(const struct db_url *u, const char *sql)
 
 static int bench_mysql(const char *url, long rows, long batch)
 {
-    struct db_url u;
+    struct db_url u = {0};
     struct err e = ERR_INIT;
     if (db_url_parse(url, &u, &e)) {
         fprintf(stderr, "bench mysql: %s\n", e.msg);

@@ -181,7 +181,7 @@ static char *mask_secret_values(const struct load *ld, char *msg)
         if (!(settings[i].flags & S_SECRET) || n < 4 || !strstr(msg, v))
             continue;
         struct buf b;
-        struct err ignore;
+        struct err ignore = {0};
         buf_init(&b, 0);
         const char *p = msg;
         for (const char *hit; (hit = strstr(p, v)) != NULL; p = hit + n) {
@@ -197,7 +197,7 @@ static char *mask_secret_values(const struct load *ld, char *msg)
 
 static void add_problem(struct load *ld, const char *name, const char *fmt, ...)
 {
-    struct err ignore;
+    struct err ignore = {0};
     va_list ap;
     va_start(ap, fmt);
     char *msg = NULL;

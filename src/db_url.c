@@ -388,7 +388,7 @@ enum err_code db_url_parse(const char *s, struct db_url *u, struct err *e)
 
 char *db_url_redacted(const char *s)
 {
-    struct db_url u;
+    struct db_url u = {0};
     if (!s)
         return xstrdup("");
     /* Only a URL that parses has a known password span; hide everything otherwise. */

@@ -413,7 +413,7 @@ static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, 
 
 static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
 {
-    struct bsale_client_opts opts;
+    struct bsale_client_opts opts = {0};
     fill_client_opts(job->r->cfg, &job->r->cancel, &opts);
     enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
     if (!rc)

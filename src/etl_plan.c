@@ -100,7 +100,7 @@ static void progress(struct etl_run_ctx *run, bool final)
     if (!final && now - run->last_progress < every)
         return;
     run->last_progress = now;
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(run->client, &st);
     pthread_mutex_lock(&run->counters.mu);
     long long rows = run->counters.rows_total;
@@ -610,7 +610,7 @@ static void drop_stray_waits(struct etl_run_ctx *run)
 
 enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *plan, struct err *e)
 {
-    struct etl_plan_state ps;
+    struct etl_plan_state ps = {0};
     state_init(&ps, plan);
     ctx->plan_state = &ps;
     ctx->pending = etl_batch_new();

@@ -213,7 +213,7 @@ enum err_code etl_writer_start(const struct etl_writer_opts *opts, struct etl_wr
 {
     struct etl_writer *w = xcalloc(1, sizeof(*w));
     w->depth = opts->depth ? opts->depth : 1;
-    w->q = xcalloc(w->depth, sizeof(*w->q));
+    w->q = xcalloc(w->depth, sizeof(struct etl_batch *));
     w->counters = opts->counters;
     w->run_id = opts->run_id;
     w->open = opts->open;

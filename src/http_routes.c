@@ -219,8 +219,8 @@ static enum MHD_Result reply_run_outcome(struct http_ctx *c, enum err_code rc, s
 static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
 {
     struct err e = ERR_INIT;
-    struct http_query q;
-    struct etl_request req;
+    struct http_query q = {0};
+    struct etl_request req = {0};
     bool wait = true;
     long long run_id = 0;
     read_query(c, &q);
@@ -264,7 +264,7 @@ static enum MHD_Result h_daily_sync(struct http_ctx *c, const char *arg)
 static enum MHD_Result h_runs(struct http_ctx *c, const char *arg)
 {
     struct err e = ERR_INIT;
-    struct http_query q;
+    struct http_query q = {0};
     int limit = 0;
     json_t *runs = NULL;
     read_query(c, &q);
@@ -279,7 +279,7 @@ static enum MHD_Result h_runs(struct http_ctx *c, const char *arg)
 static enum MHD_Result h_run(struct http_ctx *c, const char *arg)
 {
     struct err e = ERR_INIT;
-    struct http_query q;
+    struct http_query q = {0};
     long long id = 0;
     json_t *run = NULL;
     if (http_params_run_id(arg, &id, &e))

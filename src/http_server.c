@@ -320,7 +320,7 @@ static enum err_code bind_address(const struct config *cfg, struct sockaddr_stor
 static enum err_code start_daemon(struct http_server *s, struct err *e)
 {
     const struct config *cfg = s->cfg;
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     bool ipv6 = false;
     enum err_code rc = bind_address(cfg, &ss, &ipv6, e);
     if (rc)

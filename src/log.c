@@ -106,7 +106,7 @@ static void format_time(char *dst, size_t n)
 
 static void append_text_value(struct buf *b, json_t *v)
 {
-    struct err e;
+    struct err e = {0};
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         bool quote = strpbrk(s, " \t\"=") != NULL || !*s;
@@ -127,7 +127,7 @@ static void append_text_value(struct buf *b, json_t *v)
 static void render_text(struct buf *b, enum log_level level, const char *module, json_t *fields,
                         const char *msg)
 {
-    struct err e;
+    struct err e = {0};
     char ts[40];
     format_time(ts, sizeof(ts));
     buf_appendf(b, &e, "%s %-5s %s", ts, severity_names[level], module);
@@ -157,7 +157,7 @@ static void render_json(struct buf *b, enum log_level level, const char *module,
     if (fields)
         json_object_update(o, fields);
     char *d = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10));
-    struct err e;
+    struct err e = {0};
     buf_append_str(b, d ? d : "{}", &e);
     free(d);
     json_decref(o);

@@ -65,7 +65,7 @@ static void print_config_problems(const struct buf *problems, const struct err *
 /* Loads the configuration into cfg; on failure prints every problem. Returns an exit code. */
 static int load_config(const struct cli_globals *g, struct config *cfg)
 {
-    struct config_opts opts;
+    struct config_opts opts = {0};
     struct buf problems;
     struct err e = ERR_INIT;
     int rc = EXIT_OK;
@@ -120,7 +120,7 @@ static int parse_plain(const struct command *cmd, int argc, char **argv, struct 
 
 static int main_serve(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
 {
-    struct config cfg;
+    struct config cfg = {0};
     int rc = parse_plain(cmd, argc, argv, g);
     if (rc >= 0 || (rc = load_config(g, &cfg)) != EXIT_OK)
         return rc;
@@ -131,7 +131,7 @@ static int main_serve(const struct command *cmd, int argc, char **argv, struct c
 
 static int main_migrate(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
 {
-    struct config cfg;
+    struct config cfg = {0};
     int rc = parse_plain(cmd, argc, argv, g);
     if (rc >= 0 || (rc = load_config(g, &cfg)) != EXIT_OK)
         return rc;
@@ -142,8 +142,8 @@ static int main_migrate(const struct command *cmd, int argc, char **argv, struct
 
 static int main_sync(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
 {
-    struct sync_args args;
-    struct config cfg;
+    struct sync_args args = {0};
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     bool help;
     enum etl_kind kind = strcmp(cmd->name, "sync full") == 0 ? ETL_FULL : ETL_DAILY;
@@ -164,7 +164,7 @@ static int main_sync(const struct command *cmd, int argc, char **argv, struct cl
 static int main_report(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
 {
     char date[11];
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     bool help;
     if (cli_parse_report(argc, argv, g, date, &help, &e))
@@ -184,7 +184,7 @@ static int main_report(const struct command *cmd, int argc, char **argv, struct 
 static int main_config_check(const struct command *cmd, int argc, char **argv,
                              struct cli_globals *g)
 {
-    struct config cfg;
+    struct config cfg = {0};
     int rc = parse_plain(cmd, argc, argv, g);
     if (rc >= 0 || (rc = load_config(g, &cfg)) != EXIT_OK)
         return rc;
@@ -344,7 +344,7 @@ static int dispatch(int argc, char **argv, struct cli_globals *g)
 
 int main(int argc, char **argv)
 {
-    struct cli_globals g;
+    struct cli_globals g = {0};
     cli_globals_init(&g);
     log_setup(LOG_INFO, LOG_FORMAT_TEXT);
     /* Before any thread starts, as libcurl requires. */

@@ -7,11 +7,8 @@ foreach(case config_errors_named config_check_redacts precedence env_file invali
   set_tests_properties(cli.${case} PROPERTIES LABELS cli TIMEOUT 60)
 endforeach()
 
-# Memory checks without sanitizers: the configuration unit tests and a CLI run under valgrind.
-# gcc builds only: this valgrind cannot read clang's DWARF 5 debug info.
-find_program(PETL_VALGRIND valgrind)
-if(PETL_VALGRIND AND NOT SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
-  set(PETL_VG ${PETL_VALGRIND} -q --error-exitcode=99 --leak-check=full)
+# Memory checks (tests/CMakeLists.txt): the configuration unit tests and a CLI run.
+if(PETL_VG_ENABLED)
   foreach(t test_dotenv test_config test_db_url test_parse test_cli)
     add_test(NAME valgrind.${t} COMMAND ${PETL_VG} $<TARGET_FILE:${t}>)
     set_tests_properties(valgrind.${t} PROPERTIES LABELS valgrind TIMEOUT 120)

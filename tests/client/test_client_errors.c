@@ -113,7 +113,7 @@ static void expect_ok(struct fixture *fx)
     if (rc)
         fail_msg("bsale_run: %s: %s", err_str(rc), e.msg);
     assert_each_once(&fx->col, 150);
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(fx->f, &k);
     assert_int_equal(k.rules_left, 0);
     assert_int_equal(k.bad_token, 0);
@@ -131,7 +131,7 @@ static void test_retry_5xx(void **state)
     rule(fx, 100, FB_STATUS, 503, "", NULL, 0);
     rule(fx, 100, FB_STATUS, 504, "", NULL, 0);
     expect_ok(fx);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.requests, 8);
     assert_int_equal(st.retries, 4);
@@ -159,7 +159,7 @@ static void test_retry_bad_bodies(void **state)
     rule(fx, 50, FB_RESET, 0, NULL, NULL, 0);
     rule(fx, 100, FB_NO_ITEMS, 0, NULL, NULL, 0);
     expect_ok(fx);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.requests, 9);
     assert_int_equal(st.retries, 5);
@@ -176,7 +176,7 @@ static void test_timeout_retried(void **state)
     fx->o.timeout_s = 1;
     rule(fx, 50, FB_SLOW, 0, NULL, NULL, 1500);
     expect_ok(fx);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.retries, 1);
     assert_int_equal(status_count(&st, 0), 1);
@@ -192,7 +192,7 @@ static void test_429_retry_after_seconds(void **state)
     rule(fx, 50, FB_STATUS, 429, "{\"error\":\"too many\"}", "1", 0);
     expect_ok(fx);
     assert_true(gap_between_attempts(fx->f, DOCS, 50) >= 1.0);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.throttled, 1);
     assert_int_equal(st.retries, 1);
@@ -251,7 +251,7 @@ static void test_429_zero_uses_backoff(void **state)
     rule(fx, 0, FB_STATUS, 429, "", "0", 0);
     rule(fx, 0, FB_STATUS, 429, "{\"retry_after\":0}", NULL, 0);
     expect_ok(fx);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.throttled, 2);
     assert_int_equal(st.requests, 6);
@@ -424,7 +424,7 @@ static void test_wrong_token_401(void **state)
     struct err e = ERR_INIT;
     assert_int_equal(fx_run(fx, &e), ERR_BSALE_AUTH);
     assert_string_equal(e.msg, "Bsale rejected the API token (401)");
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.requests, 1);
     assert_null(strstr(fx->log_text, "wrong-token-0000"));
@@ -546,7 +546,7 @@ static void test_get_not_found_and_found(void **state)
     assert_int_equal(fx->col.gone, 1);
     assert_int_equal(fx->col.gets, 1);
     assert_int_equal(fx->col.seen[7], 1);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(status_count(&st, 404), 1);
     assert_int_equal(st.retries, 0);

@@ -62,7 +62,7 @@ static void test_full_list_concurrent(void **state)
     run_ok(fx);
     assert_each_once(&fx->col, 237);
 
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.pages, 5);
     assert_int_equal(st.pages_total, 5);
@@ -70,7 +70,7 @@ static void test_full_list_concurrent(void **state)
     assert_int_equal(st.retries, 0);
     assert_int_equal(status_count(&st, 200), 5);
 
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(fx->f, &k);
     assert_int_equal(k.requests, 5);
     assert_int_equal(k.bad_token, 0);
@@ -107,7 +107,7 @@ static void test_connections_reused(void **state)
     bsale_queue_list(fx->c, "/variants.json", NULL, collect_page, &fx->col);
     run_ok(fx);
     assert_each_once(&fx->col, 1000);
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(fx->f, &k);
     assert_int_equal(k.requests, 21); /* the full last page is confirmed by an empty one */
     assert_true(k.connections <= 2);
@@ -122,7 +122,7 @@ static void test_concurrency_one(void **state)
     bsale_queue_list(fx->c, "/clients.json", "state=0", collect_page, &fx->col);
     run_ok(fx);
     assert_each_once(&fx->col, 200);
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(fx->f, &k);
     assert_int_equal(k.max_in_flight, 1);
     assert_int_equal(k.connections, 1);
@@ -358,7 +358,7 @@ static void test_count_grows(void **state)
     bsale_queue_list(fx->c, "/documents.json", NULL, collect_page, &fx->col);
     run_ok(fx);
     assert_each_once(&fx->col, 220);
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(fx->c, &st);
     assert_int_equal(st.pages, 5);
     assert_int_equal(st.pages_total, 5);

@@ -38,9 +38,9 @@ static void test_rate_limit_respected(void **state)
         fail_msg("bsale_run: %s: %s", err_str(rc), e.msg);
     assert_each_once(&col, 1000);
 
-    struct bsale_stats st;
+    struct bsale_stats st = {0};
     bsale_client_stats(c, &st);
-    struct fb_counters k;
+    struct fb_counters k = {0};
     fb_counters(f, &k);
     print_message("requests=%lld retries=%lld server_peak_per_s=%ld\n", st.requests, st.retries,
                   k.peak_per_s);

@@ -12,6 +12,15 @@ foreach(name paging errors rate)
   set_tests_properties(client.${name} PROPERTIES LABELS client TIMEOUT 120)
 endforeach()
 
+# The fetcher under memcheck: paging, errors and its unit test (the rate test measures time,
+# which valgrind's slowdown would distort).
+if(PETL_VG_ENABLED)
+  foreach(t test_client_paging test_client_errors test_bsale_client)
+    add_test(NAME valgrind.${t} COMMAND ${PETL_VG} $<TARGET_FILE:${t}>)
+    set_tests_properties(valgrind.${t} PROPERTIES LABELS valgrind TIMEOUT 300)
+  endforeach()
+endif()
+
 # bench/CMakeLists.txt, when present, builds every bench/bench_*.c; until then build ours here.
 if(NOT EXISTS ${CMAKE_SOURCE_DIR}/bench/CMakeLists.txt)
   add_executable(bench_client ${CMAKE_SOURCE_DIR}/bench/bench_client.c)

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         log_set_output(devnull);
     char *text = xstrndup((const char *)data, size);
     input_has_token = strstr(text, FUZZ_TOKEN) != NULL;
-    char *lines[MAX_LINES];
+    char *lines[MAX_LINES] = {0};
     size_t n = 0;
     for (char *p = text; p && n < MAX_LINES;) {
         lines[n++] = p;
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config_opts opts = {.env_file = "/nonexistent/petl-fuzz.env",
                                .overrides = (const char *const *)lines + 1,
                                .n_overrides = n - 1};
-    struct config cfg;
+    struct config cfg = {0};
     struct buf problems;
     struct err e = ERR_INIT;
     buf_init(&problems, 0);

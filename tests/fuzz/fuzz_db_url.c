@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         quiet = true;
     }
     char *s = xstrndup((const char *)data, size); /* stops at an embedded NUL, like getenv */
-    struct db_url u;
+    struct db_url u = {0};
     struct err e = ERR_INIT;
     if (db_url_parse(s, &u, &e) == ERR_OK) {
         check_parsed(s, &u);

@@ -31,7 +31,7 @@ static void check_entries(const struct dotenv *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct dotenv d;
+    struct dotenv d = {0};
     struct err e = ERR_INIT;
     dotenv_init(&d);
     enum err_code rc = dotenv_parse((const char *)data, size, "fuzz.env", &d, &e);

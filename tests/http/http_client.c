@@ -16,7 +16,7 @@ struct upload {
 
 static size_t on_data(char *p, size_t size, size_t n, void *cls)
 {
-    struct err e;
+    struct err e = {0};
     return buf_append(cls, p, size * n, &e) == ERR_OK ? size * n : 0;
 }
 

@@ -172,7 +172,7 @@ static void test_params_dates(void **state)
 static void test_params_trigger(void **state)
 {
     struct http_query q = {0};
-    struct etl_request req;
+    struct etl_request req = {0};
     bool wait = false;
     struct err e = ERR_INIT;
     assert_int_equal(http_params_trigger(ETL_DAILY, &q, 31, &req, &wait, &e), ERR_OK);
@@ -223,7 +223,7 @@ static void test_params_ids(void **state)
 static void test_health(void **state)
 {
     struct fx *f = *state;
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ok");
@@ -238,7 +238,7 @@ static void test_health(void **state)
 static void test_ready(void **state)
 {
     struct fx *f = *state;
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/health/ready", &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ready");
@@ -260,7 +260,7 @@ static void test_not_found(void **state)
     const char *paths[] = {
         "/", "/nope", "/health/", "/etl", "/etl/runs/1/x", "/HEALTH", "/etl/run-full-sync/extra"};
     for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
-        struct reply r;
+        struct reply r = {0};
         call(f, "GET", paths[i], &r);
         assert_json_error(&r, 404, "Not Found");
         reply_release(&r);
@@ -280,7 +280,7 @@ static void test_method_not_allowed(void **state)
         {"POST", "/docs", "GET, HEAD"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct reply r;
+        struct reply r = {0};
         call(f, cases[i].method, cases[i].path, &r);
         assert_json_error(&r, 405, "Method Not Allowed");
         assert_header(&r, "Allow", cases[i].allow);
@@ -325,14 +325,14 @@ static void test_unprocessable(void **state)
         {"GET", "/etl/runs/123456789012345678901234567890", "'run_id'"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct reply r;
+        struct reply r = {0};
         call(f, cases[i].method, cases[i].path, &r);
         assert_json_error(&r, 422, cases[i].detail);
         reply_release(&r);
     }
     /* Nothing was started by a rejected request, and the service still serves. */
     assert_int_equal(runner_double_started(f->runner), 0);
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
     reply_release(&r);
@@ -450,7 +450,7 @@ static void test_body_too_large(void **state)
     memset(big, 'x', sizeof(big));
     char url[128];
     snprintf(url, sizeof(url), "%s/etl/run-daily-sync", f->base);
-    struct reply r;
+    struct reply r = {0};
     struct request_opts o = {.body = big, .body_len = sizeof(big)};
     http_request("POST", url, &o, &r);
     assert_json_error(&r, 413, "HTTP_MAX_BODY");
@@ -497,7 +497,7 @@ static void test_malformed_http(void **state)
     close(fd);
     assert_true(n > 12);
     assert_memory_equal(resp, "HTTP/1.1 400", 12);
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
     reply_release(&r);
@@ -522,14 +522,14 @@ static void test_auth_required(void **state)
     const char *tokens[] = {NULL, "wrong", TOKEN "x", "t0k3n"};
     for (size_t i = 0; i < ARRAY_LEN(protected_get); i++) {
         for (size_t t = 0; t < ARRAY_LEN(tokens); t++) {
-            struct reply r;
+            struct reply r = {0};
             call_with(f, "GET", protected_get[i], tokens[t], &r);
             assert_json_error(&r, 401, "not authenticated");
             assert_header(&r, "WWW-Authenticate", "Bearer");
             reply_release(&r);
         }
     }
-    struct reply r;
+    struct reply r = {0};
     call_with(f, "POST", "/etl/run-daily-sync", NULL, &r);
     assert_json_error(&r, 401, "not authenticated");
     reply_release(&r);
@@ -559,7 +559,7 @@ static void test_auth_required(void **state)
 static void test_auth_off(void **state)
 {
     struct fx *f = *state;
-    struct reply r;
+    struct reply r = {0};
     call_with(f, "GET", "/etl/runs", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_true(json_is_array(r.json));
@@ -575,7 +575,7 @@ static void test_daily_wait(void **state)
 {
     struct fx *f = *state;
     set_double(f, 50, ERR_OK, NULL);
-    struct reply r;
+    struct reply r = {0};
     call(f, "POST", "/etl/run-daily-sync?date=2024-03-05", &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 1);
@@ -622,7 +622,7 @@ static void test_failures(void **state)
                  {ERR_DB, 503},    {ERR_SCHEMA, 503},     {ERR_INTERRUPTED, 503}};
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         set_double(f, 0, cases[i].code, "boom at page 3");
-        struct reply r;
+        struct reply r = {0};
         call(f, "POST", "/etl/run-daily-sync", &r);
         assert_json_error(&r, cases[i].status, "boom at page 3");
         json_t *run = json_object_get(r.json, "run");
@@ -636,7 +636,7 @@ static void test_no_wait(void **state)
 {
     struct fx *f = *state;
     set_double(f, -1, ERR_OK, NULL);
-    struct reply r;
+    struct reply r = {0};
     call(f, "POST", "/etl/run-full-sync?wait=false", &r);
     assert_int_equal(r.status, 202);
     assert_int_equal(json_integer_value(json_object_get(r.json, "run_id")), 1);
@@ -690,7 +690,7 @@ static void *race(void *arg)
     char url[128];
     snprintf(url, sizeof(url), "%s/etl/run-daily-sync", rc->f->base);
     pthread_barrier_wait(rc->barrier);
-    struct reply r;
+    struct reply r = {0};
     http_request("POST", url, NULL, &r);
     rc->status = r.status;
     rc->busy_run_id = json_integer_value(json_object_get(r.json, "run_id"));
@@ -704,7 +704,7 @@ static void test_single_flight(void **state)
     struct fx *f = *state;
     set_double(f, 1500, ERR_OK, NULL);
     pthread_t th[N];
-    struct racer rc[N];
+    struct racer rc[N] = {0};
     pthread_barrier_t barrier;
     pthread_barrier_init(&barrier, NULL, N);
     for (int i = 0; i < N; i++) {
@@ -730,7 +730,7 @@ static void test_runs_list(void **state)
 {
     struct fx *f = *state;
     set_double(f, 0, ERR_OK, NULL);
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/etl/runs", &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(json_array_size(r.json), 0);
@@ -774,7 +774,7 @@ static void test_openapi_matches_routes(void **state)
 {
     struct fx *f = *state;
     set_double(f, 0, ERR_OK, NULL);
-    struct reply doc;
+    struct reply doc = {0};
     call(f, "GET", "/openapi.json", &doc);
     assert_int_equal(doc.status, 200);
     assert_header(&doc, "Content-Type", "application/json");
@@ -807,13 +807,13 @@ static void test_openapi_matches_routes(void **state)
         json_object_foreach (item, method, op) {
             char url[256], upper[16], code[8];
             size_t k = 0;
-            for (; method[k] && k < sizeof(upper) - 1; k++)
+            for (; k < sizeof(upper) - 1 && method[k]; k++)
                 upper[k] = (char)toupper((unsigned char)method[k]);
             upper[k] = '\0';
             struct buf p;
             buf_init(&p, 0);
             for (const char *s = path; *s; s++) {
-                struct err e;
+                struct err e = {0};
                 if (*s == '{') {
                     buf_append_str(&p, "1", &e);
                     s = strchr(s, '}');
@@ -823,7 +823,7 @@ static void test_openapi_matches_routes(void **state)
             }
             snprintf(url, sizeof(url), "%s", p.data);
             buf_release(&p);
-            struct reply r;
+            struct reply r = {0};
             call(f, upper, url, &r);
             snprintf(code, sizeof(code), "%ld", r.status);
             if (!json_object_get(json_object_get(op, "responses"), code))
@@ -852,7 +852,7 @@ static void test_openapi_matches_routes(void **state)
 static void test_docs_page(void **state)
 {
     struct fx *f = *state;
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/docs", &r);
     assert_int_equal(r.status, 200);
     assert_header(&r, "Content-Type", "text/html; charset=utf-8");
@@ -941,7 +941,7 @@ static void test_metrics(void **state)
 {
     struct fx *f = *state;
     set_double(f, 0, ERR_OK, NULL);
-    struct reply r;
+    struct reply r = {0};
     call(f, "POST", "/etl/run-daily-sync", &r);
     reply_release(&r);
     set_double(f, 0, ERR_BSALE, "bad gateway");
@@ -952,7 +952,7 @@ static void test_metrics(void **state)
     assert_header(&r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     assert_true(r.len > 0 && r.body[r.len - 1] == '\n');
 
-    struct family fam[32];
+    struct family fam[32] = {0};
     int nf = 0, lines = 0;
     char *text = xstrdup(r.body), *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1046,7 +1046,7 @@ static void test_request_log_text(void **state)
 {
     struct fx *f = *state;
     set_double(f, 0, ERR_OK, NULL);
-    struct reply r;
+    struct reply r = {0};
     call(f, "POST", "/etl/run-daily-sync?date=2024-03-05", &r);
     assert_int_equal(r.status, 200);
     reply_release(&r);
@@ -1072,7 +1072,7 @@ static void test_request_log_text(void **state)
 static void test_request_log_json(void **state)
 {
     struct fx *f = *state;
-    struct reply r;
+    struct reply r = {0};
     call(f, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
     reply_release(&r);
@@ -1129,7 +1129,7 @@ static void test_stop_interrupts_waiting_request(void **state)
 
 static int serve_child(void)
 {
-    struct config cfg;
+    struct config cfg = {0};
     struct etl_runner *runner = NULL;
     struct err e = ERR_INIT;
     fill_config(&cfg, NULL, LOG_FORMAT_TEXT);
@@ -1182,7 +1182,7 @@ static void test_sigterm(void **state)
     /* Wait until the sync runs, then ask the process to stop. */
     bool running = false;
     for (int i = 0; i < 200 && !running; i++) {
-        struct reply r;
+        struct reply r = {0};
         call(&f, "GET", "/metrics", &r);
         running = r.body && strstr(r.body, "\npatitas_etl_sync_running 1\n");
         reply_release(&r);
@@ -1204,7 +1204,7 @@ static void test_sigterm(void **state)
     fclose(child_err);
     assert_true(said);
     /* Nothing listens any more. */
-    struct reply r;
+    struct reply r = {0};
     call(&f, "GET", "/health", &r);
     assert_int_equal(r.status, 0);
     reply_release(&r);

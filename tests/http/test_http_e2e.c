@@ -186,7 +186,7 @@ static void test_syncs(void **state)
     struct proc sim = {0}, srv = {0};
     start_sim(&sim, "sim-fast", "0");
     start_serve(&srv, "serve-a", &sim);
-    struct reply r;
+    struct reply r = {0};
     api(&srv, "GET", "/health", &r);
     assert_int_equal(r.status, 200);
     reply_release(&r);
@@ -263,7 +263,7 @@ static void *wait_request(void *arg)
 /* True once srv runs a sync whose run record is in the database. */
 static bool sync_recorded(const struct proc *srv)
 {
-    struct reply r;
+    struct reply r = {0};
     api(srv, "GET", "/metrics", &r);
     bool running = r.body && strstr(r.body, "\npatitas_etl_sync_running 1\n");
     reply_release(&r);
@@ -323,7 +323,7 @@ static void test_busy_and_sigterm(void **state)
     }
     assert_true(running);
 
-    struct reply r;
+    struct reply r = {0};
     api(&b, "POST", "/etl/run-full-sync", &r);
     if (r.status != 409)
         fprintf(stderr, "second process: %ld %s\n", r.status, r.body);

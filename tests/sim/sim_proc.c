@@ -40,7 +40,7 @@ bool sim_proc_start(struct sim_proc *p, const char *bin, const char *const args[
     memset(p, 0, sizeof *p);
     if (pipe(fds) != 0)
         return false;
-    const char *argv[64];
+    const char *argv[64] = {0};
     size_t n = 0;
     argv[n++] = bin;
     argv[n++] = "--port";

@@ -46,7 +46,7 @@ static json_t *get_json(const char *fmt, ...) __attribute__((format(printf, 1, 2
 static json_t *get_json(const char *fmt, ...)
 {
     char url[1024];
-    struct http_result r;
+    struct http_result r = {0};
     va_list ap;
     va_start(ap, fmt);
     url_of(url, sizeof url, sim.base, fmt, ap);
@@ -68,7 +68,7 @@ static json_t *get_json(const char *fmt, ...)
 static char *hook(const char *method, const char *path, const char *body, long *status)
 {
     char url[256];
-    struct http_result r;
+    struct http_result r = {0};
     snprintf(url, sizeof url, "%s%s", sim.root, path);
     http_call(method, url, TEST_TOKEN, body, 60000, &r);
     assert_int_equal(r.curl_code, 0);
@@ -381,7 +381,7 @@ static void test_filters_other(void **state)
 
 static void test_unsupported_filter_forbidden(void **state)
 {
-    struct http_result r;
+    struct http_result r = {0};
     fetch(&r, "/documents.json?generationdaterange=[1,2]");
     assert_int_equal(r.status, 403);
     http_result_free(&r);
@@ -585,7 +585,7 @@ static void test_amounts_add_up(void **state)
 
 static void test_errors(void **state)
 {
-    struct http_result r;
+    struct http_result r = {0};
     char url[256];
     snprintf(url, sizeof url, "%s/documents.json", sim.base);
     http_get(url, NULL, &r);
@@ -624,7 +624,7 @@ static void test_stats(void **state)
     long status;
     free(hook("POST", "/__stats/reset", NULL, &status));
     assert_int_equal(status, 200);
-    struct http_result r;
+    struct http_result r = {0};
     for (int k = 0; k < 3; k++) {
         fetch(&r, "/documents.json?limit=5");
         http_result_free(&r);
@@ -723,7 +723,7 @@ static void test_mutate(void **state)
 /* Runs last: compares this (mutated) instance with fresh ones. */
 static void test_determinism(void **state)
 {
-    struct sim_proc other;
+    struct sim_proc other = {0};
     long status;
     char *mine = hook("GET", "/__truth", NULL, &status);
     assert_true(sim_proc_start(&other, sim_bin, store_args));

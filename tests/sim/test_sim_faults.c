@@ -39,7 +39,7 @@ static void run(struct sim_proc *p, const char *path, int n, long timeout_ms, st
     snprintf(url, sizeof url, "%s%s", p->base, path);
     memset(t, 0, sizeof *t);
     for (int i = 0; i < n; i++) {
-        struct http_result r;
+        struct http_result r = {0};
         http_call("GET", url, TEST_TOKEN, NULL, timeout_ms, &r);
         if (r.curl_code == CURLE_OPERATION_TIMEDOUT)
             t->timeouts++;
@@ -66,7 +66,7 @@ static void run(struct sim_proc *p, const char *path, int n, long timeout_ms, st
 static json_t *stats(struct sim_proc *p)
 {
     char url[256];
-    struct http_result r;
+    struct http_result r = {0};
     snprintf(url, sizeof url, "%s/__stats", p->root);
     http_get(url, TEST_TOKEN, &r);
     assert_int_equal(r.status, 200);
@@ -88,10 +88,10 @@ static long long fault_count(json_t *s, const char *name)
 
 static void test_fail_rate(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--fail-rate", "0.3", NULL};
     start(&p, extra);
-    struct tally t;
+    struct tally t = {0};
     run(&p, "/offices.json", N_REQ, 10000, &t);
     assert_in_range(t.status5xx, LOW, HIGH);
     assert_int_equal(t.ok_json + t.status5xx, N_REQ);
@@ -103,10 +103,10 @@ static void test_fail_rate(void **state)
 
 static void test_truncate_rate(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--truncate-rate", "0.3", NULL};
     start(&p, extra);
-    struct tally t;
+    struct tally t = {0};
     run(&p, "/documents.json?limit=5", N_REQ, 10000, &t);
     assert_in_range(t.bad_json, LOW, HIGH);
     assert_int_equal(t.ok_json + t.bad_json, N_REQ);
@@ -115,10 +115,10 @@ static void test_truncate_rate(void **state)
 
 static void test_empty_rate(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--empty-rate", "0.3", NULL};
     start(&p, extra);
-    struct tally t;
+    struct tally t = {0};
     run(&p, "/clients.json", N_REQ, 10000, &t);
     assert_in_range(t.empty, LOW, HIGH);
     assert_int_equal(t.ok_json + t.empty, N_REQ);
@@ -127,10 +127,10 @@ static void test_empty_rate(void **state)
 
 static void test_reset_rate(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--reset-rate", "0.3", NULL};
     start(&p, extra);
-    struct tally t;
+    struct tally t = {0};
     run(&p, "/documents.json?limit=50", N_REQ, 10000, &t);
     assert_in_range(t.transport, LOW, HIGH);
     assert_int_equal(t.ok_json + t.transport, N_REQ);
@@ -139,11 +139,11 @@ static void test_reset_rate(void **state)
 
 static void test_slow_rate(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     /* 40 requests at 0.25 -> mean 10, sd about 2.7; each slow one costs the 300 ms timeout. */
     const char *extra[] = {"--slow-rate", "0.25", "--slow-ms", "5000", NULL};
     start(&p, extra);
-    struct tally t;
+    struct tally t = {0};
     run(&p, "/users.json", 40, 300, &t);
     assert_in_range(t.timeouts, 2, 22);
     assert_int_equal(t.ok_json + t.timeouts, 40);
@@ -153,19 +153,19 @@ static void test_slow_rate(void **state)
 
 static void test_hooks_exempt_from_faults(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--fail-rate", "1", "--rate-limit", "1", NULL};
     start(&p, extra);
     char url[256];
     snprintf(url, sizeof url, "%s/__truth", p.root);
     for (int i = 0; i < 10; i++) {
-        struct http_result r;
+        struct http_result r = {0};
         http_get(url, TEST_TOKEN, &r);
         assert_int_equal(r.status, 200);
         http_result_free(&r);
         json_decref(stats(&p));
     }
-    struct tally t;
+    struct tally t = {0};
     run(&p, "/offices.json", 5, 10000, &t);
     assert_int_equal(t.ok_json, 0);
     assert_int_equal(sim_proc_stop(&p), 0);
@@ -181,7 +181,7 @@ static double now_s(void)
 /* Sends n requests as fast as possible and checks what the limit of `rate` allows. */
 static void check_rate_style(const char *style, int status_over, bool header, bool body_field)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--rate-limit", "3", "--rate-limit-style", style, NULL};
     start(&p, extra);
     char url[256];
@@ -189,7 +189,7 @@ static void check_rate_style(const char *style, int status_over, bool header, bo
     int ok = 0, over = 0;
     double t0 = now_s();
     for (int i = 0; i < 30; i++) {
-        struct http_result r;
+        struct http_result r = {0};
         http_get(url, TEST_TOKEN, &r);
         if (r.status == 200) {
             ok++;
@@ -233,7 +233,7 @@ struct parallel_arg {
 static void *one_request(void *arg)
 {
     struct parallel_arg *a = arg;
-    struct http_result r;
+    struct http_result r = {0};
     http_get(a->url, TEST_TOKEN, &r);
     a->seconds = r.seconds;
     a->status = r.status;
@@ -243,14 +243,14 @@ static void *one_request(void *arg)
 
 static void test_latency_overlaps(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--latency-ms", "400", NULL};
     start(&p, extra);
     char url[256];
     snprintf(url, sizeof url, "%s/documents.json?limit=3", p.base);
     enum { N = 8 };
     pthread_t th[N];
-    struct parallel_arg args[N];
+    struct parallel_arg args[N] = {0};
     for (int i = 0; i < N; i++) {
         args[i] = (struct parallel_arg){.url = url};
         assert_int_equal(pthread_create(&th[i], NULL, one_request, &args[i]), 0);

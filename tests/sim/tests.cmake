@@ -16,3 +16,17 @@ endforeach()
 add_test(NAME sim.cli COMMAND ${SIM_TEST_DIR}/check_cli.sh $<TARGET_FILE:bsale-sim>
          ${PROJECT_SOURCE_DIR})
 set_tests_properties(sim.cli PROPERTIES LABELS sim TIMEOUT 60)
+
+# Clean environments of 50 sizes: every start serves, none falls into the usage text.
+add_test(NAME sim.env_starts COMMAND bash ${SIM_TEST_DIR}/env_starts.sh $<TARGET_FILE:bsale-sim>)
+set_tests_properties(sim.env_starts PROPERTIES LABELS sim TIMEOUT 120)
+
+# The simulator under memcheck through the API and fault suites (its exit status after SIGTERM
+# is checked, so a memcheck error fails them).
+if(PETL_VG_ENABLED)
+  petl_vg_wrapper(bsale-sim PETL_VG_SIM)
+  foreach(name test_sim_api test_sim_faults)
+    add_test(NAME valgrind.${name} COMMAND ${name} ${PETL_VG_SIM})
+    set_tests_properties(valgrind.${name} PROPERTIES LABELS valgrind TIMEOUT 300)
+  endforeach()
+endif()

@@ -55,7 +55,7 @@ static enum err_code target_url(const char *backend, const char *target, struct 
 
 static struct db *open_target(const char *backend, const char *target)
 {
-    struct db_url u;
+    struct db_url u = {0};
     struct err e = ERR_INIT;
     struct db *db = NULL;
     if (target_url(backend, target, &u, &e) || db_open(&u, &db, &e))

@@ -46,7 +46,7 @@ static const struct source sources[] = {
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
-    struct err e;
+    struct err e = {0};
     return buf_append(ctx, p, size * n, &e) ? 0 : size * n;
 }
 
@@ -136,7 +136,7 @@ static bool compared(const struct cat_column *c)
 static void join_cells(const struct cat_table *t, const char *const *cells, char **key, char **row)
 {
     struct buf k, r;
-    struct err e;
+    struct err e = {0};
     buf_init(&k, 0);
     buf_init(&r, 0);
     for (size_t i = 0, j = 0; i < t->ncols; i++) {
@@ -155,7 +155,7 @@ static void join_cells(const struct cat_table *t, const char *const *cells, char
 static void truth_rows(const struct cat_table *t, json_t *items, const char *parent_key,
                        struct row_map *out)
 {
-    struct cat_rows rows;
+    struct cat_rows rows = {0};
     cat_rows_init(&rows, t);
     size_t i;
     json_t *item;
@@ -168,7 +168,7 @@ static void truth_rows(const struct cat_table *t, json_t *items, const char *par
             fprintf(stderr, "compare: truth item of %s does not map: %s\n", t->name, e.msg);
     }
     for (size_t r = 0; r < rows.n; r++) {
-        const char *cells[64];
+        const char *cells[64] = {0};
         char texts[64][64];
         size_t j = 0;
         for (size_t c = 0; c < t->ncols; c++) {
@@ -389,7 +389,7 @@ int main(int argc, char **argv)
     const char *only = argc >= 6 && strcmp(argv[4], "--tables") == 0 ? argv[5] : NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     json_t *truth = fetch_truth(argv[1], argv[2]);
-    struct db_url url;
+    struct db_url url = {0};
     struct db *db = NULL;
     struct err e = ERR_INIT;
     if (!truth || db_url_parse(argv[3], &url, &e) || db_open(&url, &db, &e)) {

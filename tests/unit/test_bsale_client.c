@@ -122,7 +122,7 @@ static size_t simulate_on(struct rate_limit *rl, double rate, double start, doub
 
 static size_t simulate(double rate, double seconds, double *times, size_t max)
 {
-    struct rate_limit rl;
+    struct rate_limit rl = {0};
     rate_limit_init(&rl);
     return simulate_on(&rl, rate, 100.0, seconds, times, max);
 }
@@ -157,7 +157,7 @@ static void test_rate_limit_window(void **state)
 static void test_rate_limit_burst_and_slow_rates(void **state)
 {
     (void)state;
-    double times[64];
+    double times[64] = {0};
     size_t n = simulate(8.0, 0.001, times, ARRAY_LEN(times));
     assert_int_equal(n, (size_t)rate_limit_burst(8.0));
     assert_true(rate_limit_burst(8.0) >= 1.0 && rate_limit_burst(8.0) <= 8.0);
@@ -166,7 +166,7 @@ static void test_rate_limit_burst_and_slow_rates(void **state)
     assert_true(n >= 4 && n <= 5);
     for (size_t i = 1; i < n; i++)
         assert_true(times[i] - times[i - 1] >= 2.0);
-    struct rate_limit rl;
+    struct rate_limit rl = {0};
     rate_limit_init(&rl);
     assert_true(rate_limit_take(&rl, 0.0, 1.0) == 0.0); /* unlimited */
 }
@@ -194,7 +194,7 @@ static void test_rate_limit_idle_refill(void **state)
 {
     (void)state;
     /* After a long pause the burst is back, but never more than the burst. */
-    struct rate_limit rl;
+    struct rate_limit rl = {0};
     rate_limit_init(&rl);
     double now = 10.0;
     for (int i = 0; i < 40;) {

@@ -174,7 +174,7 @@ static const char document_json[] =
 static void test_map_document(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     json_t *item = parse(document_json);
     cat_rows_init(&r, catalog_table("documentos_venta"));
@@ -221,7 +221,7 @@ static void test_map_document(void **state)
 static void test_map_details_use_parent(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     json_t *page = parse("[{\"id\":170533,\"lineNumber\":0,\"quantity\":2.0,"
                          "\"netUnitValue\":2500.0,\"totalUnitValue\":2975.0,\"netAmount\":5000.0,"
@@ -253,7 +253,7 @@ static void test_map_details_use_parent(void **state)
 static void test_map_text_and_flags(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     json_t *item = parse("{\"id\":\"12\",\"name\":\"Boleta electr\\u00f3nica \\ud83d\\udc3e\","
                          "\"codeSii\":39,\"isElectronicDocument\":\"1\",\"use\":\"0\","
@@ -287,7 +287,7 @@ static void test_map_text_and_flags(void **state)
 static void test_map_payments_and_clients(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     json_t *page = parse("[{\"id\":656,\"recordDate\":\"\",\"amount\":\"68643.0\","
                          "\"createdAt\":1708086193,\"state\":0,"
@@ -334,7 +334,7 @@ static void test_map_payments_and_clients(void **state)
 static void test_map_stock_composite_key(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     json_t *item = parse("{\"quantity\":12.0,\"quantityReserved\":0.0,\"quantityAvailable\":12.0,"
                          "\"variant\":{\"id\":\"1548\"},\"office\":{\"id\":\"2\"}}");
@@ -356,7 +356,7 @@ static void test_map_stock_composite_key(void **state)
 static void test_map_rejects_bad_keys(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     cat_rows_init(&r, catalog_table("productos"));
     json_t *item = parse("{\"name\":\"Sin id\"}");
@@ -396,7 +396,7 @@ static void test_text_caps(void **state)
     for (int i = 0; i < 300; i++)
         k += (size_t)snprintf(json + k, sizeof(json) - k, "\xc3\xb1");
     snprintf(json + k, sizeof(json) - k, "\",\"description\":\"%s\"}", "long text is fine");
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     json_t *item = parse(json);
     cat_rows_init(&r, catalog_table("productos"));
@@ -426,7 +426,7 @@ static void test_text_caps(void **state)
 static void test_many_rows_grow(void **state)
 {
     (void)state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     cat_rows_init(&r, catalog_table("detalles_venta"));
     for (int i = 0; i < 5000; i++) {

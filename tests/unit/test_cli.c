@@ -29,8 +29,8 @@ static int count_args(const char *const *a)
 
 static void run_sync_case(const struct sync_case *c)
 {
-    struct cli_globals g;
-    struct sync_args a;
+    struct cli_globals g = {0};
+    struct sync_args a = {0};
     struct err e = ERR_INIT;
     bool help = true;
     cli_globals_init(&g);
@@ -171,8 +171,8 @@ static void test_sync_dates(void **state)
 static void test_sync_help_and_globals(void **state)
 {
     (void)state;
-    struct cli_globals g;
-    struct sync_args req;
+    struct cli_globals g = {0};
+    struct sync_args req = {0};
     struct err e = ERR_INIT;
     bool help = false;
     cli_globals_init(&g);
@@ -183,7 +183,7 @@ static void test_sync_help_and_globals(void **state)
     assert_string_equal(g.overrides[0], "PORT=8080");
     assert_string_equal(g.overrides[1], "LOG_LEVEL=debug");
     assert_string_equal(g.env_file, "x.env");
-    struct config_opts o;
+    struct config_opts o = {0};
     cli_config_opts(&g, &o);
     assert_true(o.env_file_required);
     assert_int_equal(o.n_overrides, 2);
@@ -202,7 +202,7 @@ static void test_sync_help_and_globals(void **state)
 static void test_report(void **state)
 {
     (void)state;
-    struct cli_globals g;
+    struct cli_globals g = {0};
     struct err e = ERR_INIT;
     bool help;
     char date[11] = "junk";
@@ -225,7 +225,7 @@ static void test_report(void **state)
 static void test_globals(void **state)
 {
     (void)state;
-    struct cli_globals g;
+    struct cli_globals g = {0};
     struct err e = ERR_INIT;
     bool help;
     cli_globals_init(&g);

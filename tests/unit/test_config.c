@@ -87,7 +87,7 @@ static void load_ok(struct config *cfg, const char *const *ov, size_t n)
 /* Loads with one override and expects a problem mentioning want (and not avoid). */
 static void expect_invalid(const char *override, const char *want)
 {
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     char *problems = NULL;
     const char *ov[] = {override};
@@ -102,7 +102,7 @@ static void test_defaults(void **state)
 {
     (void)state;
     set_required();
-    struct config cfg;
+    struct config cfg = {0};
     load_ok(&cfg, NULL, 0);
     assert_string_equal(cfg.database_url, GOOD_DB);
     assert_int_equal(cfg.db.kind, DB_KIND_MYSQL);
@@ -142,7 +142,7 @@ static void test_missing_required_names_all(void **state)
     (void)state;
     setenv("DATABASE_URL", "postgresql://u:pg-secret-1@h/db", 1);
     setenv("PORT", "eighty", 1);
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     char *problems = NULL;
     assert_int_equal(load(&cfg, NULL, 0, &e, &problems), ERR_CONFIG);
@@ -164,7 +164,7 @@ static void test_many_problems_still_named(void **state)
     const char *ov[] = {"BSALE_RATE_LIMIT=x",   "BSALE_CONCURRENCY=x", "BSALE_TIMEOUT_S=x",
                         "BSALE_MAX_ATTEMPTS=x", "BSALE_PAGE_SIZE=x",   "PORT=x",
                         "ETL_LOOKBACK_DAYS=x",  "ETL_BATCH_DOCS=x",    "HTTP_MAX_BODY=x"};
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     char *problems = NULL;
     assert_int_equal(load(&cfg, ov, ARRAY_LEN(ov), &e, &problems), ERR_CONFIG);
@@ -187,7 +187,7 @@ static void test_precedence(void **state)
     setenv("PORT", "2222", 1);
     setenv("LOG_LEVEL", "warn", 1);
     const char *ov[] = {"LOG_LEVEL=error"};
-    struct config cfg;
+    struct config cfg = {0};
     load_ok(&cfg, ov, 1);
     assert_string_equal(cfg.db.path, "from-dotenv.db");
     assert_string_equal(cfg.host, "127.0.0.1");
@@ -220,7 +220,7 @@ static void test_env_file_option(void **state)
     (void)state;
     write_file(".env", "BSALE_API_TOKEN=from-default-file\n");
     write_file("other.env", "BSALE_API_TOKEN=from-other-file\nDATABASE_URL=sqlite://\n");
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     struct config_opts opts = {.env_file = "other.env", .env_file_required = true};
     assert_int_equal(config_load(&cfg, &opts, NULL, &e), ERR_OK);
@@ -288,7 +288,7 @@ static void test_cross_checks_with_other_problems(void **state)
 {
     (void)state;
     const char *ov[] = {"BSALE_CONNECT_TIMEOUT_S=90", "BSALE_TIMEOUT_S=30", "PORT=x"};
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     assert_int_equal(load(&cfg, ov, ARRAY_LEN(ov), &e, NULL), ERR_CONFIG);
     assert_non_null(strstr(e.msg, "BSALE_CONNECT_TIMEOUT_S (90) must not exceed"));
@@ -313,7 +313,7 @@ static void test_valid_values(void **state)
                         "ETL_HISTORY_FROM=2020-02-29",
                         "PORT=0",
                         "BSALE_CONNECT_TIMEOUT_S=60"};
-    struct config cfg;
+    struct config cfg = {0};
     load_ok(&cfg, ov, ARRAY_LEN(ov));
     assert_true(cfg.bsale_rate_limit == 2.5);
     assert_string_equal(cfg.bsale_api_url, "http://127.0.0.1:8089/v1");
@@ -345,7 +345,7 @@ static void test_empty_optional_and_required(void **state)
     set_required();
     setenv("ETL_API_TOKEN", "", 1);
     setenv("ETL_HISTORY_FROM", "", 1);
-    struct config cfg;
+    struct config cfg = {0};
     load_ok(&cfg, NULL, 0);
     assert_null(cfg.etl_api_token);
     assert_string_equal(cfg.etl_history_from, "");
@@ -359,7 +359,7 @@ static void test_empty_optional_and_required(void **state)
 static void test_skip_required(void **state)
 {
     (void)state;
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     struct config_opts opts = {.skip_required = true};
     assert_int_equal(config_load(&cfg, &opts, NULL, &e), ERR_OK);
@@ -381,7 +381,7 @@ static void test_secrets_never_leak(void **state)
     write_file(".env", "BSALE_API_TOKEN=bsale-secret-777\nETL_API_TOKEN=etl-secret-888\n"
                        "DATABASE_URL=mysql://etl:p%40db-secret-999@h/db\n"
                        "UNKNOWN_KEY=unknown-value-000\nport=8080\n");
-    struct config cfg;
+    struct config cfg = {0};
     load_ok(&cfg, NULL, 0);
     log_warn("leak test: %s %s %s %s", cfg.bsale_api_token, cfg.etl_api_token, cfg.db.password,
              cfg.database_url);
@@ -418,7 +418,7 @@ static void test_secret_pasted_elsewhere_is_masked(void **state)
     write_file(".env", "BSALE_API_TOKEN=shrt\n");
     const char *ov[] = {("PORT=" GOOD_TOKEN), "HOST=a\tb", "LOG_LEVEL=etl-token-pasted-1",
                         "BSALE_PAGE_SIZE=shrt"};
-    struct config cfg;
+    struct config cfg = {0};
     struct err e = ERR_INIT;
     char *problems = NULL;
     assert_int_equal(load(&cfg, ov, ARRAY_LEN(ov), &e, &problems), ERR_CONFIG);
@@ -440,7 +440,7 @@ static void test_dump_format(void **state)
 {
     (void)state;
     set_required();
-    struct config cfg;
+    struct config cfg = {0};
     load_ok(&cfg, NULL, 0);
     char *out = NULL;
     size_t len = 0;

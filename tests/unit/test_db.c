@@ -347,7 +347,7 @@ static void test_migrate_is_idempotent(void **state)
 {
     struct fixture *f = *state;
     struct err e = ERR_INIT;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, catalog_table("detalles_venta"));
     make_lines(&r, 1, 3, 7);
     upsert_ok(f->db, &r, SYNC1);
@@ -421,7 +421,7 @@ static const char docs_v1[] =
 static void test_upsert_insert_then_update(void **state)
 {
     struct fixture *f = *state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, catalog_table("documentos_venta"));
     map_all(&r, docs_v1, 0);
     upsert_ok(f->db, &r, SYNC1);
@@ -477,7 +477,7 @@ static void test_failed_batch_rolls_back(void **state)
 {
     struct fixture *f = *state;
     struct err e = ERR_INIT;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, catalog_table("detalles_venta"));
     make_lines(&r, 1, 10, 1);
     upsert_ok(f->db, &r, SYNC1);
@@ -489,7 +489,7 @@ static void test_failed_batch_rolls_back(void **state)
     ((struct cat_value *)cat_rows_cell(&r, 1100, 0))->kind = CAT_V_NULL;
 
     assert_int_equal(db_begin(f->db, &e), ERR_OK);
-    struct cat_rows doc;
+    struct cat_rows doc = {0};
     cat_rows_init(&doc, catalog_table("documentos_venta"));
     map_all(&doc, "[{\"id\":2,\"number\":5}]", 0);
     upsert_ok(f->db, &doc, SYNC1);
@@ -519,7 +519,7 @@ static void test_failed_batch_rolls_back(void **state)
 static void test_values_round_trip_exactly(void **state)
 {
     struct fixture *f = *state;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, catalog_table("detalles_venta"));
     map_all(&r,
             "[{\"id\":1,\"quantity\":2.8,\"netUnitValue\":840.3361,\"totalUnitValue\":\"12990.0\","
@@ -574,7 +574,7 @@ static void test_large_rows_split_statements(void **state)
     const size_t note_len = 60000;
     char *js = xmalloc(note_len + 256);
     for (int pass = 0; pass < 2; pass++) {
-        struct cat_rows r;
+        struct cat_rows r = {0};
         cat_rows_init(&r, catalog_table("detalles_venta"));
         for (int i = 0; i < 300; i++) {
             size_t k = (size_t)snprintf(js, 256, "{\"id\":%d,\"note\":\"", i + 1);
@@ -602,7 +602,7 @@ static void test_delete_children_and_missing_ids(void **state)
     struct fixture *f = *state;
     struct err e = ERR_INIT;
     const struct cat_table *lines = catalog_table("detalles_venta");
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, lines);
     make_lines(&r, 10, 4, 1); /* 10..13 of doc 1 */
     make_lines(&r, 20, 3, 2); /* 20..22 of doc 2 */
@@ -937,7 +937,7 @@ static void *writer_main(void *arg)
     struct writer *w = arg;
     struct err e = ERR_INIT;
     struct db *db = NULL;
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, catalog_table("detalles_venta"));
     make_lines(&r, 1, 100, 1);
     enum err_code rc = db_open(w->url, &db, &e);
@@ -979,7 +979,7 @@ static void check_concurrent_writers(const struct db_url *url, struct db *db, bo
     pthread_mutex_unlock(&w.mu);
     if (!reader_waits)
         assert_query(db, "SELECT COUNT(*) FROM detalles_venta", "0\n");
-    struct cat_rows r;
+    struct cat_rows r = {0};
     struct err e = ERR_INIT;
     cat_rows_init(&r, catalog_table("detalles_venta"));
     make_lines(&r, 1000, 100, 2);
@@ -1016,7 +1016,7 @@ static void test_ping_and_backend_name(void **state)
 static void test_mysql_bad_credentials(void **state)
 {
     (void)state;
-    struct db_url u;
+    struct db_url u = {0};
     struct db *db = NULL;
     struct err e = ERR_INIT;
     copy_url(&u, &base_url);
@@ -1035,7 +1035,7 @@ static void test_mysql_bad_credentials(void **state)
 static void test_mysql_unreachable(void **state)
 {
     (void)state;
-    struct db_url u;
+    struct db_url u = {0};
     struct db *db = NULL;
     struct err e = ERR_INIT;
     copy_url(&u, &base_url);
@@ -1055,7 +1055,7 @@ static void test_mysql_unreachable(void **state)
 static void test_mysql_tls_required(void **state)
 {
     (void)state;
-    struct db_url u;
+    struct db_url u = {0};
     struct db *db = NULL;
     struct err e = ERR_INIT;
     copy_url(&u, &base_url);
@@ -1093,7 +1093,7 @@ static void test_sqlite_memory_is_shared(void **state)
     assert_int_equal(db_migrate(a, &e), ERR_OK);
     int version;
     assert_int_equal(db_schema_check(b, &version, &e), ERR_OK);
-    struct cat_rows r;
+    struct cat_rows r = {0};
     cat_rows_init(&r, catalog_table("detalles_venta"));
     make_lines(&r, 1, 5, 1);
     upsert_ok(a, &r, SYNC1);

@@ -13,7 +13,7 @@
 
 static struct db_url parse_ok(const char *s)
 {
-    struct db_url u;
+    struct db_url u = {0};
     struct err e = ERR_INIT;
     if (db_url_parse(s, &u, &e) != ERR_OK)
         fail_msg("'%s' rejected: %s", s, e.msg);
@@ -23,7 +23,7 @@ static struct db_url parse_ok(const char *s)
 /* Expects rejection with a message containing want and never the secret (if given). */
 static void assert_rejected(const char *s, const char *want, const char *secret)
 {
-    struct db_url u;
+    struct db_url u = {0};
     struct err e = ERR_INIT;
     assert_int_equal(db_url_parse(s, &u, &e), ERR_CONFIG);
     if (!strstr(e.msg, want))

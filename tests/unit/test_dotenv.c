@@ -35,7 +35,7 @@ static void parse(struct parsed *p, const char *text)
 /* Parses text, expects success and returns the value of key (copied), or NULL. */
 static char *value_of(const char *text, const char *key)
 {
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, text);
     if (p.rc != ERR_OK)
         fail_msg("unexpected error: %s", p.e.msg);
@@ -57,7 +57,7 @@ static void assert_value(const char *text, const char *key, const char *want)
 /* Expects an error whose message contains want. */
 static void assert_error(const char *text, size_t len, enum err_code code, const char *want)
 {
-    struct parsed p;
+    struct parsed p = {0};
     parse_n(&p, text, len);
     assert_int_equal(p.rc, code);
     if (!strstr(p.e.msg, want))
@@ -89,7 +89,7 @@ static void test_comments_and_blanks(void **state)
     (void)state;
     const char *text = "# header\n\n   \n\t# indented comment\nA=1 # trailing\nB=2#not-comment\n"
                        "C= # only a comment\nD=x\t# tab comment\n";
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, text);
     assert_int_equal(p.rc, ERR_OK);
     assert_int_equal(p.d.n, 4);
@@ -122,7 +122,7 @@ static void test_quotes(void **state)
     /* a quote inside an unquoted value is just a character */
     assert_value("A=it's\n", "A", "it's");
     /* quoted values may span lines, as in python-dotenv */
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, "A=\"first\nsecond\"\nB=after\n");
     assert_int_equal(p.rc, ERR_OK);
     assert_string_equal(dotenv_get(&p.d, "A"), "first\nsecond");
@@ -135,7 +135,7 @@ static void test_crlf_and_bom(void **state)
     (void)state;
     const char *text = "\xEF\xBB\xBF"
                        "A=1\r\nB=\"two\"\r\n# c\r\nC='3' # x\r\n";
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, text);
     assert_int_equal(p.rc, ERR_OK);
     assert_int_equal(p.d.n, 3);
@@ -156,7 +156,7 @@ static void test_crlf_and_bom(void **state)
 static void test_duplicates_last_wins(void **state)
 {
     (void)state;
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, "A=first\nB=x\nA=second\nexport A='third'\n");
     assert_int_equal(p.rc, ERR_OK);
     assert_int_equal(p.d.n, 2);
@@ -169,7 +169,7 @@ static void test_duplicates_last_wins(void **state)
 static void test_empty_inputs(void **state)
 {
     (void)state;
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, "");
     assert_int_equal(p.rc, ERR_OK);
     assert_int_equal(p.d.n, 0);
@@ -205,7 +205,7 @@ static void test_malformed_lines(void **state)
 static void test_error_never_quotes_value(void **state)
 {
     (void)state;
-    struct parsed p;
+    struct parsed p = {0};
     parse(&p, "TOKEN=\"s3cr3t-value junk\" trailing\n");
     assert_int_equal(p.rc, ERR_CONFIG);
     assert_null(strstr(p.e.msg, "s3cr3t"));
@@ -291,7 +291,7 @@ static void test_load_file(void **state)
     const char *text = "A=from-file\n";
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
-    struct dotenv d;
+    struct dotenv d = {0};
     struct err e = ERR_INIT;
     dotenv_init(&d);
     assert_int_equal(dotenv_load_file(path, &d, &e), ERR_OK);

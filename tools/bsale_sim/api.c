@@ -541,7 +541,7 @@ static void handle_single(struct sim_store *st, const struct sim_request *rq, en
                           int64_t id, struct sim_response *rs)
 {
     size_t idx;
-    struct query q;
+    struct query q = {0};
     if (!lookup(st, t, id, &idx)) {
         not_found(rs);
         return;
@@ -555,7 +555,7 @@ static void handle_single(struct sim_store *st, const struct sim_request *rq, en
 static void handle_list(struct sim_store *st, const struct sim_request *rq, struct list_ctx *c,
                         const char *href, bool count_only, struct sim_response *rs)
 {
-    struct query q;
+    struct query q = {0};
     if (!parse_query(rq, allowed_filters(c->t), true, &q, rs))
         return;
     narrow(st, c, &q);
@@ -620,7 +620,7 @@ static void set_tmpl(struct sim_response *rs, const char *segs[], size_t nseg, b
 static void route(struct sim_store *st, const struct sim_request *rq, char *path,
                   struct sim_response *rs)
 {
-    const char *segs[MAX_SEGS];
+    const char *segs[MAX_SEGS] = {0};
     size_t nseg = 0;
     size_t n = strlen(path);
     if (n < 6 || strcmp(path + n - 5, ".json") != 0) {
@@ -663,8 +663,8 @@ static void route(struct sim_store *st, const struct sim_request *rq, char *path
 
 void sim_api_template(const char *path, char *out, size_t n)
 {
-    struct sim_response rs;
-    const char *segs[MAX_SEGS];
+    struct sim_response rs = {0};
+    const char *segs[MAX_SEGS] = {0};
     size_t nseg = 0;
     char tmp[257];
     snprintf(out, n, "(unknown)");

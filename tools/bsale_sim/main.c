@@ -307,7 +307,7 @@ static bool parse_args(int argc, char **argv, struct cli *c)
         } else if (id == '?' || id == ':') {
             fprintf(stderr, "bsale-sim: unknown option or missing value: %s\n", argv[optind - 1]);
             ok = false;
-        } else if (!apply_opt(c, id, optarg)) {
+        } else if (!apply_opt(c, id, optarg ? optarg : "")) {
             fprintf(stderr, "bsale-sim: invalid value for --%s: '%s'\n",
                     long_opts[id - O_PORT].name, optarg ? optarg : "");
             ok = false;
@@ -350,7 +350,7 @@ static double elapsed_ms(const struct timespec *t0)
 
 int main(int argc, char **argv)
 {
-    struct cli c;
+    struct cli c = {0};
     struct err e = ERR_INIT;
     struct sim_store *st = NULL;
     struct sim_server *srv = NULL;

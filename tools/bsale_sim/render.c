@@ -328,7 +328,7 @@ static void render_client(struct sim_store *st, size_t i, struct jw *w)
 {
     const struct s_client *c = &st->clients[i];
     int64_t id = sim_id_base(T_CLIENTS) + (int64_t)i;
-    struct client_text ct;
+    struct client_text ct = {0};
     client_text(st, id, &ct);
     struct rng r = rng_for(st->k.seed, T_CLIENTS + 64, (uint64_t)id);
     char rut[20], fullname[96];
@@ -557,7 +557,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
               "\"commissionTotalAmount\":0.0,\"percentageTaxWithheld\":0.0,"
               "\"purchaseTaxAmount\":0.0,\"purchaseTotalAmount\":0.0");
     if (d->client_id && d->type_id == 1) {
-        struct client_text ct;
+        struct client_text ct = {0};
         client_text(st, d->client_id, &ct);
         kstr(w, "address", ct.address);
         kstr(w, "municipality", text_municipality(ct.place));

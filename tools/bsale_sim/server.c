@@ -325,7 +325,7 @@ static uint32_t count_arg(json_t *body, const char *k, uint32_t dflt)
 static enum MHD_Result hook_mutate(struct sim_server *s, struct MHD_Connection *c,
                                    struct req_state *rq)
 {
-    struct sim_mutation m;
+    struct sim_mutation m = {0};
     sim_mutation_default(&m);
     if (rq->upload.len) {
         json_error_t jerr;
