@@ -189,10 +189,7 @@ static enum err_code on_single(void *p, json_t *item, struct err *e)
     struct stream_ctx *s = p;
     if (!item) /* 404: referenced but gone from Bsale; nothing to copy */
         return ERR_OK;
-    enum err_code rc = catalog_map_item(etl_batch_rows(s->run->pending, s->table), item, 0, e);
-    if (rc)
-        return rc;
-    s->run->pending->n_rows++;
+    (void)transform_item(s->run->pending, s->table, item, 0);
     return after_page(s->run, e);
 }
 
@@ -401,8 +398,8 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
 {
     int64_t doc_id, expected;
-    if (!json_util_int64(json_object_get(doc, "id"), &doc_id))
-        return err_set(e, ERR_JSON, "document without a valid id");
+    if (!transform_document_id(run->pending, doc, &doc_id))
+        return ERR_OK; /* skipped, with an incident */
     if (!transform_payments_complete(doc)) {
         char query[64];
         snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
