@@ -407,6 +407,37 @@ static void test_migrate_upgrades_older_database(void **state)
     free(idx);
 }
 
+/* Free-text columns an older build made VARCHAR(255) become TEXT, their rows kept. */
+static void test_migrate_widens_long_text(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    exec(f->db, "CREATE TABLE clientes (id_bsale BIGINT NOT NULL PRIMARY KEY, "
+                "direccion VARCHAR(255) NULL, rut VARCHAR(255) NULL, "
+                "sincronizado_en DATETIME NOT NULL)");
+    exec(f->db, "INSERT INTO clientes VALUES (1, 'Av. Siempre Viva 742', '1-9', "
+                "'2020-01-01 00:00:00')");
+    assert_int_equal(db_migrate(f->db, &e), ERR_OK);
+    assert_query(f->db, "SELECT direccion, rut FROM clientes", "Av. Siempre Viva 742|1-9\n");
+    if (use_mysql)
+        assert_query(f->db,
+                     "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                     "table_schema = DATABASE() AND table_name = 'clientes' AND column_name IN "
+                     "('direccion', 'giro', 'rut') ORDER BY column_name",
+                     "direccion|text\ngiro|text\nrut|varchar\n");
+    /* A 1000-character address now fits whole. */
+    struct cat_rows r;
+    cat_rows_init(&r, catalog_table("clientes"));
+    char js[1100];
+    int k = snprintf(js, sizeof(js), "[{\"id\":2,\"address\":\"");
+    memset(js + k, 'a', 1000);
+    snprintf(js + k + 1000, sizeof(js) - (size_t)k - 1000, "\"}]");
+    map_all(&r, js, 0);
+    upsert_ok(f->db, &r, SYNC1);
+    cat_rows_release(&r);
+    assert_query(f->db, "SELECT LENGTH(direccion) FROM clientes WHERE id_bsale = 2", "1000\n");
+}
+
 /* ---- upserts ---- */
 
 static const char docs_v1[] =
@@ -1194,6 +1225,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_schema_check_errors, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_upgrades_older_database, setup_empty,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_widens_long_text, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_insert_then_update, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_rolls_back, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_values_round_trip_exactly, setup_migrated, teardown),
