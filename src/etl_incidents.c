@@ -166,6 +166,12 @@ static bool batch_raises(const struct etl_batch *b, int table, int64_t id)
     return false;
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
 static void push_id(long long **ids, size_t *n, size_t *alloc, long long id)
 {
     if (*n == *alloc) {
@@ -219,6 +225,13 @@ void etl_open_incidents_match(struct etl_open_incidents *o, const struct etl_bat
         }
     }
     pthread_mutex_unlock(&o->mu);
+    /* A record written twice in one batch resolves its incidents once. */
+    qsort(*ids, *n, sizeof(**ids), cmp_ll);
+    size_t u = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!u || (*ids)[u - 1] != (*ids)[i])
+            (*ids)[u++] = (*ids)[i];
+    *n = u;
 }
 
 void etl_open_incidents_mark(struct etl_open_incidents *o, const long long *ids, size_t n)
