@@ -225,6 +225,8 @@ void etl_open_incidents_match(struct etl_open_incidents *o, const struct etl_bat
         }
     }
     pthread_mutex_unlock(&o->mu);
+    if (*n < 2)
+        return;
     /* A record written twice in one batch resolves its incidents once. */
     qsort(*ids, *n, sizeof(**ids), cmp_ll);
     size_t u = 0;

@@ -604,7 +604,7 @@ static void test_huge_text_is_cut_and_reported(void **state)
 {
     (void)state;
     size_t big = 20u << 20;
-    char *json = xmalloc(big + 128);
+    char *json = xmalloc(big + 1024);
     size_t k = (size_t)snprintf(json, 128, "{\"id\":9,\"description\":\"");
     size_t text_at = k;
     for (size_t i = 0; i < big / 2; i++, k += 2)
