@@ -365,7 +365,8 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     json_t *line;
     json_array_foreach (items, i, line) {
         int64_t id;
-        if (json_util_int64(json_object_get(line, "id"), &id) &&
+        /* A line without a usable id goes on too: the mapper records it as an incident. */
+        if (!json_util_int64(json_object_get(line, "id"), &id) ||
             !transform_has_id(w->lines, json_array_size(w->lines), id))
             json_array_append(w->lines, line);
     }

@@ -224,12 +224,33 @@ static void test_incident_of_a_gone_document(void **state)
     free(bad_page);
 }
 
+/* A long document's lines come from their own pages: a line there without an id is named too. */
+static void test_line_page_incident(void **state)
+{
+    struct fixture *f = *state;
+    serve(f, "/v1/documents.json",
+          "{\"count\":1,\"limit\":50,\"offset\":0,\"items\":[{\"id\":90213,"
+          "\"emissionDate\":1707955200,\"details\":{\"count\":2,\"limit\":25,\"offset\":0,"
+          "\"items\":[]}}]}");
+    serve(f, "/v1/documents/90213/details.json",
+          "{\"count\":2,\"limit\":50,\"offset\":0,\"items\":[{\"id\":7,\"quantity\":1},"
+          "{\"id\":\"x7\",\"quantity\":1}]}");
+    json_t *s = sync_day(f);
+    assert_string_equal(json_string_value(json_object_get(s, "status")), "succeeded");
+    assert_int_equal(summary_int(s, "incidents"), 1);
+    json_decref(s);
+    assert_query(f, "SELECT id_bsale, id_documento FROM detalles_venta", "7|90213\n");
+    assert_query(f, "SELECT recurso, id_recurso FROM etl_incidencias",
+                 "/documents/90213/details.json|<null>\n");
+}
+
 int main(void)
 {
     log_setup(LOG_ERROR, LOG_FORMAT_TEXT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_incidents_then_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_incident_of_a_gone_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_page_incident, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
