@@ -130,13 +130,17 @@ enum err_code etl_open_incidents_load(struct db *db, struct etl_open_incidents *
     if (rc)
         return rc;
     o->refs = xmalloc((o->n ? o->n : 1) * sizeof(*o->refs));
+    int docs = etl_table_index("documentos_venta");
     for (size_t i = 0; i < o->n; i++) {
+        const struct db_incident *in = &o->v[i];
         char kind[64];
-        etl_resource_kind(o->v[i].recurso, kind, sizeof(kind));
+        etl_resource_kind(in->recurso, kind, sizeof(kind));
         int t = table_of_kind(kind);
-        if (t < 0 || o->v[i].id_recurso < 0)
-            continue;
-        o->refs[o->n_refs++] = (struct etl_open_ref){t, o->v[i].id_recurso, o->v[i].id, false};
+        int64_t doc = etl_incident_document(in->recurso, in->id_recurso);
+        if (t >= 0 && in->id_recurso >= 0)
+            o->refs[o->n_refs++] = (struct etl_open_ref){t, in->id_recurso, in->id, false, NULL};
+        else if (in->id_recurso < 0 && doc > 0)
+            o->refs[o->n_refs++] = (struct etl_open_ref){docs, doc, in->id, false, in->recurso};
     }
     qsort(o->refs, o->n_refs, sizeof(*o->refs), cmp_ref);
     return ERR_OK;
@@ -181,19 +185,32 @@ static void push_id(long long **ids, size_t *n, size_t *alloc, long long id)
     (*ids)[(*n)++] = id;
 }
 
-/* Open refs of (table, id) not yet resolved, appended to ids. */
-static void match_record(struct etl_open_incidents *o, int table, int64_t id, long long **ids,
-                         size_t *n, size_t *alloc)
+/* true when b raises an incident without an id under resource (the record is still bad). */
+static bool batch_raises_keyless(const struct etl_batch *b, const char *resource)
 {
-    struct etl_open_ref key = {table, id, 0, false};
+    for (size_t i = 0; i < b->n_incidents; i++)
+        if (b->incidents[i].resource_id < 0 && strcmp(b->incidents[i].resource, resource) == 0)
+            return true;
+    return false;
+}
+
+/* Open refs of (table, id) that b's write of that record resolves, appended to ids. */
+static void match_record(struct etl_open_incidents *o, const struct etl_batch *b, int table,
+                         int64_t id, long long **ids, size_t *n, size_t *alloc)
+{
+    bool raised = batch_raises(b, table, id);
+    struct etl_open_ref key = {table, id, 0, false, NULL};
     struct etl_open_ref *hit = bsearch(&key, o->refs, o->n_refs, sizeof(*o->refs), cmp_ref);
     if (!hit)
         return;
     while (hit > o->refs && cmp_ref(hit - 1, &key) == 0)
         hit--;
-    for (; hit < o->refs + o->n_refs && cmp_ref(hit, &key) == 0; hit++)
-        if (!hit->resolved)
+    for (; hit < o->refs + o->n_refs && cmp_ref(hit, &key) == 0; hit++) {
+        bool still =
+            hit->keyless_resource ? batch_raises_keyless(b, hit->keyless_resource) : raised;
+        if (!hit->resolved && !still)
             push_id(ids, n, alloc, hit->incident_id);
+    }
 }
 
 static bool has_table(const struct etl_open_incidents *o, int table)
@@ -220,8 +237,8 @@ void etl_open_incidents_match(struct etl_open_incidents *o, const struct etl_bat
         size_t key = (size_t)catalog_column_index(rows->table, "id_bsale");
         for (size_t r = 0; r < rows->n; r++) {
             const struct cat_value *v = cat_rows_cell(rows, r, key);
-            if (v->kind == CAT_V_INT && !batch_raises(b, t, v->i))
-                match_record(o, t, v->i, ids, n, &alloc);
+            if (v->kind == CAT_V_INT)
+                match_record(o, b, t, v->i, ids, n, &alloc);
         }
     }
     pthread_mutex_unlock(&o->mu);
