@@ -34,7 +34,7 @@ static const struct cat_column sucursales_cols[] = {
     {"id_bsale", CAT_ID, "id", KEY},
     {"nombre", CAT_TEXT, "name", 0},
     {"descripcion", CAT_LONGTEXT, "description", 0},
-    {"direccion", CAT_TEXT, "address", 0},
+    {"direccion", CAT_LONGTEXT, "address", 0},
     {"comuna", CAT_TEXT, "municipality|district", 0},
     {"ciudad", CAT_TEXT, "city", 0},
     {"pais", CAT_TEXT, "country", 0},
@@ -101,7 +101,7 @@ static const struct cat_column productos_cols[] = {
 static const struct cat_column variantes_cols[] = {
     {"id_bsale", CAT_ID, "id", KEY},
     {"id_producto", CAT_ID, "product.id", IDX},
-    {"descripcion", CAT_TEXT, "description", 0},
+    {"descripcion", CAT_LONGTEXT, "description", 0},
     {"codigo", CAT_TEXT, "code", IDX},
     {"codigo_barras", CAT_TEXT, "barCode", 0},
     {"stock_ilimitado", CAT_FLAG, "unlimitedStock", 0},
@@ -117,9 +117,9 @@ static const struct cat_column clientes_cols[] = {
     {"rut", CAT_TEXT, "code", IDX},
     {"email", CAT_TEXT, "email", 0},
     {"telefono", CAT_TEXT, "phone", 0},
-    {"empresa", CAT_TEXT, "company", 0},
-    {"giro", CAT_TEXT, "activity", 0},
-    {"direccion", CAT_TEXT, "address", 0},
+    {"empresa", CAT_LONGTEXT, "company", 0},
+    {"giro", CAT_LONGTEXT, "activity", 0},
+    {"direccion", CAT_LONGTEXT, "address", 0},
     {"comuna", CAT_TEXT, "municipality|district", 0},
     {"ciudad", CAT_TEXT, "city", 0},
     {"es_empresa", CAT_FLAG, "companyOrPerson", 0},
@@ -449,6 +449,7 @@ static bool convert_flag(json_t *v, int64_t *out)
 }
 
 /* VARCHAR(255) counts characters: cut at 255 code points, never inside one. */
+#define TEXT_MAX_CHARS 255
 static size_t utf8_prefix(const char *s, size_t len, size_t max_chars)
 {
     size_t chars = 0;
@@ -482,79 +483,243 @@ static void set_text(struct cat_rows *r, struct cat_value *cell, const char *s, 
     cell->len = len;
 }
 
-/* Text columns take strings as they are and render numbers (codeSii 33, numeric barCode). */
-static bool convert_text(struct cat_rows *r, const struct cat_column *c, json_t *v,
-                         struct cat_value *cell)
+/* ---- values that do not fit: described, never silently changed ---- */
+
+/* One item being mapped: where its problems go. */
+struct map_ctx {
+    const struct cat_table *t;
+    const struct cat_report *rep; /* NULL: problems are not reported */
+    int64_t record_id;            /* -1 when unreadable */
+};
+
+static const char *json_type_name(json_t *v)
 {
-    char tmp[64];
-    const char *s;
-    size_t len;
-    if (json_is_string(v)) {
-        s = json_string_value(v);
-        len = json_string_length(v);
-        if (memchr(s, '\0', len))
-            len = strlen(s);
-    } else if (json_is_integer(v)) {
-        len = (size_t)snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        s = tmp;
-    } else if (json_is_real(v)) {
-        if (!decimal_from_double(json_real_value(v), tmp, sizeof(tmp)))
-            return false;
-        s = tmp;
-        len = strlen(tmp);
-    } else if (json_is_boolean(v)) {
-        s = json_is_true(v) ? "1" : "0";
-        len = 1;
-    } else {
-        return false;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "real";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
     }
-    if (c->type == CAT_TEXT)
-        len = utf8_prefix(s, len, 255);
-    else
-        len = utf8_prefix_bytes(s, len, LONGTEXT_MAX_BYTES);
-    set_text(r, cell, s, len);
-    return true;
+    return "value";
 }
 
-/* Fills cell from v; false when v is absent or does not convert (cell stays NULL). */
-static bool convert_cell(struct cat_rows *r, const struct cat_column *c, json_t *v,
-                         struct cat_value *cell)
+/* Short strings are quoted (control bytes as '?'); long ones only measured: never a huge value. */
+#define SHOWN_MAX 40
+
+static void describe(json_t *v, char *dst, size_t n)
+{
+    if (json_is_string(v)) {
+        size_t len = json_string_length(v);
+        const char *s = json_string_value(v);
+        if (len > SHOWN_MAX) {
+            snprintf(dst, n, "string of %zu bytes", len);
+            return;
+        }
+        char shown[SHOWN_MAX + 1];
+        for (size_t i = 0; i < len; i++)
+            shown[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' ? '?' : s[i];
+        shown[len] = '\0';
+        snprintf(dst, n, "string \"%s\"", shown);
+    } else if (json_is_integer(v)) {
+        snprintf(dst, n, "integer %" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        snprintf(dst, n, "real %.10g", json_real_value(v));
+    } else {
+        snprintf(dst, n, "%s", json_type_name(v));
+    }
+}
+
+/* Reports "<table>.<column> (<json>): <value> <what>". */
+static void report(const struct map_ctx *m, const struct cat_column *c, json_t *v, const char *what)
+{
+    if (!m->rep || !m->rep->fn)
+        return;
+    char value[64], problem[320];
+    describe(v, value, sizeof(value));
+    snprintf(problem, sizeof(problem), "%s.%s (%s): %s %s", m->t->name, c->name,
+             c->json ? c->json : "-", value, what);
+    m->rep->fn(m->rep->ctx, m->record_id, problem);
+}
+
+/*
+ * A date written as text ("2024-02-15", "2024-02-15 10:00:00", "...T10:00:00Z")
+ * instead of Unix seconds: kept (the document would otherwise drop out of every
+ * date filter) and reported. out gets the column's canonical form.
+ */
+static bool date_from_text(const char *s, bool with_time, char *out, size_t n)
+{
+    int y, mo, d, h = 0, mi = 0, se = 0, used = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10)
+        return false;
+    const char *rest = s + 10;
+    if (*rest == ' ' || *rest == 'T') {
+        int k = 0;
+        if (sscanf(rest + 1, "%2d:%2d:%2d%n", &h, &mi, &se, &k) != 3 || k != 8)
+            return false;
+        rest += 9;
+        if (*rest == 'Z')
+            rest++;
+    }
+    if (*rest || y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59)
+        return false;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return false;
+    int k = with_time ? snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se)
+                      : snprintf(out, n, "%04d-%02d-%02d", y, mo, d);
+    return k > 0 && (size_t)k < n;
+}
+
+static bool is_empty_string(json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) == 0;
+}
+
+/* DATE / DATETIME from Unix seconds; a date string is kept and reported. */
+static void convert_date_cell(struct cat_rows *r, const struct map_ctx *m,
+                              const struct cat_column *c, json_t *v, struct cat_value *cell)
+{
+    char tmp[32];
+    bool with_time = c->type == CAT_DATETIME;
+    bool ok = with_time ? cat_convert_datetime(v, tmp, sizeof(tmp))
+                        : cat_convert_date(v, tmp, sizeof(tmp));
+    if (ok) {
+        set_text(r, cell, tmp, strlen(tmp));
+    } else if (json_is_string(v) &&
+               date_from_text(json_string_value(v), with_time, tmp, sizeof(tmp))) {
+        set_text(r, cell, tmp, strlen(tmp));
+        report(m, c, v, "is a date string, not Unix seconds; stored as the date it names");
+    } else {
+        report(m, c, v, "is not Unix seconds within years 1..9999; stored NULL");
+    }
+}
+
+/* Replaces each NUL by U+FFFD, so no backend cuts the text there. Owned. */
+static char *replace_nul(const char *s, size_t len, size_t *out_len)
+{
+    size_t nul = 0;
+    for (size_t i = 0; i < len; i++)
+        nul += s[i] == '\0';
+    char *out = xmalloc(len + 2 * nul + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0') {
+            memcpy(out + k, "\xef\xbf\xbd", 3);
+            k += 3;
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = '\0';
+    *out_len = k;
+    return out;
+}
+
+/* The value as text (owned), and what a non-text JSON type becomes: NULL for null. */
+static char *text_of(json_t *v, size_t *len, bool *coerced)
 {
     char tmp[64];
-    if (!v || json_is_null(v))
-        return false;
+    *coerced = false;
+    if (json_is_string(v))
+        return replace_nul(json_string_value(v), json_string_length(v), len);
+    if (json_is_integer(v)) {
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        /* Numeric codes (barCode 7801234000017.0) read as written; beyond that, all digits. */
+        if (!decimal_from_double(json_real_value(v), tmp, sizeof(tmp)))
+            snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+    } else {
+        /* true, false, objects and arrays: their JSON text, which the column can hold. */
+        *coerced = true;
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!s)
+            return NULL;
+        *len = strlen(s);
+        char *copy = xstrndup(s, *len);
+        free(s);
+        return copy;
+    }
+    *len = strlen(tmp);
+    return xstrndup(tmp, *len);
+}
+
+/* Text columns take strings as they are and render numbers (codeSii 33, numeric barCode). */
+static void convert_text(struct cat_rows *r, const struct map_ctx *m, const struct cat_column *c,
+                         json_t *v, struct cat_value *cell)
+{
+    size_t len = 0;
+    bool coerced;
+    char *s = text_of(v, &len, &coerced);
+    if (!s) {
+        report(m, c, v, "cannot be rendered as text; stored NULL");
+        return;
+    }
+    if (coerced)
+        report(m, c, v, "is not text; stored as its JSON text");
+    if (json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v)))
+        report(m, c, v, "holds NUL characters; stored with U+FFFD in their place");
+    size_t keep = c->type == CAT_TEXT ? utf8_prefix(s, len, TEXT_MAX_CHARS)
+                                      : utf8_prefix_bytes(s, len, LONGTEXT_MAX_BYTES);
+    if (keep < len)
+        report(m, c, v,
+               c->type == CAT_TEXT ? "is longer than the column's 255 characters; stored its "
+                                     "first 255"
+                                   : "is longer than the column's 65535 bytes; stored its first "
+                                     "65535 at a character boundary");
+    set_text(r, cell, s, keep);
+    free(s);
+}
+
+/* Fills cell from v (present, not null); a value that does not fit is reported. */
+static void convert_cell(struct cat_rows *r, const struct map_ctx *m, const struct cat_column *c,
+                         json_t *v, struct cat_value *cell)
+{
+    char tmp[64];
     switch (c->type) {
     case CAT_ID:
     case CAT_INT:
-        if (!json_util_int64(v, &cell->i))
-            return false;
-        cell->kind = CAT_V_INT;
-        return true;
+        if (json_util_int64(v, &cell->i))
+            cell->kind = CAT_V_INT;
+        else if (!is_empty_string(v))
+            report(m, c, v, "is not an integer within 64 bits; stored NULL");
+        return;
     case CAT_FLAG:
-        if (!convert_flag(v, &cell->i))
-            return false;
-        cell->kind = CAT_V_INT;
-        return true;
+        if (convert_flag(v, &cell->i))
+            cell->kind = CAT_V_INT;
+        else if (!is_empty_string(v))
+            report(m, c, v, "is not a 0/1 flag; stored NULL");
+        return;
     case CAT_DECIMAL:
-        if (!cat_convert_decimal(v, tmp, sizeof(tmp)))
-            return false;
-        break;
+        if (cat_convert_decimal(v, tmp, sizeof(tmp)))
+            set_text(r, cell, tmp, strlen(tmp));
+        else if (!is_empty_string(v))
+            report(m, c, v, "is not a number within DECIMAL(18,4); stored NULL");
+        return;
     case CAT_DATE:
-        if (!cat_convert_date(v, tmp, sizeof(tmp)))
-            return false;
-        break;
     case CAT_DATETIME:
-        if (!cat_convert_datetime(v, tmp, sizeof(tmp)))
-            return false;
-        break;
+        if (!is_empty_string(v))
+            convert_date_cell(r, m, c, v, cell);
+        return;
     case CAT_TEXT:
     case CAT_LONGTEXT:
-        return convert_text(r, c, v, cell);
+        convert_text(r, m, c, v, cell);
+        return;
     case CAT_SYNCED_AT:
-        return false;
+        return;
     }
-    set_text(r, cell, tmp, strlen(tmp));
-    return true;
 }
 
 /* The first present alternative of a '|'-separated path. Borrowed from item. */
@@ -578,11 +743,47 @@ static json_t *lookup(json_t *item, const char *paths)
     }
 }
 
-enum err_code catalog_map_item(struct cat_rows *r, json_t *item, int64_t parent_id, struct err *e)
+/* The record's id for reports: its first key column read from JSON, -1 when unreadable. */
+static int64_t record_id(const struct cat_table *t, json_t *item)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        const struct cat_column *c = &t->cols[i];
+        if ((c->flags & CAT_KEY) && c->json) {
+            int64_t id;
+            return json_util_int64(lookup(item, c->json), &id) ? id : -1;
+        }
+    }
+    return -1;
+}
+
+/* A key cell: must convert exactly, else *why says what is wrong. */
+static bool key_cell(const struct cat_column *c, json_t *v, struct cat_value *cell, char *why,
+                     size_t n)
+{
+    if (!v) {
+        snprintf(why, n, "key column '%s' (%s) is missing", c->name, c->json);
+        return false;
+    }
+    bool ok = c->type == CAT_ID || c->type == CAT_INT ? json_util_int64(v, &cell->i) : false;
+    if (ok) {
+        cell->kind = CAT_V_INT;
+        return true;
+    }
+    char value[64];
+    describe(v, value, sizeof(value));
+    snprintf(why, n, "key column '%s' (%s) is not a valid id: %s", c->name, c->json, value);
+    return false;
+}
+
+/* Maps into a new row; false with why set when the record cannot be keyed (no row kept). */
+static bool map_row(struct cat_rows *r, const struct map_ctx *m, json_t *item, int64_t parent_id,
+                    char *why, size_t n)
 {
     const struct cat_table *t = r->table;
-    if (!json_is_object(item))
-        return err_set(e, ERR_JSON, "%s: item is not a JSON object", t->name);
+    if (!json_is_object(item)) {
+        snprintf(why, n, "item is %s, not a JSON object", json_type_name(item));
+        return false;
+    }
     struct cat_value *row = rows_append(r);
     for (size_t i = 0; i < t->ncols; i++) {
         const struct cat_column *c = &t->cols[i];
@@ -595,12 +796,38 @@ enum err_code catalog_map_item(struct cat_rows *r, json_t *item, int64_t parent_
         if (!c->json)
             continue;
         json_t *v = lookup(item, c->json);
-        if (!convert_cell(r, c, v, cell) && (c->flags & CAT_KEY)) {
-            /* The row was not counted yet: its cells are simply reused. */
-            return err_set(e, ERR_JSON, "%s: key column '%s' (%s) is %s", t->name, c->name, c->json,
-                           v ? "not a valid id" : "missing");
+        /* The row was not counted yet: on a bad key its cells are simply reused. */
+        if (c->flags & CAT_KEY) {
+            if (!key_cell(c, v, cell, why, n))
+                return false;
+        } else if (v) {
+            convert_cell(r, m, c, v, cell);
         }
     }
     r->n++;
+    return true;
+}
+
+enum err_code catalog_map_item(struct cat_rows *r, json_t *item, int64_t parent_id, struct err *e)
+{
+    struct map_ctx m = {r->table, NULL, -1};
+    char why[256];
+    if (!map_row(r, &m, item, parent_id, why, sizeof(why)))
+        return err_set(e, ERR_JSON, "%s: %s", r->table->name, why);
     return ERR_OK;
+}
+
+bool catalog_map_item_report(struct cat_rows *r, json_t *item, int64_t parent_id,
+                             const struct cat_report *rep)
+{
+    struct map_ctx m = {r->table, rep, json_is_object(item) ? record_id(r->table, item) : -1};
+    char why[256];
+    if (map_row(r, &m, item, parent_id, why, sizeof(why)))
+        return true;
+    if (rep && rep->fn) {
+        char problem[320];
+        snprintf(problem, sizeof(problem), "%s: %s; record skipped", r->table->name, why);
+        rep->fn(rep->ctx, m.record_id, problem);
+    }
+    return false;
 }

@@ -19,8 +19,8 @@ enum cat_type {
     CAT_DECIMAL,   /* DECIMAL(18,4); number or numeric string; "" / null -> NULL */
     CAT_DATE,      /* DATE: UTC calendar date of Unix seconds; "" -> NULL */
     CAT_DATETIME,  /* DATETIME UTC of Unix seconds; "" -> NULL */
-    CAT_TEXT,      /* short text (VARCHAR(255) in MySQL) */
-    CAT_LONGTEXT,  /* TEXT */
+    CAT_TEXT,      /* names, codes (VARCHAR(255) in MySQL): 255 characters */
+    CAT_LONGTEXT,  /* descriptions, notes (TEXT): 65535 bytes */
     CAT_SYNCED_AT, /* sincronizado_en: filled by the writer, not from JSON */
 };
 
@@ -83,11 +83,36 @@ static inline const struct cat_value *cat_rows_cell(const struct cat_rows *r, si
 
 /*
  * Maps one Bsale JSON item to a new row appended to r. parent_id fills
- * CAT_PARENT columns. Fails (ERR_JSON) when a key column is missing or
- * unconvertible; other unconvertible values become NULL.
+ * CAT_PARENT columns. Fails (ERR_JSON) when the item is not an object or a key
+ * column is missing or not an id. Other values that do not fit their column are
+ * stored as faithfully as it allows (see catalog_map_item_report), unreported.
  */
 enum err_code catalog_map_item(struct cat_rows *r, json_t *item, int64_t parent_id,
                                struct err *e) MUST_CHECK;
+
+/* Receives one value that did not fit: the record's id (-1 when unreadable) and what was done. */
+typedef void (*cat_issue_fn)(void *ctx, int64_t record_id, const char *problem);
+struct cat_report {
+    cat_issue_fn fn;
+    void *ctx;
+};
+
+/*
+ * Like catalog_map_item, but never fails: each value that does not fit its
+ * column goes to rep, naming table, column, JSON path and the JSON type (a
+ * value only when short), and is stored as faithfully as the column allows:
+ *  - integers, flags, decimals, dates that do not convert: NULL ("" is NULL,
+ *    unreported, as Bsale writes "none");
+ *  - a date given as text ("2024-02-15"): stored as that date;
+ *  - true/false, objects, arrays in a text column: their JSON text;
+ *  - NUL inside text: U+FFFD in its place;
+ *  - text longer than the column (255 characters; 65535 bytes for long text):
+ *    cut there, at a UTF-8 boundary.
+ * A record whose key is unusable (or an item that is not an object) is
+ * reported and skipped: returns false and appends no row.
+ */
+bool catalog_map_item_report(struct cat_rows *r, json_t *item, int64_t parent_id,
+                             const struct cat_report *rep);
 
 /* Conversions, exposed for tests and the simulator's truth comparison. */
 bool cat_convert_decimal(json_t *v, char *dst, size_t n);  /* "12990", "840.3361" */

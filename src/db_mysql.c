@@ -276,6 +276,32 @@ static enum err_code list_names(struct db *db, const char *what, const char *tab
     return rc;
 }
 
+/* Long-text columns an older build created as VARCHAR(255) become TEXT (no value is cut). */
+static enum err_code widen_text_columns(struct db *db, const struct cat_table *t,
+                                        struct db_nameset *ns, struct buf *sql, struct err *e)
+{
+    buf_reset(sql);
+    (void)buf_append_str(sql,
+                         "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                         "DATABASE() AND data_type = 'varchar' AND table_name = ",
+                         NULL);
+    append_literal(M(db), sql, t->name, strlen(t->name));
+    ns->n = 0;
+    enum err_code rc = m_query(db, sql->data, db_nameset_collect, ns, e);
+    for (size_t i = 0; !rc && i < t->ncols; i++) {
+        const struct cat_column *c = &t->cols[i];
+        if (c->type != CAT_LONGTEXT || !db_nameset_has(ns, c->name))
+            continue;
+        buf_reset(sql);
+        (void)buf_appendf(sql, NULL, "ALTER TABLE %s MODIFY COLUMN ", t->name);
+        column_def(sql, c, false);
+        rc = m_exec(db, sql->data, e);
+        if (!rc)
+            log_info("widened column %s.%s to TEXT", t->name, c->name);
+    }
+    return rc;
+}
+
 /* An older table gets the catalog's newer columns and indexes (ALTER TABLE ... ADD). */
 static enum err_code upgrade_table(struct db *db, const struct cat_table *t, struct err *e)
 {
@@ -298,6 +324,8 @@ static enum err_code upgrade_table(struct db *db, const struct cat_table *t, str
         if (!rc)
             log_info("added column %s.%s", t->name, c->name);
     }
+    if (!rc)
+        rc = widen_text_columns(db, t, ns, &sql, e);
     if (!rc)
         rc = list_names(db, "statistics", t->name, ns, e);
     for (size_t i = 0; !rc && i < t->ncols; i++) {

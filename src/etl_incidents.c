@@ -16,6 +16,20 @@
 /* Open incidents read per run at most; older ones come first. */
 #define OPEN_INCIDENTS_MAX 5000
 
+/* Drops an incomplete UTF-8 sequence at the end of s. */
+static void utf8_trim_partial(char *s)
+{
+    size_t n = strlen(s), start = n;
+    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    unsigned char lead = (unsigned char)s[start - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (start - 1) < want)
+        s[start - 1] = '\0';
+}
+
 void etl_batch_add_incident(struct etl_batch *b, const char *resource, int64_t resource_id,
                             const char *fmt, ...)
 {
@@ -26,8 +40,12 @@ void etl_batch_add_incident(struct etl_batch *b, const char *resource, int64_t r
     char problem[DB_INCIDENT_PROBLEM_MAX + 1];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(problem, sizeof(problem), fmt, ap);
+    int k = vsnprintf(problem, sizeof(problem), fmt, ap);
     va_end(ap);
+    if (k < 0)
+        problem[0] = '\0';
+    else if ((size_t)k >= sizeof(problem))
+        utf8_trim_partial(problem); /* cut by the cap: never half a character */
     struct etl_incident *in = &b->incidents[b->n_incidents++];
     in->resource = xstrdup(resource ? resource : "");
     in->resource_id = resource_id < 0 ? ETL_NO_ID : resource_id;
@@ -112,13 +130,17 @@ enum err_code etl_open_incidents_load(struct db *db, struct etl_open_incidents *
     if (rc)
         return rc;
     o->refs = xmalloc((o->n ? o->n : 1) * sizeof(*o->refs));
+    int docs = etl_table_index("documentos_venta");
     for (size_t i = 0; i < o->n; i++) {
+        const struct db_incident *in = &o->v[i];
         char kind[64];
-        etl_resource_kind(o->v[i].recurso, kind, sizeof(kind));
+        etl_resource_kind(in->recurso, kind, sizeof(kind));
         int t = table_of_kind(kind);
-        if (t < 0 || o->v[i].id_recurso < 0)
-            continue;
-        o->refs[o->n_refs++] = (struct etl_open_ref){t, o->v[i].id_recurso, o->v[i].id, false};
+        int64_t doc = etl_incident_document(in->recurso, in->id_recurso);
+        if (t >= 0 && in->id_recurso >= 0)
+            o->refs[o->n_refs++] = (struct etl_open_ref){t, in->id_recurso, in->id, false, NULL};
+        else if (in->id_recurso < 0 && doc > 0)
+            o->refs[o->n_refs++] = (struct etl_open_ref){docs, doc, in->id, false, in->recurso};
     }
     qsort(o->refs, o->n_refs, sizeof(*o->refs), cmp_ref);
     return ERR_OK;
@@ -148,6 +170,12 @@ static bool batch_raises(const struct etl_batch *b, int table, int64_t id)
     return false;
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
 static void push_id(long long **ids, size_t *n, size_t *alloc, long long id)
 {
     if (*n == *alloc) {
@@ -157,19 +185,32 @@ static void push_id(long long **ids, size_t *n, size_t *alloc, long long id)
     (*ids)[(*n)++] = id;
 }
 
-/* Open refs of (table, id) not yet resolved, appended to ids. */
-static void match_record(struct etl_open_incidents *o, int table, int64_t id, long long **ids,
-                         size_t *n, size_t *alloc)
+/* true when b raises an incident without an id under resource (the record is still bad). */
+static bool batch_raises_keyless(const struct etl_batch *b, const char *resource)
 {
-    struct etl_open_ref key = {table, id, 0, false};
+    for (size_t i = 0; i < b->n_incidents; i++)
+        if (b->incidents[i].resource_id < 0 && strcmp(b->incidents[i].resource, resource) == 0)
+            return true;
+    return false;
+}
+
+/* Open refs of (table, id) that b's write of that record resolves, appended to ids. */
+static void match_record(struct etl_open_incidents *o, const struct etl_batch *b, int table,
+                         int64_t id, long long **ids, size_t *n, size_t *alloc)
+{
+    bool raised = batch_raises(b, table, id);
+    struct etl_open_ref key = {table, id, 0, false, NULL};
     struct etl_open_ref *hit = bsearch(&key, o->refs, o->n_refs, sizeof(*o->refs), cmp_ref);
     if (!hit)
         return;
     while (hit > o->refs && cmp_ref(hit - 1, &key) == 0)
         hit--;
-    for (; hit < o->refs + o->n_refs && cmp_ref(hit, &key) == 0; hit++)
-        if (!hit->resolved)
+    for (; hit < o->refs + o->n_refs && cmp_ref(hit, &key) == 0; hit++) {
+        bool still =
+            hit->keyless_resource ? batch_raises_keyless(b, hit->keyless_resource) : raised;
+        if (!hit->resolved && !still)
             push_id(ids, n, alloc, hit->incident_id);
+    }
 }
 
 static bool has_table(const struct etl_open_incidents *o, int table)
@@ -196,11 +237,20 @@ void etl_open_incidents_match(struct etl_open_incidents *o, const struct etl_bat
         size_t key = (size_t)catalog_column_index(rows->table, "id_bsale");
         for (size_t r = 0; r < rows->n; r++) {
             const struct cat_value *v = cat_rows_cell(rows, r, key);
-            if (v->kind == CAT_V_INT && !batch_raises(b, t, v->i))
-                match_record(o, t, v->i, ids, n, &alloc);
+            if (v->kind == CAT_V_INT)
+                match_record(o, b, t, v->i, ids, n, &alloc);
         }
     }
     pthread_mutex_unlock(&o->mu);
+    if (*n < 2)
+        return;
+    /* A record written twice in one batch resolves its incidents once. */
+    qsort(*ids, *n, sizeof(**ids), cmp_ll);
+    size_t u = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!u || (*ids)[u - 1] != (*ids)[i])
+            (*ids)[u++] = (*ids)[i];
+    *n = u;
 }
 
 void etl_open_incidents_mark(struct etl_open_incidents *o, const long long *ids, size_t n)

@@ -69,15 +69,18 @@ int64_t etl_incident_document(const char *resource, int64_t resource_id);
  * them resolved in its transaction.
  */
 struct etl_open_ref {
-    int table; /* catalog index of the record's kind, -1 when none */
+    int table; /* catalog index of the record's kind */
     int64_t id;
     long long incident_id;
     bool resolved;
+    /* An incident without an id under a document's path ("/documents/12/details.json"):
+     * keyed by that document, resolved when it is written again without such an incident. */
+    const char *keyless_resource; /* borrowed from v[], NULL for ordinary refs */
 };
 struct etl_open_incidents {
     struct db_incident *v; /* as read (owned) */
     size_t n;
-    struct etl_open_ref *refs; /* sorted by (table, id), only those with a table and id (owned) */
+    struct etl_open_ref *refs; /* sorted by (table, id): those a write can resolve (owned) */
     size_t n_refs;
     pthread_mutex_t mu; /* refs[].resolved, set by writers */
 };

@@ -66,6 +66,7 @@ struct doc_wait {
     struct id_set listed; /* ids the list gave, to see it repeat itself */
     int64_t doc_id;
     int64_t expected; /* the document's embedded count */
+    long idless_embedded, idless_listed; /* lines without a usable id, by origin */
     bool repeated;
     bool done;
     struct doc_wait *prev, *next;
@@ -169,10 +170,7 @@ static enum err_code on_single(void *p, json_t *item, struct err *e)
     struct stream_ctx *s = p;
     if (!item) /* 404: referenced but gone from Bsale; nothing to copy */
         return ERR_OK;
-    enum err_code rc = catalog_map_item(etl_batch_rows(s->run->pending, s->table), item, 0, e);
-    if (rc)
-        return rc;
-    s->run->pending->n_rows++;
+    (void)transform_item(s->run->pending, s->table, item, 0);
     return after_page(s->run, e);
 }
 
@@ -356,7 +354,10 @@ static void wait_add_line(struct doc_wait *w, json_t *line, bool listed)
 {
     int64_t id;
     if (!json_util_int64(json_object_get(line, "id"), &id) || id <= 0) {
+        /* It goes on to the mapper, which records it; the list repeats the embedded ones. */
         if (!listed)
+            w->idless_embedded++;
+        if (!listed || ++w->idless_listed > w->idless_embedded)
             json_array_append(w->lines, line);
         return;
     }
@@ -461,8 +462,8 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
 {
     int64_t doc_id, expected;
-    if (!json_util_int64(json_object_get(doc, "id"), &doc_id))
-        return err_set(e, ERR_JSON, "document without a valid id");
+    if (!transform_document_id(run->pending, doc, &doc_id))
+        return ERR_OK; /* skipped, with an incident */
     if (!transform_payments_complete(doc)) {
         char query[64];
         snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);

@@ -56,92 +56,119 @@ bool transform_payments_complete(json_t *doc)
     return collection_complete(payments, NULL);
 }
 
+/* Where a record's incidents go: the batch, under the record's canonical Bsale path. */
+struct incident_sink {
+    struct etl_batch *b;
+    char resource[96];
+};
+
+static void add_issue(void *ctx, int64_t record_id, const char *problem)
+{
+    struct incident_sink *sink = ctx;
+    etl_batch_add_incident(sink->b, sink->resource, record_id, "%s", problem);
+}
+
+/* "documents/details" + 12 -> "/documents/12/details.json"; "clients" -> "/clients.json". */
+static void resource_path(const struct cat_table *t, int64_t parent, char *out, size_t n)
+{
+    const char *kind = t->resource ? t->resource : t->name;
+    const char *slash = strchr(kind, '/');
+    if (slash)
+        snprintf(out, n, "/%.*s/%lld/%s.json", (int)(slash - kind), kind, (long long)parent,
+                 slash + 1);
+    else
+        snprintf(out, n, "/%s.json", kind);
+}
+
+bool transform_item(struct etl_batch *b, int ti, json_t *item, int64_t parent)
+{
+    struct cat_rows *rows = etl_batch_rows(b, ti);
+    struct incident_sink sink = {.b = b};
+    resource_path(rows->table, parent, sink.resource, sizeof(sink.resource));
+    struct cat_report rep = {add_issue, &sink};
+    if (!catalog_map_item_report(rows, item, parent, &rep))
+        return false;
+    b->n_rows++;
+    return true;
+}
+
 enum err_code transform_page(struct etl_batch *b, int ti, json_t *items, int64_t parent,
                              struct err *e)
 {
+    (void)e;
     size_t i;
     json_t *item;
-    struct cat_rows *rows = etl_batch_rows(b, ti);
     json_array_foreach (items, i, item) {
-        enum err_code rc = catalog_map_item(rows, item, parent, e);
-        if (rc)
-            return rc;
-        b->n_rows++;
+        (void)transform_item(b, ti, item, parent);
     }
     return ERR_OK;
 }
 
-bool transform_has_id(json_t *items, size_t upto, int64_t id)
-{
-    for (size_t k = 0; k < upto; k++) {
-        int64_t other;
-        if (json_util_int64(json_object_get(json_array_get(items, k), "id"), &other) && other == id)
-            return true;
-    }
-    return false;
-}
-
-static enum err_code add_lines(struct etl_batch *b, json_t *lines, int64_t doc_id, struct err *e)
+static void add_lines(struct etl_batch *b, json_t *lines, int64_t doc_id)
 {
     int ti = etl_table_index("detalles_venta");
-    struct cat_rows *rows = etl_batch_rows(b, ti);
     size_t i;
     json_t *line;
     struct id_set seen = {0};
-    enum err_code rc = ERR_OK;
     json_array_foreach (lines, i, line) {
         int64_t id;
         /* Pages may repeat items while data changes; a line is written once per batch. */
         if (json_util_int64(json_object_get(line, "id"), &id) && id > 0 && !id_set_add(&seen, id))
             continue;
-        if ((rc = catalog_map_item(rows, line, doc_id, e)))
-            break;
-        b->n_rows++;
+        (void)transform_item(b, ti, line, doc_id);
     }
     id_set_release(&seen);
-    return rc;
 }
 
-static enum err_code add_payments(struct etl_batch *b, json_t *doc, int64_t doc_id, struct err *e)
+static void add_payments(struct etl_batch *b, json_t *doc, int64_t doc_id)
 {
     json_t *items = transform_items(json_object_get(doc, "payments"));
     if (!items)
-        return ERR_OK;
+        return;
     int ti = etl_table_index("pagos");
     struct cat_rows *rows = etl_batch_rows(b, ti);
     int col = catalog_column_index(rows->table, "id_documento");
     size_t i;
     json_t *p;
     json_array_foreach (items, i, p) {
-        enum err_code rc = catalog_map_item(rows, p, doc_id, e);
-        if (rc)
-            return rc;
+        if (!transform_item(b, ti, p, doc_id))
+            continue;
         struct cat_value *v = &rows->v[(rows->n - 1) * rows->table->ncols + (size_t)col];
         if (v->kind == CAT_V_NULL) {
             v->kind = CAT_V_INT;
             v->i = doc_id;
         }
-        b->n_rows++;
     }
-    return ERR_OK;
+}
+
+bool transform_document_id(struct etl_batch *b, json_t *doc, int64_t *doc_id)
+{
+    json_t *id = json_is_object(doc) ? json_object_get(doc, "id") : NULL;
+    if (id && json_util_int64(id, doc_id))
+        return true;
+    etl_batch_add_incident(b, "/documents.json", ETL_NO_ID,
+                           "documentos_venta: key column 'id_bsale' (id) is %s; document "
+                           "skipped with its lines and payments",
+                           !json_is_object(doc) ? "unreadable: the item is not an object"
+                           : id                 ? "not a valid id"
+                                                : "missing");
+    return false;
 }
 
 enum err_code transform_document(struct etl_batch *b, json_t *doc, json_t *lines, struct err *e)
 {
+    (void)e;
     int64_t doc_id;
-    if (!json_util_int64(json_object_get(doc, "id"), &doc_id))
-        return err_set(e, ERR_JSON, "document without a valid id");
+    if (!transform_document_id(b, doc, &doc_id))
+        return ERR_OK;
     int ti = etl_table_index("documentos_venta");
-    enum err_code rc = catalog_map_item(etl_batch_rows(b, ti), doc, 0, e);
-    if (rc)
-        return rc;
-    b->n_rows++;
+    if (!transform_item(b, ti, doc, 0))
+        return ERR_OK;
     json_t *embedded = transform_items(json_object_get(doc, "details"));
     json_t *use = lines ? lines : embedded;
-    if (use && (rc = add_lines(b, use, doc_id, e)))
-        return rc;
-    if ((rc = add_payments(b, doc, doc_id, e)))
-        return rc;
+    if (use)
+        add_lines(b, use, doc_id);
+    add_payments(b, doc, doc_id);
     etl_batch_add_doc(b, doc_id);
     return ERR_OK;
 }

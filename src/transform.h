@@ -18,19 +18,29 @@ bool transform_lines_complete(json_t *doc, int64_t *count);
 /* true when doc's embedded `payments` are absent or complete. */
 bool transform_payments_complete(json_t *doc);
 
-/* true when one of items[0..upto) has id `id`. */
-bool transform_has_id(json_t *items, size_t upto, int64_t id);
-
 /*
  * Appends doc's rows to b: documentos_venta, its lines (from lines when
  * non-NULL, else the embedded details) and its embedded payments, and records
  * the document so its stale lines are replaced. Lines with an id already seen
- * are skipped.
+ * are skipped. Values that do not fit become incidents in b (see
+ * catalog_map_item_report); a document without a usable id is skipped with an
+ * incident, a line or payment without one likewise. Never fails on Bsale data.
  */
 enum err_code transform_document(struct etl_batch *b, json_t *doc, json_t *lines,
                                  struct err *e) MUST_CHECK;
 
-/* Appends every item of a list page to table ti of b (parent fills CAT_PARENT columns). */
+/* doc's id; false (with an incident in b naming /documents.json) when unusable. */
+bool transform_document_id(struct etl_batch *b, json_t *doc, int64_t *doc_id);
+
+/*
+ * Appends one item to table ti of b (parent fills CAT_PARENT columns); values
+ * that do not fit become incidents under the record's Bsale path
+ * ("/documents/{parent}/details.json", "/clients.json"). false when the item
+ * was skipped (unusable key; an incident says so).
+ */
+bool transform_item(struct etl_batch *b, int ti, json_t *item, int64_t parent);
+
+/* Appends every item of a list page to table ti of b, as transform_item. Never fails. */
 enum err_code transform_page(struct etl_batch *b, int ti, json_t *items, int64_t parent,
                              struct err *e) MUST_CHECK;
 

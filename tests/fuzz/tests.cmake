@@ -4,7 +4,7 @@
 option(ENABLE_FUZZ "Build libFuzzer targets (clang)" OFF)
 
 set(PETL_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-foreach(target dotenv db_url config http_query secret_mask)
+foreach(target dotenv db_url config http_query secret_mask mapper)
   add_executable(fuzz_${target}_replay ${PETL_FUZZ_DIR}/fuzz_${target}.c ${PETL_FUZZ_DIR}/replay.c)
   target_include_directories(fuzz_${target}_replay PRIVATE ${PETL_FUZZ_DIR})
   target_link_libraries(fuzz_${target}_replay PRIVATE petl_core)

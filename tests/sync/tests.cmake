@@ -27,3 +27,9 @@ foreach(scenario fidelity faults)
       LABELS "sync;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
   endforeach()
 endforeach()
+
+# Incidents end to end: the runner against the scripted fake Bsale, on SQLite.
+add_executable(test_sync_incidents ${CMAKE_CURRENT_LIST_DIR}/test_incidents.c)
+target_link_libraries(test_sync_incidents PRIVATE petl_client_harness)
+add_test(NAME sync.incidents COMMAND test_sync_incidents)
+set_tests_properties(sync.incidents PROPERTIES LABELS sync TIMEOUT 120)

@@ -444,6 +444,206 @@ static void test_many_rows_grow(void **state)
     cat_rows_release(&r);
 }
 
+/* ---- values that do not fit ---- */
+
+struct issues {
+    size_t n;
+    int64_t ids[16];
+    char text[16][400];
+};
+
+static void collect_issue(void *ctx, int64_t id, const char *problem)
+{
+    struct issues *is = ctx;
+    assert_true(strlen(problem) < sizeof(is->text[0]));
+    if (is->n < ARRAY_LEN(is->ids)) {
+        is->ids[is->n] = id;
+        snprintf(is->text[is->n], sizeof(is->text[0]), "%s", problem);
+    }
+    is->n++;
+}
+
+/* Maps one item with reports; returns whether a row was kept. */
+static bool map_report(struct cat_rows *r, const char *json, struct issues *is)
+{
+    memset(is, 0, sizeof(*is));
+    json_t *item = parse(json);
+    struct cat_report rep = {collect_issue, is};
+    bool kept = catalog_map_item_report(r, item, 0, &rep);
+    json_decref(item);
+    return kept;
+}
+
+static void assert_issue(const struct issues *is, size_t i, int64_t id, const char *part1,
+                         const char *part2)
+{
+    assert_true(i < is->n);
+    assert_true(is->ids[i] == id);
+    if (!strstr(is->text[i], part1) || (part2 && !strstr(is->text[i], part2)))
+        fail_msg("issue '%s' lacks '%s' / '%s'", is->text[i], part1, part2 ? part2 : "");
+}
+
+/* true is neither silently "1" in text nor silently NULL elsewhere. */
+static void test_booleans_that_do_not_fit(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct issues is;
+    cat_rows_init(&r, catalog_table("clientes"));
+    assert_true(map_report(&r,
+                           "{\"id\":311,\"firstName\":true,\"points\":true,\"maxCredit\":false,"
+                           "\"hasCredit\":true,\"company\":{\"a\":[1,2]}}",
+                           &is));
+    assert_text(&r, 0, "nombre", "true");
+    assert_null_cell(&r, 0, "puntos");
+    assert_null_cell(&r, 0, "credito_maximo");
+    assert_int(&r, 0, "tiene_credito", 1); /* a boolean flag fits */
+    assert_text(&r, 0, "empresa", "{\"a\":[1,2]}");
+    assert_int_equal(is.n, 4);
+    assert_issue(&is, 0, 311, "clientes.nombre (firstName): true", "JSON text");
+    assert_issue(&is, 1, 311, "clientes.empresa (company): object", "JSON text");
+    assert_issue(&is, 2, 311, "clientes.credito_maximo (maxCredit): false", "NULL");
+    assert_issue(&is, 3, 311, "clientes.puntos (points): true", "NULL");
+    cat_rows_release(&r);
+    /* The reporting-free mapper stores the same. */
+    struct err e = ERR_INIT;
+    json_t *item = parse("{\"id\":1,\"firstName\":true}");
+    cat_rows_init(&r, catalog_table("clientes"));
+    assert_int_equal(catalog_map_item(&r, item, 0, &e), ERR_OK);
+    assert_text(&r, 0, "nombre", "true");
+    json_decref(item);
+    cat_rows_release(&r);
+}
+
+static void test_amounts_that_do_not_fit(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct issues is;
+    cat_rows_init(&r, catalog_table("documentos_venta"));
+    assert_true(map_report(&r,
+                           "{\"id\":90211,\"totalAmount\":1e308,\"netAmount\":\"NaN\","
+                           "\"taxAmount\":1900.0,\"exemptAmount\":\"\",\"number\":3.5}",
+                           &is));
+    assert_null_cell(&r, 0, "monto_total");
+    assert_null_cell(&r, 0, "monto_neto");
+    assert_null_cell(&r, 0, "numero");
+    assert_null_cell(&r, 0, "monto_exento"); /* "" is Bsale's none: no incident */
+    assert_text(&r, 0, "monto_impuestos", "1900");
+    assert_int_equal(is.n, 3);
+    assert_issue(&is, 0, 90211, "documentos_venta.numero (number): real 3.5", "integer");
+    assert_issue(&is, 1, 90211, "documentos_venta.monto_neto (netAmount): string \"NaN\"",
+                 "DECIMAL(18,4); stored NULL");
+    assert_issue(&is, 2, 90211, "documentos_venta.monto_total (totalAmount): real 1e+308",
+                 "stored NULL");
+    cat_rows_release(&r);
+}
+
+static void test_dates_that_do_not_fit(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct issues is;
+    cat_rows_init(&r, catalog_table("documentos_venta"));
+    assert_true(map_report(&r,
+                           "{\"id\":7,\"emissionDate\":\"2024-02-15\","
+                           "\"generationDate\":\"2024-02-16T12:23:13Z\","
+                           "\"expirationDate\":\"mañana\"}",
+                           &is));
+    /* A date string keeps the document in its date's filters; it is reported all the same. */
+    assert_text(&r, 0, "fecha_emision", "2024-02-15");
+    assert_text(&r, 0, "fecha_generacion", "2024-02-16 12:23:13");
+    assert_null_cell(&r, 0, "fecha_vencimiento");
+    assert_int_equal(is.n, 3);
+    assert_issue(&is, 0, 7, "fecha_emision (emissionDate): string \"2024-02-15\"",
+                 "stored as the date it names");
+    assert_issue(&is, 1, 7, "fecha_vencimiento", "stored NULL");
+    assert_issue(&is, 2, 7, "fecha_generacion", "stored as the date it names");
+    assert_true(map_report(&r, "{\"id\":8,\"emissionDate\":\"2023-02-29\"}", &is));
+    assert_null_cell(&r, 1, "fecha_emision"); /* not a calendar date */
+    assert_int_equal(is.n, 1);
+    cat_rows_release(&r);
+}
+
+/* One record with an unusable key is skipped and named; the page goes on. */
+static void test_bad_ids_skip_the_record(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"id\":3.5,\"name\":\"a\"}",
+        "{\"id\":\"2abc\",\"name\":\"b\"}",
+        "{\"id\":1e308,\"name\":\"c\"}",
+        "{\"id\":9223372036854775809,\"name\":\"d\"}",
+        "{\"id\":\"9223372036854775809\",\"name\":\"e\"}",
+        "{\"id\":-92233720368547758090000,\"name\":\"f\"}",
+        "{\"name\":\"no id\"}",
+        "[1,2]",
+    };
+    static const char *const said[] = {
+        "real 3.5",       "string \"2abc\"",       "real 1e+308", "real 9.223372037e+18",
+        "string \"92233", "real -9.223372037e+22", "missing",     "not a JSON object"};
+    struct cat_rows r;
+    struct issues is;
+    cat_rows_init(&r, catalog_table("productos"));
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        assert_false(map_report(&r, bad[i], &is));
+        assert_int_equal(is.n, 1);
+        assert_issue(&is, 0, -1, "productos: ", said[i]);
+        assert_non_null(strstr(is.text[0], "record skipped"));
+        assert_int_equal(r.n, 0);
+    }
+    assert_true(map_report(&r, "{\"id\":5,\"name\":\"ok\"}", &is));
+    assert_int_equal(is.n, 0);
+    assert_int_equal(r.n, 1);
+    assert_text(&r, 0, "nombre", "ok");
+    cat_rows_release(&r);
+}
+
+/* 20 MB of text: cut at the column's capacity, reported without the value itself. */
+static void test_huge_text_is_cut_and_reported(void **state)
+{
+    (void)state;
+    size_t big = 20u << 20;
+    char *json = xmalloc(big + 1024);
+    size_t k = (size_t)snprintf(json, 128, "{\"id\":9,\"description\":\"");
+    size_t text_at = k;
+    for (size_t i = 0; i < big / 2; i++, k += 2)
+        memcpy(json + k, "\xc3\xb1", 2);
+    k += (size_t)snprintf(json + k, 128, "\",\"name\":\"");
+    memcpy(json + k, json + text_at, 600); /* 300 x "ñ" */
+    k += 600;
+    snprintf(json + k, 128, "\"}");
+    struct cat_rows r;
+    struct issues is;
+    cat_rows_init(&r, catalog_table("productos"));
+    assert_true(map_report(&r, json, &is));
+    free(json);
+    const struct cat_value *d = cell(&r, 0, "descripcion");
+    assert_int_equal(d->len, 65534); /* whole "ñ" only */
+    assert_int_equal(cell(&r, 0, "nombre")->len, 510);
+    assert_int_equal(is.n, 2);
+    assert_issue(&is, 0, 9, "productos.nombre (name): string of 600 bytes", "stored its first 255");
+    assert_issue(&is, 1, 9, "productos.descripcion (description): string of 20971520 bytes",
+                 "first 65535");
+    assert_null(strstr(is.text[1], "\xc3\xb1"));
+    cat_rows_release(&r);
+}
+
+static void test_nul_in_text_is_kept_visible(void **state)
+{
+    (void)state;
+    struct cat_rows r;
+    struct issues is;
+    cat_rows_init(&r, catalog_table("detalles_venta"));
+    assert_true(map_report(&r, "{\"id\":4,\"note\":\"a\\u0000b\\u0000\"}", &is));
+    assert_text(&r, 0, "nota",
+                "a\xef\xbf\xbd"
+                "b\xef\xbf\xbd");
+    assert_int_equal(is.n, 1);
+    assert_issue(&is, 0, 4, "detalles_venta.nota (note): string \"a?b?\"", "U+FFFD");
+    cat_rows_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +658,12 @@ int main(void)
         cmocka_unit_test(test_map_rejects_bad_keys),
         cmocka_unit_test(test_text_caps),
         cmocka_unit_test(test_many_rows_grow),
+        cmocka_unit_test(test_booleans_that_do_not_fit),
+        cmocka_unit_test(test_amounts_that_do_not_fit),
+        cmocka_unit_test(test_dates_that_do_not_fit),
+        cmocka_unit_test(test_bad_ids_skip_the_record),
+        cmocka_unit_test(test_huge_text_is_cut_and_reported),
+        cmocka_unit_test(test_nul_in_text_is_kept_visible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

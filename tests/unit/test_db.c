@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "etl_internal.h"
+#include "transform.h"
 #include "json_util.h"
 #include "log.h"
 
@@ -404,6 +405,37 @@ static void test_migrate_upgrades_older_database(void **state)
     char *idx = indexed_columns(f->db, "documentos_venta");
     assert_true(has_line(idx, "fecha_emision"));
     free(idx);
+}
+
+/* Free-text columns an older build made VARCHAR(255) become TEXT, their rows kept. */
+static void test_migrate_widens_long_text(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    exec(f->db, "CREATE TABLE clientes (id_bsale BIGINT NOT NULL PRIMARY KEY, "
+                "direccion VARCHAR(255) NULL, rut VARCHAR(255) NULL, "
+                "sincronizado_en DATETIME NOT NULL)");
+    exec(f->db, "INSERT INTO clientes VALUES (1, 'Av. Siempre Viva 742', '1-9', "
+                "'2020-01-01 00:00:00')");
+    assert_int_equal(db_migrate(f->db, &e), ERR_OK);
+    assert_query(f->db, "SELECT direccion, rut FROM clientes", "Av. Siempre Viva 742|1-9\n");
+    if (use_mysql)
+        assert_query(f->db,
+                     "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                     "table_schema = DATABASE() AND table_name = 'clientes' AND column_name IN "
+                     "('direccion', 'giro', 'rut') ORDER BY column_name",
+                     "direccion|text\ngiro|text\nrut|varchar\n");
+    /* A 1000-character address now fits whole. */
+    struct cat_rows r;
+    cat_rows_init(&r, catalog_table("clientes"));
+    char js[1100];
+    int k = snprintf(js, sizeof(js), "[{\"id\":2,\"address\":\"");
+    memset(js + k, 'a', 1000);
+    snprintf(js + k + 1000, sizeof(js) - (size_t)k - 1000, "\"}]");
+    map_all(&r, js, 0);
+    upsert_ok(f->db, &r, SYNC1);
+    cat_rows_release(&r);
+    assert_query(f->db, "SELECT LENGTH(direccion) FROM clientes WHERE id_bsale = 2", "1000\n");
 }
 
 /* ---- upserts ---- */
@@ -902,6 +934,84 @@ static void test_left_runs_keep_their_cause(void **state)
     db_run_release(&got);
 }
 
+/* A page and a document of values that do not fit, through the mapper and the writer. */
+static struct etl_batch *misfit_batch(void)
+{
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    json_t *clients = parse("[{\"id\":1,\"firstName\":true,\"address\":\"a\\u0000b\"},"
+                            "{\"id\":\"2abc\"},{\"id\":9223372036854775809},{\"id\":3.5},"
+                            "{\"id\":3,\"points\":1e308,\"maxCredit\":1e308,\"hasCredit\":7}]");
+    if (transform_page(b, etl_table_index("clientes"), clients, 0, &e))
+        fail_msg("page: %s", e.msg);
+    json_decref(clients);
+    size_t big = 20u << 20;
+    char *note = xmalloc(big + 1);
+    memset(note, 'x', big);
+    note[big] = '\0';
+    json_t *doc = parse("{\"id\":90211,\"emissionDate\":\"2024-02-15\",\"totalAmount\":1e308,"
+                        "\"details\":{\"count\":1,\"items\":[{\"id\":5}]}}");
+    json_t *line = json_array_get(json_object_get(json_object_get(doc, "details"), "items"), 0);
+    json_object_set_new(line, "note", json_string(note));
+    free(note);
+    if (transform_document(b, doc, NULL, &e))
+        fail_msg("document: %s", e.msg);
+    json_decref(doc);
+    char name[700];
+    size_t k = (size_t)snprintf(name, sizeof(name), "{\"id\":8,\"name\":\"");
+    for (int i = 0; i < 300; i++, k += 2)
+        memcpy(name + k, "\xc3\xb1", 2);
+    snprintf(name + k, sizeof(name) - k, "\"}");
+    json_t *products = parse("[]");
+    json_array_append_new(products, parse(name));
+    if (transform_page(b, etl_table_index("productos"), products, 0, &e))
+        fail_msg("page: %s", e.msg);
+    json_decref(products);
+    return b;
+}
+
+static void test_values_that_do_not_fit(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    struct etl_counters c;
+    memset(&c, 0, sizeof(c));
+    pthread_mutex_init(&c.mu, NULL);
+    struct etl_writer_opts wo = {.url = &f->url, .depth = 1, .counters = &c, .run_id = 4};
+    struct etl_writer *w = NULL;
+    assert_int_equal(etl_writer_start(&wo, &w, &e), ERR_OK);
+    writer_push(w, misfit_batch());
+    assert_int_equal(etl_writer_finish(w, false, &e), ERR_OK);
+    assert_query(f->db,
+                 "SELECT id_bsale, nombre, direccion, puntos, credito_maximo, tiene_credito "
+                 "FROM clientes ORDER BY id_bsale",
+                 "1|true|a\xef\xbf\xbd"
+                 "b|<null>|<null>|<null>\n"
+                 "3|<null>|<null>|<null>|<null>|<null>\n");
+    /* The document stays in its date's filters. */
+    assert_query(f->db,
+                 "SELECT id_bsale, monto_total FROM documentos_venta "
+                 "WHERE fecha_emision BETWEEN '2024-02-15' AND '2024-02-15'",
+                 "90211|<null>\n");
+    assert_query(f->db, "SELECT LENGTH(nota) FROM detalles_venta WHERE id_bsale = 5", "65535\n");
+    assert_query(f->db,
+                 use_mysql ? "SELECT CHAR_LENGTH(nombre) FROM productos"
+                           : "SELECT LENGTH(nombre) FROM productos",
+                 "255\n");
+    assert_int_equal(c.incidents, 12);
+    assert_query(f->db, "SELECT COUNT(*), MIN(id_ejecucion) FROM etl_incidencias", "12|4\n");
+    assert_query(f->db,
+                 "SELECT recurso, id_recurso FROM etl_incidencias WHERE problema LIKE "
+                 "'%record skipped' ORDER BY id",
+                 "/clients.json|<null>\n/clients.json|<null>\n/clients.json|<null>\n");
+    assert_query(f->db,
+                 "SELECT recurso, id_recurso FROM etl_incidencias WHERE problema LIKE "
+                 "'detalles_venta.nota%'",
+                 "/documents/90211/details.json|5\n");
+    assert_query(f->db, "SELECT MAX(LENGTH(problema)) < 300 FROM etl_incidencias", "1\n");
+    pthread_mutex_destroy(&c.mu);
+}
+
 /* ---- lock and connections ---- */
 
 static void test_lock_between_connections(void **state)
@@ -1160,6 +1270,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_schema_check_errors, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_upgrades_older_database, setup_empty,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_widens_long_text, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_insert_then_update, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_rolls_back, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_values_round_trip_exactly, setup_migrated, teardown),
@@ -1171,6 +1282,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_writer_incidents, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_writer_incidents_roll_back, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_left_runs_keep_their_cause, setup_migrated, teardown),
+        cmocka_unit_test_setup_teardown(test_values_that_do_not_fit, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_lock_between_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_connections, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_ping_and_backend_name, setup_migrated, teardown),

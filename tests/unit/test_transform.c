@@ -139,16 +139,98 @@ static void test_truncated_payments(void **state)
     json_decref(doc);
 }
 
-static void test_document_without_id_fails(void **state)
+/* A document whose id is unusable is skipped with an incident: never a failed run. */
+static void test_document_without_id_is_skipped(void **state)
 {
     (void)state;
-    json_t *doc = parse("{\"number\":1}");
+    static const char *const docs[] = {"{\"number\":1}",
+                                       "{\"id\":3.5}",
+                                       "{\"id\":\"2abc\"}",
+                                       "{\"id\":1e308}",
+                                       "{\"id\":9223372036854775809}",
+                                       "[]"};
     struct etl_batch *b = etl_batch_new();
     struct err e = ERR_INIT;
-    assert_int_equal(transform_document(b, doc, NULL, &e), ERR_JSON);
+    for (size_t i = 0; i < ARRAY_LEN(docs); i++) {
+        json_t *doc = parse(docs[i]);
+        assert_int_equal(transform_document(b, doc, NULL, &e), ERR_OK);
+        json_decref(doc);
+    }
     assert_int_equal(b->n_docs, 0);
+    assert_int_equal(b->n_rows, 0);
+    assert_int_equal(b->n_incidents, ARRAY_LEN(docs));
+    for (size_t i = 0; i < b->n_incidents; i++) {
+        assert_string_equal(b->incidents[i].resource, "/documents.json");
+        assert_int_equal(b->incidents[i].resource_id, ETL_NO_ID);
+        assert_non_null(strstr(b->incidents[i].problem, "documentos_venta"));
+        assert_non_null(strstr(b->incidents[i].problem, "skipped"));
+    }
+    assert_non_null(strstr(b->incidents[0].problem, "missing"));
+    assert_non_null(strstr(b->incidents[1].problem, "not a valid id"));
+    etl_batch_free(b);
+}
+
+/* Values that do not fit become incidents under each record's own Bsale path. */
+static void test_document_values_become_incidents(void **state)
+{
+    (void)state;
+    json_t *doc = make_doc(90211, 3, 3);
+    json_object_set_new(doc, "emissionDate", json_string("2024-02-15"));
+    json_object_set_new(doc, "totalAmount", json_real(1e308));
+    json_t *lines = json_object_get(json_object_get(doc, "details"), "items");
+    json_object_set_new(json_array_get(lines, 1), "quantity", json_true());
+    json_object_set_new(json_array_get(lines, 2), "id", json_real(3.5));
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_document(b, doc, NULL, &e), ERR_OK);
+    assert_int_equal(b->n_docs, 1);
+    const struct cat_rows *docs = etl_batch_rows(b, etl_table_index("documentos_venta"));
+    const struct cat_rows *rows = etl_batch_rows(b, etl_table_index("detalles_venta"));
+    assert_int_equal(docs->n, 1);
+    assert_int_equal(rows->n, 2); /* the line without a usable id is skipped */
+    int fe = catalog_column_index(docs->table, "fecha_emision");
+    assert_string_equal(cat_rows_cell(docs, 0, (size_t)fe)->s, "2024-02-15");
+    assert_int_equal(b->n_incidents, 4);
+    assert_string_equal(b->incidents[0].resource, "/documents.json");
+    assert_int_equal(b->incidents[0].resource_id, 90211);
+    assert_non_null(strstr(b->incidents[0].problem, "documentos_venta.fecha_emision"));
+    assert_non_null(strstr(b->incidents[1].problem, "documentos_venta.monto_total"));
+    assert_string_equal(b->incidents[2].resource, "/documents/90211/details.json");
+    assert_int_equal(b->incidents[2].resource_id, 9021101);
+    assert_non_null(strstr(b->incidents[2].problem, "detalles_venta.cantidad (quantity): true"));
+    assert_string_equal(b->incidents[3].resource, "/documents/90211/details.json");
+    assert_int_equal(b->incidents[3].resource_id, ETL_NO_ID);
+    assert_non_null(strstr(b->incidents[3].problem, "record skipped"));
+    /* The next run re-reads the document these incidents are about. */
+    for (size_t i = 0; i < b->n_incidents; i++)
+        assert_int_equal(
+            etl_incident_document(b->incidents[i].resource, b->incidents[i].resource_id), 90211);
     etl_batch_free(b);
     json_decref(doc);
+}
+
+/* A page keeps its good records around a bad one. */
+static void test_page_skips_only_the_bad_record(void **state)
+{
+    (void)state;
+    json_t *items = parse("[{\"id\":1,\"firstName\":\"a\"},{\"id\":\"2abc\"},"
+                          "{\"id\":3,\"points\":1e308},{\"id\":4}]");
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_page(b, etl_table_index("clientes"), items, 0, &e), ERR_OK);
+    assert_int_equal(b->n_rows, 3);
+    assert_int_equal(b->n_incidents, 2);
+    assert_string_equal(b->incidents[0].resource, "/clients.json");
+    assert_int_equal(b->incidents[0].resource_id, ETL_NO_ID);
+    assert_int_equal(b->incidents[1].resource_id, 3);
+    assert_non_null(strstr(b->incidents[1].problem, "clientes.puntos (points): real 1e+308"));
+    json_decref(items);
+    items = parse("[{\"id\":7,\"variant\":{\"id\":\"x\"}}]");
+    assert_int_equal(transform_page(b, etl_table_index("precios"), items, 5, &e), ERR_OK);
+    assert_string_equal(b->incidents[2].resource, "/price_lists/5/details.json");
+    assert_int_equal(b->incidents[2].resource_id, 7);
+    json_decref(items);
+    etl_batch_free(b);
 }
 
 static void assert_kind(const char *path, const char *want)
@@ -203,7 +285,9 @@ int main(void)
         cmocka_unit_test(test_truncated_lines_are_detected),
         cmocka_unit_test(test_external_lines_replace_embedded_and_skip_repeats),
         cmocka_unit_test(test_truncated_payments),
-        cmocka_unit_test(test_document_without_id_fails),
+        cmocka_unit_test(test_document_without_id_is_skipped),
+        cmocka_unit_test(test_document_values_become_incidents),
+        cmocka_unit_test(test_page_skips_only_the_bad_record),
         cmocka_unit_test(test_incident_resource_kinds),
         cmocka_unit_test(test_batch_incidents),
     };
