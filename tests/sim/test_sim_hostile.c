@@ -299,7 +299,6 @@ static void check_garbage(const struct sim_proc *p, json_t *g)
     const char *at = strstr(r.body, pat);
     assert_non_null(at);
     at += strlen(pat);
-    json_t *j = json_loadb(r.body, r.len, 0, NULL);
     static const char *const want[][2] = {{"true", "true"},
                                           {"nan", "NaN"},
                                           {"huge", "1e308"},
@@ -311,8 +310,10 @@ static void check_garbage(const struct sim_proc *p, json_t *g)
             assert_memory_equal(at, want[k][1], strlen(want[k][1]));
             matched = true;
         }
-    if (strcmp(kind, "nan") == 0 || strcmp(kind, "nul") == 0)
+    if (strcmp(kind, "nan") == 0 || strcmp(kind, "nul") == 0) {
+        json_t *j = json_loadb(r.body, r.len, 0, NULL);
         assert_null(j); /* not JSON / a NUL that strict parsers refuse */
+    }
     if (strcmp(kind, "long_text") == 0) {
         assert_true(r.len > (1u << 20));
         matched = at[0] == '"';
@@ -321,7 +322,6 @@ static void check_garbage(const struct sim_proc *p, json_t *g)
         matched = strncmp(at, "3.5", 3) == 0 || strncmp(at, "\"2abc\"", 6) == 0 ||
                   strncmp(at, "1e308", 5) == 0 || strncmp(at, "9223372036854775809", 19) == 0;
     assert_true(matched);
-    json_decref(j);
     http_result_free(&r);
 }
 
@@ -350,7 +350,8 @@ static void test_garbage_of_each_kind(void **state)
                                         "bad_id", "long_text", "nul"};
     for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
         struct sim_proc p;
-        const char *rate = strcmp(kinds[k], "long_text") == 0 ? "0.03" : "0.2";
+        bool huge_text = strcmp(kinds[k], "long_text") == 0;
+        const char *rate = huge_text ? "0.01" : "0.2";
         const char *extra[] = {"--garbage-rate", rate, "--garbage-kind", kinds[k], NULL};
         start(&p, extra);
         json_t *t = truth(&p);
@@ -360,7 +361,8 @@ static void test_garbage_of_each_kind(void **state)
         json_t *g;
         json_array_foreach (garbled, i, g) {
             assert_string_equal(json_string_value(json_object_get(g, "kind")), kinds[k]);
-            check_garbage(&p, g);
+            if (!huge_text || i < 2) /* megabytes each: two show it */
+                check_garbage(&p, g);
         }
         check_clean(&p, t, "documents");
         check_clean(&p, t, "payments");

@@ -128,10 +128,12 @@ static size_t value_len(const char *p, const char *end)
 static void long_text(struct rng *r, struct jw *w)
 {
     size_t n = LONG_TEXT_MIN + rng_below(r, LONG_TEXT_SPAN);
-    static const char word[] = "garbage ";
+    char chunk[64 * 1024];
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = "garbage "[i % 8];
     jw_raw(w, "\"", 1);
-    for (size_t i = 0; i < n; i += sizeof word - 1)
-        jw_raw(w, word, sizeof word - 1);
+    for (size_t done = 0; done < n; done += sizeof chunk)
+        jw_raw(w, chunk, n - done < sizeof chunk ? n - done : sizeof chunk);
     jw_raw(w, "\"", 1);
 }
 
