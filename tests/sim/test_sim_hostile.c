@@ -34,9 +34,9 @@ static void start(struct sim_proc *p, const char *const extra[])
 /* GET base+path; the parsed body (NULL when it is not JSON), status in *status. */
 static json_t *get_json(const char *base, const char *path, long *status)
 {
-    char url[512];
+    char url[512] = {0};
     snprintf(url, sizeof url, "%s%s", base, path);
-    struct http_result r;
+    struct http_result r = {0};
     http_get(url, TEST_TOKEN, &r);
     *status = r.status;
     json_t *j = json_loadb(r.body, r.len, 0, NULL);
@@ -46,8 +46,8 @@ static json_t *get_json(const char *base, const char *path, long *status)
 
 static json_t *page(const struct sim_proc *p, const char *res, size_t limit, size_t offset)
 {
-    char path[256];
-    long status;
+    char path[256] = {0};
+    long status = 0;
     snprintf(path, sizeof path, "/%s.json?limit=%zu&offset=%zu", res, limit, offset);
     json_t *j = get_json(p->base, path, &status);
     assert_int_equal(status, 200);
@@ -57,7 +57,7 @@ static json_t *page(const struct sim_proc *p, const char *res, size_t limit, siz
 
 static json_t *truth(const struct sim_proc *p)
 {
-    long status;
+    long status = 0;
     json_t *t = get_json(p->root, "/__truth", &status);
     assert_int_equal(status, 200);
     assert_non_null(t);
@@ -103,7 +103,7 @@ static void assert_ids_of(json_t *ids, json_t *items)
 
 static void test_short_pages_keep_items_at_their_offsets(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--short-page-rate", "0.5", "--fault-seed", "4", NULL};
     start(&p, extra);
     json_t *t = truth(&p);
@@ -131,7 +131,7 @@ static void test_short_pages_keep_items_at_their_offsets(void **state)
 
 static void test_count_low(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--count-lie", "low", NULL};
     start(&p, extra);
     json_t *t = truth(&p);
@@ -149,7 +149,7 @@ static void test_count_low(void **state)
 
 static void test_count_grow_is_endless_on_its_path_only(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--count-lie", "grow", "--count-lie-path", "/v1/documents.json", NULL};
     start(&p, extra);
     json_t *t = truth(&p);
@@ -198,8 +198,8 @@ static bool listed(json_t *garbled, const char *res, long long id, const char *k
 
 static void check_details(const struct sim_proc *p, long long doc, size_t n, bool empty)
 {
-    char path[128];
-    long status;
+    char path[128] = {0};
+    long status = 0;
     for (size_t off = 0; off < n; off += 25) {
         snprintf(path, sizeof path, "/documents/%lld/details.json?limit=25&offset=%zu", doc, off);
         json_t *pg = get_json(p->base, path, &status);
@@ -219,7 +219,7 @@ static void check_details(const struct sim_proc *p, long long doc, size_t n, boo
 
 static void test_empty_details_never_fill(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--empty-details-rate", "0.5", NULL};
     start(&p, extra);
     json_t *t = truth(&p);
@@ -245,15 +245,15 @@ static void test_empty_details_never_fill(void **state)
 
 static void test_storm_then_service(void **state)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--storm-seconds", "1", "--storm-start-after", "3", NULL};
     start(&p, extra);
-    char url[256];
+    char url[256] = {0};
     snprintf(url, sizeof url, "%s/offices.json", p.base);
     int storm = 0;
     long last = 0;
     for (int i = 0; i < 200000 && !(i > 3 && last == 200); i++) {
-        struct http_result r;
+        struct http_result r = {0};
         http_get(url, TEST_TOKEN, &r);
         last = r.status;
         if (i < 3) {
@@ -267,7 +267,7 @@ static void test_storm_then_service(void **state)
     }
     assert_true(storm > 0);
     assert_int_equal(last, 200); /* the storm ended; normal service */
-    long status;
+    long status = 0;
     json_t *s = get_json(p.root, "/__stats", &status);
     assert_int_equal(json_integer_value(json_object_get(s, "throttled")), storm);
     json_decref(s);
@@ -288,10 +288,10 @@ static void record_path(json_t *g, char *out, size_t n)
 /* The raw answer for a garbled record carries its kind of garbage in its field. */
 static void check_garbage(const struct sim_proc *p, json_t *g)
 {
-    char path[160], url[512], pat[64];
+    char path[160] = {0}, url[512] = {0}, pat[64] = {0};
     record_path(g, path, sizeof path);
     snprintf(url, sizeof url, "%s%s", p->base, path);
-    struct http_result r;
+    struct http_result r = {0};
     http_get(url, TEST_TOKEN, &r);
     assert_int_equal(r.status, 200);
     const char *kind = json_string_value(json_object_get(g, "kind"));
@@ -334,8 +334,8 @@ static void check_clean(const struct sim_proc *p, json_t *t, const char *res)
         long long id = jget_id(item, "id");
         if (listed(garbled, res, id, NULL))
             continue;
-        char path[96];
-        long status;
+        char path[96] = {0};
+        long status = 0;
         snprintf(path, sizeof path, "/%s/%lld.json", res, id);
         json_t *got = get_json(p->base, path, &status);
         assert_int_equal(status, 200);
@@ -349,7 +349,7 @@ static void test_garbage_of_each_kind(void **state)
     static const char *const kinds[] = {"true",   "nan",       "huge", "string_date",
                                         "bad_id", "long_text", "nul"};
     for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
-        struct sim_proc p;
+        struct sim_proc p = {0};
         bool huge_text = strcmp(kinds[k], "long_text") == 0;
         const char *rate = huge_text ? "0.01" : "0.2";
         const char *extra[] = {"--garbage-rate", rate, "--garbage-kind", kinds[k], NULL};
@@ -383,12 +383,12 @@ static bool in_list(json_t *items, long long id)
 
 static void check_gone(const char *status_flag, long want)
 {
-    struct sim_proc p;
+    struct sim_proc p = {0};
     const char *extra[] = {"--gone-status", status_flag, NULL};
     start(&p, extra);
-    char url[256];
+    char url[256] = {0};
     snprintf(url, sizeof url, "%s/__mutate", p.root);
-    struct http_result r;
+    struct http_result r = {0};
     http_call("POST", url, TEST_TOKEN,
               "{\"removals\":2,\"new_documents\":0,\"voids\":0,\"price_changes\":0,"
               "\"deactivations\":0,\"new_clients\":0}",
@@ -401,8 +401,8 @@ static void check_gone(const char *status_flag, long want)
     json_t *t = truth(&p);
     for (size_t i = 0; i < 2; i++) {
         long long id = json_integer_value(json_array_get(removed, i));
-        char path[96];
-        long status;
+        char path[96] = {0};
+        long status = 0;
         snprintf(path, sizeof path, "/documents/%lld.json", id);
         json_t *e = get_json(p.base, path, &status);
         assert_int_equal(status, want);

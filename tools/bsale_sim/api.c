@@ -641,7 +641,7 @@ static void handle_list(struct sim_store *st, const struct sim_request *rq, stru
 static void empty_page(const struct sim_request *rq, const char *href, size_t count,
                        struct sim_response *rs)
 {
-    struct query q;
+    struct query q = {0};
     if (!parse_query(rq, allowed_filters(T_DOC_DETAILS), true, &q, rs))
         return;
     jw_fmt(&rs->body, "{\"href\":\"%s\",\"count\":%zu,\"limit\":%zu,\"offset\":%zu,\"items\":[]}",

@@ -99,7 +99,7 @@ bool sim_garbled(const struct sim_store *st, enum sim_table t, size_t idx, enum 
     struct rng r = garbage_rng(st, t, idx);
     if (!rng_chance(&r, st->h.garbage_rate))
         return false;
-    enum sim_garbage usable[G_KINDS];
+    enum sim_garbage usable[G_KINDS] = {0};
     uint32_t n = 0;
     for (int k = 0; k < G_KINDS; k++)
         if ((st->h.garbage_kinds & (1u << k)) && garbage_field(t, (enum sim_garbage)k))
@@ -168,7 +168,7 @@ static void garbage_value(enum sim_garbage kind, struct rng *r, struct jw *w)
 void sim_garble(const struct sim_store *st, enum sim_table t, size_t idx, enum sim_garbage kind,
                 const char *in, size_t n, struct jw *w)
 {
-    char pat[40];
+    char pat[40] = {0};
     snprintf(pat, sizeof pat, "\"%s\":", garbage_field(t, kind));
     const char *end = in + n;
     /* The item's own members come before any embedded envelope: the first match is ours. */

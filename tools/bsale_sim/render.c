@@ -715,7 +715,7 @@ static void render_expanded(struct sim_store *st, enum sim_table t, size_t idx, 
         render_document(st, idx, expand, w);
         return;
     }
-    struct jw tmp;
+    struct jw tmp = {0};
     jw_init(&tmp, 8192);
     render_document(st, idx, expand, &tmp);
     sim_garble(st, t, idx, kind, tmp.p, tmp.len, w);
