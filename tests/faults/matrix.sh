@@ -147,10 +147,11 @@ run_case() {
   mkdir -p "$dir"
   fresh_db_url "$backend" "$dir"
   export DATABASE_URL=$DB_URL
-  if [ "$sync" = daily ]; then
-    start_sim "$sim" "$dir" "${store[@]}"
-    BSALE_API_URL=$SIM_URL "$etl" sync full --from "$first" --to "$today" >"$dir/clean.txt" 2>&1 ||
-      echo "   (the clean full sync before $name failed: see $dir/clean.txt)"
+  if [ "$sync" = daily ]; then # its own directory: start_sim reads the URL from sim.out
+    mkdir -p "$dir/clean"
+    start_sim "$sim" "$dir/clean" "${store[@]}"
+    BSALE_API_URL=$SIM_URL "$etl" sync full --from "$first" --to "$today" >"$dir/clean/run.txt" 2>&1 ||
+      echo "   (the clean full sync before $name failed: see $dir/clean/run.txt)"
     stop_sim
   fi
   # shellcheck disable=SC2086 # flags are words
