@@ -53,6 +53,7 @@
 struct list {
     char *path;
     char *query;
+    char *item_query; /* for an item read alone a second time; NULL = none */
     bsale_json_fn fn;
     bsale_end_fn end_fn;
     bsale_bad_fn bad_fn; /* NULL: an unparseable page fails the run */
@@ -76,21 +77,22 @@ enum req_kind { REQ_PAGE, REQ_GET };
 struct req {
     struct req *next;
     enum req_kind kind;
-    struct list *list;  /* REQ_PAGE: a reference */
-    long offset;        /* REQ_PAGE */
-    long limit;         /* REQ_PAGE: the rest of a window after a short page, else page_size */
-    bool recheck;       /* REQ_PAGE: asks again for an offset that answered empty */
-    bool item;          /* REQ_PAGE: one item of a window whose page would not parse */
-    char *path;         /* REQ_GET: owned */
-    char *query;        /* REQ_GET: owned, may be NULL */
-    bsale_json_fn fn;   /* REQ_GET */
-    bsale_bad_fn bad;   /* REQ_GET: NULL = an unparseable body fails the run */
-    void *ctx;          /* REQ_GET */
-    uint64_t parse_sig; /* signature of the last unparseable body, 0 = none */
-    int attempts;       /* attempts started */
-    int failures;       /* attempts that failed for real (throttled answers are not failures) */
-    double first_at;    /* start of the first attempt (monotonic s) */
-    double due;         /* when delayed: earliest start of the next attempt */
+    struct list *list; /* REQ_PAGE: a reference */
+    long offset;       /* REQ_PAGE */
+    long limit;        /* REQ_PAGE: the rest of a window after a short page, else page_size */
+    bool recheck;      /* REQ_PAGE: asks again for an offset that answered empty */
+    bool item;         /* REQ_PAGE: one item of a window whose page would not parse */
+    bool light;        /* REQ_PAGE item: asked with the list's item_query */
+    char *path;        /* REQ_GET: owned */
+    char *query;       /* REQ_GET: owned, may be NULL */
+    bsale_json_fn fn;  /* REQ_GET */
+    bsale_bad_fn bad;  /* REQ_GET: NULL = an unparseable body fails the run */
+    void *ctx;         /* REQ_GET */
+    uint64_t bad_sig;  /* signature of the last unparseable body, 0 = none */
+    int attempts;      /* attempts started */
+    int failures;      /* attempts that failed for real (throttled answers are not failures) */
+    double first_at;   /* start of the first attempt (monotonic s) */
+    double due;        /* when delayed: earliest start of the next attempt */
 };
 
 struct slot {
@@ -235,6 +237,7 @@ static void list_unref(struct list *l)
         return;
     free(l->path);
     free(l->query);
+    free(l->item_query);
     free(l);
 }
 
@@ -302,25 +305,6 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
     return false;
 }
 
-static struct req *push_page(struct bsale_client *c, struct list *l, long offset, long limit,
-                             bool extra);
-
-/*
- * Queues a request for [offset, offset + limit) of l; extra = not called for
- * by a count. NULL when the caller's page bound stops the list.
- */
-static struct req *queue_page(struct bsale_client *c, struct list *l, long offset, long limit,
-                              bool extra)
-{
-    if (l->stopped)
-        return NULL;
-    if (l->max_pages && l->pages >= l->max_pages) {
-        l->end.flags |= BSALE_LIST_BOUNDED;
-        return NULL;
-    }
-    return push_page(c, l, offset, limit, extra);
-}
-
 /* Queues a request for [offset, offset + limit) of l, past every bound. */
 static struct req *push_page(struct bsale_client *c, struct list *l, long offset, long limit,
                              bool extra)
@@ -345,6 +329,22 @@ static struct req *push_page(struct bsale_client *c, struct list *l, long offset
     return r;
 }
 
+/*
+ * Queues a request for [offset, offset + limit) of l; extra = not called for
+ * by a count. NULL when the caller's page bound stops the list.
+ */
+static struct req *queue_page(struct bsale_client *c, struct list *l, long offset, long limit,
+                              bool extra)
+{
+    if (l->stopped)
+        return NULL;
+    if (l->max_pages && l->pages >= l->max_pages) {
+        l->end.flags |= BSALE_LIST_BOUNDED;
+        return NULL;
+    }
+    return push_page(c, l, offset, limit, extra);
+}
+
 void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char *query,
                            const struct bsale_list_spec *spec)
 {
@@ -354,6 +354,7 @@ void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char 
     l->first = spec->first;
     l->path = xstrdup(path);
     l->query = query && *query ? xstrdup(query) : NULL;
+    l->item_query = spec->item_query && *spec->item_query ? xstrdup(spec->item_query) : NULL;
     l->fn = spec->on_page;
     l->end_fn = spec->on_end;
     l->bad_fn = spec->on_bad;
@@ -633,8 +634,9 @@ static char *build_url(const struct bsale_client *c, const struct req *r)
         return xasprintf("%s%s%s%s", c->base_url, r->path, r->query ? "?" : "",
                          r->query ? r->query : "");
     const struct list *l = r->list;
-    return xasprintf("%s%s?%s%slimit=%ld&offset=%ld", c->base_url, l->path,
-                     l->query ? l->query : "", l->query ? "&" : "", r->limit, r->offset);
+    const char *q = r->light ? l->item_query : l->query;
+    return xasprintf("%s%s?%s%slimit=%ld&offset=%ld", c->base_url, l->path, q ? q : "",
+                     q ? "&" : "", r->limit, r->offset);
 }
 
 static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struct req *r,
@@ -1044,8 +1046,8 @@ static bool stays_unparseable(struct req *r, const struct outcome *out)
     bool takes = r->kind == REQ_GET ? r->bad != NULL : r->list->bad_fn != NULL;
     if (!takes || !out->parse_sig)
         return false;
-    bool again = r->parse_sig == out->parse_sig;
-    r->parse_sig = out->parse_sig;
+    bool again = r->bad_sig == out->parse_sig;
+    r->bad_sig = out->parse_sig;
     return again;
 }
 
@@ -1067,16 +1069,21 @@ static enum err_code report_bad(struct bsale_client *c, bsale_bad_fn fn, void *c
     return rc;
 }
 
+static struct req *push_item(struct bsale_client *c, struct list *l, long offset)
+{
+    struct req *one = push_page(c, l, offset, 1, true);
+    one->item = true;
+    c->stats.item_reads++;
+    return one;
+}
+
 /* Reads a window whose page will not parse again item by item: at most limit requests. */
 static void split_window(struct bsale_client *c, struct list *l, const struct req *r)
 {
     log_warn("Bsale %s offset %ld: its page stays unparseable; reading its %ld items one by one",
              l->path, r->offset, r->limit);
-    for (long i = 0; i < r->limit; i++) {
-        struct req *one = push_page(c, l, r->offset + i, 1, true);
-        one->item = true;
-        c->stats.item_reads++;
-    }
+    for (long i = 0; i < r->limit; i++)
+        (void)push_item(c, l, r->offset + i);
 }
 
 /* A body that stays unparseable: a window is split into items, an item or object is reported. */
@@ -1088,6 +1095,10 @@ static enum err_code give_up_body(struct bsale_client *c, struct req *r, const s
     struct list *l = r->list;
     if (r->limit > 1) {
         split_window(c, l, r);
+        return end_list(l, e);
+    }
+    if (l->item_query && !r->light) {
+        push_item(c, l, r->offset)->light = true;
         return end_list(l, e);
     }
     l->end.items++;

@@ -104,6 +104,13 @@ struct bsale_list_spec {
      * parse go to on_page as pages of one, the others to on_bad.
      */
     bsale_bad_fn on_bad;
+    /*
+     * May be NULL. An item that stays unparseable read alone with the list's
+     * query is read once more with this one before it goes to on_bad: the
+     * same filter with fewer expansions, so an embedded record's garbage does
+     * not take its parent with it.
+     */
+    const char *item_query;
     void *ctx;
     long max_pages; /* 0 = the client's hard cap, which fails the run; else flag and stop */
     bool first;     /* pages go ahead of every request already queued */

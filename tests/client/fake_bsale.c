@@ -139,12 +139,13 @@ static size_t record_hit(struct fake_bsale *f, const char *url, const char *uri,
     return f->n_hits++;
 }
 
-static bool take_rule(struct fake_bsale *f, const char *url, long offset, struct fb_rule *out)
+static bool take_rule(struct fake_bsale *f, const char *url, const char *uri, long offset,
+                      struct fb_rule *out)
 {
     for (size_t i = 0; i < f->n_rules; i++) {
         const struct fb_rule *r = &f->rules[i];
         if (f->used[i] || (r->path && strcmp(r->path, url) != 0) ||
-            (r->offset >= 0 && r->offset != offset))
+            (r->offset >= 0 && r->offset != offset) || (r->uri_has && !strstr(uri, r->uri_has)))
             continue;
         f->used[i] = true;
         *out = *r;
@@ -288,7 +289,7 @@ static struct plan plan_request(struct fake_bsale *f, struct MHD_Connection *con
     if (strcmp(url, "/v1/trap.json") == 0)
         f->k.trap++;
     if (p.auth_ok && !p.throttled)
-        p.has_rule = take_rule(f, url, offset, &p.rule);
+        p.has_rule = take_rule(f, url, uri, offset, &p.rule);
     if (p.has_rule && p.rule.action == FB_GROW)
         f->n_items += p.rule.param;
     long id;

@@ -32,6 +32,7 @@ struct fb_rule {
     const char *body;
     const char *retry_after;
     long param;
+    const char *uri_has; /* NULL = any; else the raw URI must hold it */
 };
 
 struct fb_opts {

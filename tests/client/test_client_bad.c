@@ -156,6 +156,37 @@ static void test_bad_item_isolated(void **state)
     fx_free(fx);
 }
 
+/* With an item query, an item that fails alone is read once more with it before it is reported. */
+static void test_bad_item_tried_with_item_query(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new(120, 57);
+    struct bsale_list_spec spec = {
+        .on_page = on_page, .on_end = on_end, .on_bad = on_bad, .item_query = "state=0", .ctx = fx};
+    bsale_queue_list_spec(fx->c, "/documents.json", "expand=[details]&state=0", &spec);
+    run_ok(fx);
+    assert_all_but(&fx->col, 120, 57);
+    assert_int_equal(fx->bad.n, 1);
+    assert_int_equal(fx->bad.end.bad, 1);
+    assert_int_equal(fx->bad.end.flags & BSALE_LIST_SHORT, 0);
+    size_t n = 0;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long plain = 0, light = 0;
+    for (size_t i = 0; i < n; i++) {
+        plain += strcmp(h[i].uri, DOCS "?expand=[details]&state=0&limit=1&offset=56") == 0;
+        light += strcmp(h[i].uri, DOCS "?state=0&limit=1&offset=56") == 0;
+        /* Only the bad item is read with the item query. */
+        assert_true(h[i].offset == 56 || strstr(h[i].uri, "expand=[details]"));
+    }
+    free(h);
+    assert_int_equal(plain, 2);
+    assert_int_equal(light, 2);
+    struct bsale_stats st = {0};
+    bsale_client_stats(fx->c, &st);
+    assert_int_equal(st.item_reads, 51);
+    fx_free(fx);
+}
+
 /* A bad first page gives no count: the items read alone give it, and the rest is paged. */
 static void test_bad_first_page(void **state)
 {
@@ -227,6 +258,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_item_isolated),
+        cmocka_unit_test(test_bad_item_tried_with_item_query),
         cmocka_unit_test(test_bad_first_page),
         cmocka_unit_test(test_bad_item_without_handler_fails),
         cmocka_unit_test(test_truncated_retried_not_isolated),
