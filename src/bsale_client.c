@@ -1061,8 +1061,10 @@ static enum err_code report_bad(struct bsale_client *c, bsale_bad_fn fn, void *c
     if (near)
         *near = '\0';
     c->stats.bad_records++;
-    log_warn("Bsale %s offset %ld: record left out, its body stays unparseable: %s", path, offset,
-             cause);
+    char at[32] = "";
+    if (offset >= 0)
+        snprintf(at, sizeof(at), " offset %ld", offset);
+    log_warn("Bsale %s%s: record left out, its body stays unparseable: %s", path, at, cause);
     enum err_code rc = fn(ctx, path, offset, cause, e);
     if (rc != ERR_OK && (!e || e->code == ERR_OK))
         err_set(e, rc, "Bsale bad record handler failed");

@@ -43,8 +43,7 @@ struct bsale_stats {
     long long pages;       /* list pages delivered */
     long long pages_total; /* list pages known to be needed so far */
     long long extra_pages; /* page requests past what counts called for (short pages, bad counts) */
-    long long
-        item_reads; /* of extra_pages: limit=1 re-reads of windows whose page would not parse */
+    long long item_reads;  /* of extra_pages: limit=1 reads of windows that would not parse */
     long long bad_records; /* items and by-id records whose body stayed unparseable (to on_bad) */
     struct bsale_status_count by_status[16];
     size_t n_status;
