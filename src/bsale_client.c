@@ -53,8 +53,10 @@
 struct list {
     char *path;
     char *query;
+    char *item_query; /* for an item read alone a second time; NULL = none */
     bsale_json_fn fn;
     bsale_end_fn end_fn;
+    bsale_bad_fn bad_fn; /* NULL: an unparseable page fails the run */
     void *ctx;
     long queued_end;  /* first offset of the windows not yet queued */
     long pages;       /* page requests queued so far */
@@ -79,10 +81,14 @@ struct req {
     long offset;       /* REQ_PAGE */
     long limit;        /* REQ_PAGE: the rest of a window after a short page, else page_size */
     bool recheck;      /* REQ_PAGE: asks again for an offset that answered empty */
+    bool item;         /* REQ_PAGE: one item of a window whose page would not parse */
+    bool light;        /* REQ_PAGE item: asked with the list's item_query */
     char *path;        /* REQ_GET: owned */
     char *query;       /* REQ_GET: owned, may be NULL */
     bsale_json_fn fn;  /* REQ_GET */
+    bsale_bad_fn bad;  /* REQ_GET: NULL = an unparseable body fails the run */
     void *ctx;         /* REQ_GET */
+    uint64_t bad_sig;  /* signature of the last unparseable body, 0 = none */
     int attempts;      /* attempts started */
     int failures;      /* attempts that failed for real (throttled answers are not failures) */
     double first_at;   /* start of the first attempt (monotonic s) */
@@ -130,6 +136,7 @@ struct outcome {
     json_t *json;            /* owned: the parsed body when V_OK */
     double wait;             /* server-asked wait in seconds, <= 0 = use backoff */
     bool throttled;          /* Bsale asked us to slow down: not a failed attempt */
+    uint64_t parse_sig;      /* complete body with a parse error inside it: its signature */
     enum err_code exhausted; /* code when retries run out */
     char cause[CAUSE_MAX];
 };
@@ -230,6 +237,7 @@ static void list_unref(struct list *l)
         return;
     free(l->path);
     free(l->query);
+    free(l->item_query);
     free(l);
 }
 
@@ -297,19 +305,10 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
     return false;
 }
 
-/*
- * Queues a request for [offset, offset + limit) of l; extra = not called for
- * by a count. NULL when the caller's page bound stops the list.
- */
-static struct req *queue_page(struct bsale_client *c, struct list *l, long offset, long limit,
-                              bool extra)
+/* Queues a request for [offset, offset + limit) of l, past every bound. */
+static struct req *push_page(struct bsale_client *c, struct list *l, long offset, long limit,
+                             bool extra)
 {
-    if (l->stopped)
-        return NULL;
-    if (l->max_pages && l->pages >= l->max_pages) {
-        l->end.flags |= BSALE_LIST_BOUNDED;
-        return NULL;
-    }
     struct req *r = xcalloc(1, sizeof(*r));
     r->kind = REQ_PAGE;
     r->list = l;
@@ -330,6 +329,22 @@ static struct req *queue_page(struct bsale_client *c, struct list *l, long offse
     return r;
 }
 
+/*
+ * Queues a request for [offset, offset + limit) of l; extra = not called for
+ * by a count. NULL when the caller's page bound stops the list.
+ */
+static struct req *queue_page(struct bsale_client *c, struct list *l, long offset, long limit,
+                              bool extra)
+{
+    if (l->stopped)
+        return NULL;
+    if (l->max_pages && l->pages >= l->max_pages) {
+        l->end.flags |= BSALE_LIST_BOUNDED;
+        return NULL;
+    }
+    return push_page(c, l, offset, limit, extra);
+}
+
 void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char *query,
                            const struct bsale_list_spec *spec)
 {
@@ -339,8 +354,10 @@ void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char 
     l->first = spec->first;
     l->path = xstrdup(path);
     l->query = query && *query ? xstrdup(query) : NULL;
+    l->item_query = spec->item_query && *spec->item_query ? xstrdup(spec->item_query) : NULL;
     l->fn = spec->on_page;
     l->end_fn = spec->on_end;
+    l->bad_fn = spec->on_bad;
     l->ctx = spec->ctx;
     l->max_pages = spec->max_pages > 0 ? spec->max_pages : 0;
     l->queued_end = c->o.page_size;
@@ -363,8 +380,8 @@ void bsale_queue_list_first(struct bsale_client *c, const char *path, const char
     bsale_queue_list_spec(c, path, query, &spec);
 }
 
-void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
-                     bsale_json_fn on_done, void *ctx)
+void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char *query,
+                            bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
 {
     if (!check_request(c, path, query))
         return;
@@ -373,8 +390,15 @@ void bsale_queue_get(struct bsale_client *c, const char *path, const char *query
     r->path = xstrdup(path);
     r->query = query && *query ? xstrdup(query) : NULL;
     r->fn = on_done;
+    r->bad = on_bad;
     r->ctx = ctx;
     queue_push(&c->ready, r);
+}
+
+void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
+                     bsale_json_fn on_done, void *ctx)
+{
+    bsale_queue_get_or_bad(c, path, query, on_done, NULL, ctx);
 }
 
 /* ---- client setup ---- */
@@ -610,8 +634,9 @@ static char *build_url(const struct bsale_client *c, const struct req *r)
         return xasprintf("%s%s%s%s", c->base_url, r->path, r->query ? "?" : "",
                          r->query ? r->query : "");
     const struct list *l = r->list;
-    return xasprintf("%s%s?%s%slimit=%ld&offset=%ld", c->base_url, l->path,
-                     l->query ? l->query : "", l->query ? "&" : "", r->limit, r->offset);
+    const char *q = r->light ? l->item_query : l->query;
+    return xasprintf("%s%s?%s%slimit=%ld&offset=%ld", c->base_url, l->path, q ? q : "",
+                     q ? "&" : "", r->limit, r->offset);
 }
 
 static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struct req *r,
@@ -688,6 +713,36 @@ static void error_text(const struct bsale_client *c, const struct buf *body, cha
     buf_release(&b);
 }
 
+/*
+ * A body that failed to parse is a bad record, not a bad transfer, when it
+ * is the object asked for (a list envelope for a page) and the parser stopped
+ * inside it: a cut body fails at its end, and curl already checked its length.
+ */
+static bool looks_whole(const struct req *r, const struct buf *body)
+{
+    static const char items[] = "\"items\"";
+    size_t lead = 0;
+    while (lead < body->len && body->data[lead] && strchr(" \t\r\n", body->data[lead]))
+        lead++;
+    if (lead == body->len || body->data[lead] != '{')
+        return false;
+    if (r->kind == REQ_PAGE && !memmem(body->data, body->len, items, sizeof(items) - 1))
+        return false;
+    json_error_t je;
+    json_t *j = json_loadb(body->data, body->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    json_decref(j);
+    return !j && je.position >= 0 && (size_t)je.position < body->len;
+}
+
+/* FNV-1a over the body's length and parse error: the same bad body gives the same value. */
+static uint64_t parse_signature(const struct buf *body, const char *msg)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)body->len;
+    for (const char *p = msg; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return h ? h : 1;
+}
+
 /* A list page must be {"count": integer, "items": [...]} or it is a bad answer. */
 static bool is_list_page(json_t *j)
 {
@@ -709,6 +764,8 @@ static enum verdict classify_body(const struct req *r, struct slot *s, struct ou
     if (json_util_load(s->body.data, s->body.len, &out->json, &je) != ERR_OK) {
         snprintf(out->cause, sizeof(out->cause), "bad JSON body (%zu bytes): %.100s", s->body.len,
                  je.msg);
+        if (looks_whole(r, &s->body))
+            out->parse_sig = parse_signature(&s->body, je.msg);
         return V_RETRY;
     }
     if (r->kind == REQ_PAGE && !is_list_page(out->json)) {
@@ -909,6 +966,23 @@ static enum err_code plan_more(struct bsale_client *c, struct list *l, const str
     return l->past_count ? ERR_OK : extend_list(c, l, count, e);
 }
 
+/*
+ * What one item of a window read alone (its page would not parse) asks for
+ * next: what the window's page would have asked for, never a re-read.
+ */
+static enum err_code plan_item(struct bsale_client *c, struct list *l, const struct req *r, long n,
+                               json_int_t count, struct err *e)
+{
+    long end = r->offset + n;
+    if (n > 0 && end > count) {
+        l->past_count = true;
+        l->end.flags |= BSALE_LIST_OVER_COUNT;
+    }
+    if (n > 0 && (end >= count || l->past_count) && end >= l->queued_end)
+        (void)queue_next_window(c, l, true);
+    return l->past_count ? ERR_OK : extend_list(c, l, count, e);
+}
+
 /* Records a page in its list's verdict. */
 static void note_page(struct list *l, long n, json_int_t count)
 {
@@ -958,11 +1032,80 @@ static enum err_code deliver(struct bsale_client *c, struct req *r, json_t *json
     long n = (long)json_array_size(json_object_get(json, "items"));
     json_int_t count = json_integer_value(json_object_get(json, "count"));
     note_page(l, n, count);
-    enum err_code rc = plan_more(c, l, r, n, count, e);
+    enum err_code rc = r->item ? plan_item(c, l, r, n, count, e) : plan_more(c, l, r, n, count, e);
     if (rc)
         return rc;
     c->stats.pages++;
     rc = call_back(l->fn, l->ctx, json, e);
+    return rc ? rc : end_list(l, e);
+}
+
+/* True once r's body failed to parse the same way twice and its caller takes bad records. */
+static bool stays_unparseable(struct req *r, const struct outcome *out)
+{
+    bool takes = r->kind == REQ_GET ? r->bad != NULL : r->list->bad_fn != NULL;
+    if (!takes || !out->parse_sig)
+        return false;
+    bool again = r->bad_sig == out->parse_sig;
+    r->bad_sig = out->parse_sig;
+    return again;
+}
+
+/* Hands an unreadable record to its caller: the cause without the parser's quote of the body. */
+static enum err_code report_bad(struct bsale_client *c, bsale_bad_fn fn, void *ctx,
+                                const char *path, long offset, const char *why, struct err *e)
+{
+    char cause[CAUSE_MAX];
+    snprintf(cause, sizeof(cause), "%s", why);
+    char *near = strstr(cause, " near ");
+    if (near)
+        *near = '\0';
+    c->stats.bad_records++;
+    char at[32] = "";
+    if (offset >= 0)
+        snprintf(at, sizeof(at), " offset %ld", offset);
+    log_warn("Bsale %s%s: record left out, its body stays unparseable: %s", path, at, cause);
+    enum err_code rc = fn(ctx, path, offset, cause, e);
+    if (rc != ERR_OK && (!e || e->code == ERR_OK))
+        err_set(e, rc, "Bsale bad record handler failed");
+    return rc;
+}
+
+static struct req *push_item(struct bsale_client *c, struct list *l, long offset)
+{
+    struct req *one = push_page(c, l, offset, 1, true);
+    one->item = true;
+    c->stats.item_reads++;
+    return one;
+}
+
+/* Reads a window whose page will not parse again item by item: at most limit requests. */
+static void split_window(struct bsale_client *c, struct list *l, const struct req *r)
+{
+    log_warn("Bsale %s offset %ld: its page stays unparseable; reading its %ld items one by one",
+             l->path, r->offset, r->limit);
+    for (long i = 0; i < r->limit; i++)
+        (void)push_item(c, l, r->offset + i);
+}
+
+/* A body that stays unparseable: a window is split into items, an item or object is reported. */
+static enum err_code give_up_body(struct bsale_client *c, struct req *r, const struct outcome *out,
+                                  struct err *e)
+{
+    if (r->kind == REQ_GET)
+        return report_bad(c, r->bad, r->ctx, r->path, -1, out->cause, e);
+    struct list *l = r->list;
+    if (r->limit > 1) {
+        split_window(c, l, r);
+        return end_list(l, e);
+    }
+    if (l->item_query && !r->light) {
+        push_item(c, l, r->offset)->light = true;
+        return end_list(l, e);
+    }
+    l->end.items++;
+    l->end.bad++;
+    enum err_code rc = report_bad(c, l->bad_fn, l->ctx, l->path, r->offset, out->cause, e);
     return rc ? rc : end_list(l, e);
 }
 
@@ -992,6 +1135,10 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
         rc = call_back(r->fn, r->ctx, NULL, e);
         break;
     case V_RETRY:
+        if (stays_unparseable(r, &out)) {
+            rc = give_up_body(c, r, &out, e);
+            break;
+        }
         rc = schedule_retry(c, r, &out, e);
         if (rc == ERR_OK)
             r = NULL; /* now on the delayed queue */

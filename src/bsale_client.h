@@ -43,6 +43,8 @@ struct bsale_stats {
     long long pages;       /* list pages delivered */
     long long pages_total; /* list pages known to be needed so far */
     long long extra_pages; /* page requests past what counts called for (short pages, bad counts) */
+    long long item_reads;  /* of extra_pages: limit=1 reads of windows that would not parse */
+    long long bad_records; /* items and by-id records whose body stayed unparseable (to on_bad) */
     struct bsale_status_count by_status[16];
     size_t n_status;
 };
@@ -73,6 +75,7 @@ struct bsale_list_end {
     long long count; /* the largest count a page gave */
     long long pages; /* pages received */
     long long extra; /* requests past what the count called for */
+    long long bad;   /* items whose body stayed unparseable: in items too, each sent to on_bad */
     unsigned flags;  /* enum bsale_list_flag */
 };
 
@@ -82,9 +85,31 @@ struct bsale_list_end {
  */
 typedef enum err_code (*bsale_end_fn)(void *ctx, const struct bsale_list_end *end, struct err *e);
 
+/*
+ * Called for a record whose body stays unparseable: a list item at offset
+ * (read alone, with limit=1), or a by-id GET (offset -1). cause names the
+ * parse error, never the body. A non-zero return stops the run.
+ */
+typedef enum err_code (*bsale_bad_fn)(void *ctx, const char *path, long offset, const char *cause,
+                                      struct err *e);
+
 struct bsale_list_spec {
     bsale_json_fn on_page;
     bsale_end_fn on_end; /* may be NULL */
+    /*
+     * May be NULL: a page whose body stays unparseable then fails the run.
+     * Else such a page (a complete body, two identical parse errors inside
+     * it) is read again item by item, at most `limit` requests: items that
+     * parse go to on_page as pages of one, the others to on_bad.
+     */
+    bsale_bad_fn on_bad;
+    /*
+     * May be NULL. An item that stays unparseable read alone with the list's
+     * query is read once more with this one before it goes to on_bad: the
+     * same filter with fewer expansions, so an embedded record's garbage does
+     * not take its parent with it.
+     */
+    const char *item_query;
     void *ctx;
     long max_pages; /* 0 = the client's hard cap, which fails the run; else flag and stop */
     bool first;     /* pages go ahead of every request already queued */
@@ -120,6 +145,13 @@ void bsale_queue_list_first(struct bsale_client *c, const char *path, const char
 /* Queues one GET of a single object ("/clients/12.json"). */
 void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
                      bsale_json_fn on_done, void *ctx);
+
+/*
+ * Like bsale_queue_get, but a body that fails to parse the same way twice
+ * goes to on_bad (offset -1) instead of failing the run.
+ */
+void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char *query,
+                            bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx);
 
 /*
  * Drives every queued request (and those queued by callbacks) to completion,

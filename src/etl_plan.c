@@ -67,6 +67,9 @@ struct doc_wait {
     int64_t doc_id;
     int64_t expected;                    /* the document's embedded count */
     long idless_embedded, idless_listed; /* lines without a usable id, by origin */
+    long unreadable;                     /* lines whose body never parsed */
+    long unreadable_at;                  /* the first one's offset */
+    char unreadable_cause[96];
     bool repeated;
     bool done;
     struct doc_wait *prev, *next;
@@ -174,12 +177,25 @@ static enum err_code on_single(void *p, json_t *item, struct err *e)
     return after_page(s->run, e);
 }
 
+static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
+                     ...) PRINTF_FMT(4, 5);
+
+/* A record read by id whose body never parsed: an incident on its path, with the id asked for. */
+static enum err_code on_single_bad(void *p, const char *path, long offset, const char *cause,
+                                   struct err *e)
+{
+    (void)offset;
+    struct stream_ctx *s = p;
+    const char *slash = strrchr(path, '/');
+    long long id = slash ? strtoll(slash + 1, NULL, 10) : 0;
+    doubtful(s->run, path, id > 0 ? id : ETL_NO_ID, "record not read: %s", cause);
+    return flush(s->run, false, e);
+}
+
 /*
  * A record Bsale sent that does not add up: logged, and an incident in the
  * batch being filled (the writer stores it; the next run retries documents).
  */
-static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
-                     ...) PRINTF_FMT(4, 5);
 static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
                      ...)
 {
@@ -207,12 +223,32 @@ static enum err_code on_stream_end(void *p, const struct bsale_list_end *end, st
 }
 
 /* Queues a list whose pages go to fn with s, and whose end is checked. */
+/* An item of a list whose body never parsed: left out, an incident without an id. */
+static enum err_code on_stream_bad(void *p, const char *path, long offset, const char *cause,
+                                   struct err *e)
+{
+    struct stream_ctx *s = p;
+    doubtful(s->run, path, ETL_NO_ID, "item at offset %ld not read: %s", offset, cause);
+    return flush(s->run, false, e);
+}
+
+/* item_query: how an item whose page would not parse is read alone the second time (or NULL). */
+static void queue_stream_items(struct etl_run_ctx *run, const char *path, const char *query,
+                               const char *item_query, bsale_json_fn fn, struct stream_ctx *s)
+{
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    struct bsale_list_spec spec = {.on_page = fn,
+                                   .on_end = on_stream_end,
+                                   .on_bad = on_stream_bad,
+                                   .item_query = item_query,
+                                   .ctx = s};
+    bsale_queue_list_spec(run->client, path, query, &spec);
+}
+
 static void queue_stream(struct etl_run_ctx *run, const char *path, const char *query,
                          bsale_json_fn fn, struct stream_ctx *s)
 {
-    snprintf(s->path, sizeof(s->path), "%s", path);
-    struct bsale_list_spec spec = {.on_page = fn, .on_end = on_stream_end, .ctx = s};
-    bsale_queue_list_spec(run->client, path, query, &spec);
+    queue_stream_items(run, path, query, NULL, fn, s);
 }
 
 static enum err_code on_list_page(void *p, json_t *page, struct err *e);
@@ -281,7 +317,7 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
     for (size_t i = 0; i < n_missing; i++) {
         char path[64];
         snprintf(path, sizeof(path), "/%s/%lld.json", resource, (long long)missing[i]);
-        bsale_queue_get(run->client, path, NULL, on_single, s);
+        bsale_queue_get_or_bad(run->client, path, NULL, on_single, on_single_bad, s);
     }
     if (n_missing)
         log_info("fetching %zu referenced %s missing from the warehouse", n_missing, resource);
@@ -389,6 +425,20 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     return after_page(run, e);
 }
 
+/* A line whose body never parsed: its document cannot be written whole (see lines_doubtful). */
+static enum err_code on_details_bad(void *p, const char *path, long offset, const char *cause,
+                                    struct err *e)
+{
+    (void)path;
+    (void)e;
+    struct doc_wait *w = p;
+    if (!w->unreadable++) {
+        w->unreadable_at = offset;
+        snprintf(w->unreadable_cause, sizeof(w->unreadable_cause), "%s", cause);
+    }
+    return ERR_OK;
+}
+
 /* Why a document's lines cannot be trusted, into why; false when they can. */
 static bool lines_doubtful(const struct doc_wait *w, const struct bsale_list_end *end, char *why,
                            size_t n)
@@ -399,6 +449,9 @@ static bool lines_doubtful(const struct doc_wait *w, const struct bsale_list_end
         snprintf(why, n, "its lines list's count kept growing");
     else if (end->flags & BSALE_LIST_BOUNDED)
         snprintf(why, n, "its lines list did not end within %d pages", DETAILS_MAX_PAGES);
+    else if (w->unreadable)
+        snprintf(why, n, "%ld unreadable lines, the first at offset %ld: %s", w->unreadable,
+                 w->unreadable_at, w->unreadable_cause);
     else if (w->repeated)
         snprintf(why, n, "its lines list repeated line ids");
     else if ((int64_t)have < need)
@@ -415,7 +468,7 @@ static enum err_code on_details_end(void *p, const struct bsale_list_end *end, s
     struct etl_run_ctx *run = w->run;
     if (w->done)
         return ERR_OK;
-    char why[120];
+    char why[200];
     if (!lines_doubtful(w, end, why, sizeof(why))) {
         enum err_code rc = transform_document(run->pending, w->doc, w->lines, e);
         wait_unlink(run->plan_state, w);
@@ -453,10 +506,20 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
     snprintf(path, sizeof(path), "/documents/%lld/details.json", (long long)doc_id);
     struct bsale_list_spec spec = {.on_page = on_details_page,
                                    .on_end = on_details_end,
+                                   .on_bad = on_details_bad,
                                    .ctx = w,
                                    .max_pages = DETAILS_MAX_PAGES,
                                    .first = true};
     bsale_queue_list_spec(run->client, path, NULL, &spec);
+}
+
+/*
+ * A document read without expansions (alone, its page would not parse): its
+ * payments are not embedded, so they are read by document like cut ones.
+ */
+static bool read_bare(json_t *doc)
+{
+    return !json_object_get(doc, "payments") && !transform_items(json_object_get(doc, "details"));
 }
 
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
@@ -464,7 +527,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     int64_t doc_id, expected;
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
-    if (!transform_payments_complete(doc)) {
+    if (!transform_payments_complete(doc) || read_bare(doc)) {
         char query[64];
         snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
         queue_stream(run, "/payments.json", query, on_list_page,
@@ -526,8 +589,8 @@ static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *
     for (size_t i = 0; i < plan->n_verify; i++) {
         char path[64];
         snprintf(path, sizeof(path), "/documents/%lld.json", (long long)plan->verify_ids[i]);
-        bsale_queue_get(run->client, path, "expand=[details,payments]", on_verified,
-                        stream_new(run, table, plan->verify_ids[i]));
+        bsale_queue_get_or_bad(run->client, path, "expand=[details,payments]", on_verified,
+                               on_single_bad, stream_new(run, table, plan->verify_ids[i]));
     }
 }
 
@@ -546,11 +609,12 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
         enum err_code rc = etl_day_window(day, &from, &to, e);
         if (rc)
             return rc;
-        char query[128];
-        snprintf(query, sizeof(query), "expand=[details,payments]&emissiondaterange=[%lld,%lld]",
-                 from, to);
-        queue_stream(run, "/documents.json", query, on_documents_page,
-                     stream_new(run, etl_table_index("documentos_venta"), 0));
+        char query[128], bare[96];
+        snprintf(bare, sizeof(bare), "emissiondaterange=[%lld,%lld]", from, to);
+        snprintf(query, sizeof(query), "expand=[details,payments]&%s", bare);
+        /* A document whose embedded line or payment is garbage is read again bare. */
+        queue_stream_items(run, "/documents.json", query, bare, on_documents_page,
+                           stream_new(run, etl_table_index("documentos_venta"), 0));
         /* Payments recorded that day, including credit payments tied to no document. */
         snprintf(query, sizeof(query), "recorddate=%lld", from);
         queue_stream(run, "/payments.json", query, on_list_page,

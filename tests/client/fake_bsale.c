@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define FB_MAX_RULES 64
+#define NAN_MARK "@NaN@"
 
 struct fake_bsale {
     struct MHD_Daemon *d;
@@ -138,12 +139,13 @@ static size_t record_hit(struct fake_bsale *f, const char *url, const char *uri,
     return f->n_hits++;
 }
 
-static bool take_rule(struct fake_bsale *f, const char *url, long offset, struct fb_rule *out)
+static bool take_rule(struct fake_bsale *f, const char *url, const char *uri, long offset,
+                      struct fb_rule *out)
 {
     for (size_t i = 0; i < f->n_rules; i++) {
         const struct fb_rule *r = &f->rules[i];
         if (f->used[i] || (r->path && strcmp(r->path, url) != 0) ||
-            (r->offset >= 0 && r->offset != offset))
+            (r->offset >= 0 && r->offset != offset) || (r->uri_has && !strstr(uri, r->uri_has)))
             continue;
         f->used[i] = true;
         *out = *r;
@@ -157,7 +159,22 @@ static json_t *item(const struct fake_bsale *f, long id)
     char href[96], name[32];
     snprintf(href, sizeof(href), "http://127.0.0.1:%u/v1/items/%ld.json", f->port, id);
     snprintf(name, sizeof(name), "item %ld", id);
-    return json_pack("{s:s, s:I, s:s}", "href", href, "id", (json_int_t)id, "name", name);
+    json_t *j = json_pack("{s:s, s:I, s:s}", "href", href, "id", (json_int_t)id, "name", name);
+    if (id == f->o.nan_item)
+        json_object_set_new(j, "amount", json_string(NAN_MARK));
+    return j;
+}
+
+/* Serialises j, the NaN marks written as raw NaN tokens; owned, free() it. */
+static char *dump_body(json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    static const char mark[] = "\"" NAN_MARK "\"";
+    for (char *at; (at = strstr(s, mark));) {
+        memcpy(at, "NaN", 3);
+        memmove(at + 3, at + sizeof(mark) - 1, strlen(at + sizeof(mark) - 1) + 1);
+    }
+    return s;
 }
 
 static char *page_body(const struct fake_bsale *f, const char *url, long n_items, long offset,
@@ -177,7 +194,7 @@ static char *page_body(const struct fake_bsale *f, const char *url, long n_items
                   (json_int_t)limit, "offset", (json_int_t)offset, "items", items);
     if (offset + limit < count)
         json_object_set_new(page, "next", json_string(next));
-    char *s = json_dumps(page, JSON_COMPACT);
+    char *s = dump_body(page);
     json_decref(page);
     return s;
 }
@@ -272,7 +289,7 @@ static struct plan plan_request(struct fake_bsale *f, struct MHD_Connection *con
     if (strcmp(url, "/v1/trap.json") == 0)
         f->k.trap++;
     if (p.auth_ok && !p.throttled)
-        p.has_rule = take_rule(f, url, offset, &p.rule);
+        p.has_rule = take_rule(f, url, uri, offset, &p.rule);
     if (p.has_rule && p.rule.action == FB_GROW)
         f->n_items += p.rule.param;
     long id;
@@ -295,7 +312,7 @@ static struct MHD_Response *answer_single(struct fake_bsale *f, const struct pla
         return text_response("{\"error\":\"not found\"}", "application/json");
     }
     json_t *j = item(f, id);
-    char *s = json_dumps(j, JSON_COMPACT);
+    char *s = dump_body(j);
     json_decref(j);
     struct MHD_Response *resp = text_response(s, "application/json");
     free(s);

@@ -32,6 +32,7 @@ struct fb_rule {
     const char *body;
     const char *retry_after;
     long param;
+    const char *uri_has; /* NULL = any; else the raw URI must hold it */
 };
 
 struct fb_opts {
@@ -45,6 +46,7 @@ struct fb_opts {
     long fixed_count;   /* every list page says this count; 0 = the real one */
     long grow_per_page; /* items added to the data set before every list page */
     long short_every;   /* every n-th list page serves only the first half of its items */
+    long nan_item;      /* id of an item written with a raw NaN (not JSON) wherever it is served */
 };
 
 struct fb_hit {

@@ -83,7 +83,7 @@ static char *details_page(int count, int first, int last)
 struct fixture {
     struct fake_bsale *f;
     char dir[64];
-    char *bodies[8];
+    char *bodies[16];
     size_t n_bodies;
     struct config cfg;
     json_t *summary;
@@ -309,6 +309,139 @@ static void test_run_deadline_recorded(void **state)
     fx_free(fx);
 }
 
+/*
+ * Document id with two embedded lines (ids id*10+1, +2); total and payments
+ * are raw JSON, so a test can put a NaN in them. payments NULL: a document
+ * read bare (no expansions): its lines and payments are only links.
+ */
+static char *small_doc(int id, const char *total, const char *payments)
+{
+    char *lines = xstrdup("");
+    for (int i = 1; i <= 2; i++) {
+        char *next =
+            xasprintf("%s%s{\"id\":%d,\"lineNumber\":%d,\"quantity\":1.0,\"netUnitValue\":100.0,"
+                      "\"totalUnitValue\":119.0,\"netAmount\":100.0,\"taxAmount\":19.0,"
+                      "\"totalAmount\":119.0,\"netDiscount\":0.0,\"totalDiscount\":0.0,"
+                      "\"variant\":{\"href\":\"x\",\"id\":%d},\"note\":\"\"}",
+                      lines, i > 1 ? "," : "", id * 10 + i, i, 9000 + i);
+        free(lines);
+        lines = next;
+    }
+    char *details = payments ? xasprintf("{\"href\":\"h\",\"count\":2,\"limit\":25,\"offset\":0,"
+                                         "\"items\":[%s]},\"payments\":%s",
+                                         lines, payments)
+                             : xstrdup("{\"href\":\"h\"}");
+    char *doc = xasprintf(
+        "{\"id\":%d,\"emissionDate\":1707955200,\"generationDate\":1707999013,\"number\":%d,"
+        "\"totalAmount\":%s,\"netAmount\":200.0,\"taxAmount\":38.0,\"exemptAmount\":0.0,"
+        "\"state\":0,\"informedSii\":0,\"urlPdf\":\"u\","
+        "\"document_type\":{\"href\":\"h\",\"id\":\"1\"},\"office\":{\"href\":\"h\",\"id\":\"2\"},"
+        "\"user\":{\"href\":\"h\",\"id\":\"4\"},\"details\":%s}",
+        id, 1000 + id, total, details);
+    free(lines);
+    free(details);
+    return doc;
+}
+
+#define NO_PAYMENTS "{\"href\":\"h\",\"count\":0,\"limit\":25,\"offset\":0,\"items\":[]}"
+#define NAN_PAYMENT                                                                                \
+    "{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[{\"id\":5,\"amount\":NaN}]}"
+
+/* A documents page of count 3 at offset with the given items (joined by commas). */
+static char *docs_page(long offset, const char *items)
+{
+    return xasprintf("{\"href\":\"h\",\"count\":3,\"limit\":50,\"offset\":%ld,\"items\":[%s]}",
+                     offset, items);
+}
+
+/* Answers path's requests at offset whose URI holds uri_has with a 200 and body, times times. */
+static void script_uri(struct fixture *fx, long offset, const char *uri_has, char *body, int times)
+{
+    assert_true(fx->n_bodies < ARRAY_LEN(fx->bodies));
+    fx->bodies[fx->n_bodies++] = body;
+    for (int i = 0; i < times; i++)
+        fb_add_rule(fx->f, (struct fb_rule){.path = "/v1/documents.json",
+                                            .offset = offset,
+                                            .uri_has = uri_has,
+                                            .action = FB_STATUS,
+                                            .status = 200,
+                                            .body = body});
+}
+
+/*
+ * Documents 11, 12, 13 where 12 is middle (raw item text, as expanded) and
+ * middle_bare its bare form (NULL = the same text). The page, and 12 read
+ * alone expanded, fail on every attempt; each item alone answers.
+ */
+static void script_three(struct fixture *fx, const char *middle, const char *middle_bare)
+{
+    char *a = small_doc(11, "238.0", NO_PAYMENTS), *c = small_doc(13, "238.0", NO_PAYMENTS);
+    char *all = xasprintf("%s,%s,%s", a, middle, c);
+    script_uri(fx, 0, "limit=50", docs_page(0, all), 6);
+    script_uri(fx, 0, "expand=", docs_page(0, a), 1);
+    script_uri(fx, 1, "expand=", docs_page(1, middle), 6);
+    script_uri(fx, 1, "json?emissiondaterange=", docs_page(1, middle_bare ? middle_bare : middle),
+               2);
+    script_uri(fx, 2, "expand=", docs_page(2, c), 1);
+    free(a);
+    free(c);
+    free(all);
+}
+
+/*
+ * Document 12's own total is a raw NaN: the page never parses, its items are
+ * read one by one; 11 and 13 land, 12 is one incident on the list's path.
+ */
+static void test_unparseable_document_isolated(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    char *bad = small_doc(12, "NaN", NO_PAYMENTS);
+    script_three(fx, bad, NULL);
+    free(bad);
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 2);
+    assert_int_equal(
+        count_rows(fx, "SELECT COUNT(*) FROM documentos_venta WHERE id_bsale IN (11, 13)"), 2);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM detalles_venta"), 4);
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias WHERE recurso = "
+                                    "'/documents.json' AND id_recurso IS NULL AND problema LIKE "
+                                    "'item at offset 1 not read: bad JSON body%' AND problema NOT "
+                                    "LIKE '%NaN%'"),
+                     1);
+    fx_free(fx);
+}
+
+/* Only 12's embedded payment is garbage: read bare, 12 lands with its lines, no incident. */
+static void test_document_read_bare(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    char *bad = small_doc(12, "238.0", NAN_PAYMENT), *bare = small_doc(12, "238.0", NULL);
+    script_three(fx, bad, bare);
+    script(fx, "/v1/documents/12/details.json", 0, details_page(2, 1, 2));
+    free(bad);
+    free(bare);
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 3);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM detalles_venta WHERE id_documento = 12"),
+                     2);
+    assert_int_equal(summary_int(fx, "incidents"), 0);
+    /* Its payments were not embedded: they are read by document. */
+    size_t n = 0;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long by_doc = 0;
+    for (size_t i = 0; i < n; i++)
+        by_doc += strstr(h[i].uri, "/v1/payments.json?documentid=12&") != NULL;
+    free(h);
+    assert_int_equal(by_doc, 1);
+    fx_free(fx);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -320,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_repeating_lines_list_not_written),
         cmocka_unit_test(test_doubtful_document_retried_next_run),
         cmocka_unit_test(test_run_deadline_recorded),
+        cmocka_unit_test(test_unparseable_document_isolated),
+        cmocka_unit_test(test_document_read_bare),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
