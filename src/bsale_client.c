@@ -5,6 +5,7 @@
 #include "common.h"
 
 #define LOG_MODULE "bsale"
+#include "clock.h"
 #include "bsale_client.h"
 
 #include "buf.h"
@@ -133,13 +134,6 @@ struct outcome {
     enum err_code exhausted; /* code when retries run out */
     char cause[CAUSE_MAX];
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- pure functions ---- */
 
@@ -532,8 +526,9 @@ enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_c
     c->o.token = c->token;
     log_add_secret(c->token);
     if (o->run_timeout_s > 0)
-        c->deadline = mono_now() + (double)o->run_timeout_s;
-    c->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ ((uint64_t)(mono_now() * 1e9) << 7);
+        c->deadline = clock_monotonic() + (double)o->run_timeout_s;
+    c->rng =
+        (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ ((uint64_t)(clock_monotonic() * 1e9) << 7);
     if ((rc = build_headers(c, e)) || (rc = multi_init(c, e)))
         goto out;
     c->n_slots = (size_t)c->o.concurrency;
@@ -817,7 +812,7 @@ static enum err_code schedule_retry(struct bsale_client *c, struct req *r,
 {
     char name[PATH_MAX_LEN + 32];
     req_name(r, name, sizeof(name));
-    double now = mono_now();
+    double now = clock_monotonic();
     /* Throttled answers wait as Bsale asks, bounded by the budget; only failures use attempts. */
     if (!out->throttled && ++r->failures >= c->o.max_attempts)
         return err_set(e, out->exhausted, "GET %s failed after %d attempts: %s", name, r->attempts,
@@ -977,8 +972,8 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     s->req = NULL;
     count_status(c, out.status);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
-              r->kind == REQ_PAGE ? r->offset : -1L, out.status, (mono_now() - s->started) * 1e3,
-              r->attempts);
+              r->kind == REQ_PAGE ? r->offset : -1L, out.status,
+              (clock_monotonic() - s->started) * 1e3, r->attempts);
     enum err_code rc = ERR_OK;
     if (mc != CURLM_OK) {
         err_set(e, ERR_HTTP, "cannot finish a request: %s", curl_multi_strerror(mc));
@@ -1076,7 +1071,7 @@ static enum err_code drive(struct bsale_client *c, double now, double wake, stru
 
 static bool cancelled(const struct bsale_client *c)
 {
-    return c->o.cancel && *c->o.cancel;
+    return c->o.cancel && atomic_load(c->o.cancel);
 }
 
 enum err_code bsale_run(struct bsale_client *c, struct err *e)
@@ -1095,7 +1090,7 @@ enum err_code bsale_run(struct bsale_client *c, struct err *e)
             rc = err_set(e, ERR_INTERRUPTED, "Bsale fetch interrupted");
             goto out;
         }
-        double now = mono_now();
+        double now = clock_monotonic();
         if (c->deadline > 0 && now >= c->deadline) {
             rc = err_set(e, ERR_LIMIT, "run deadline of %ld s reached", c->o.run_timeout_s);
             goto out;

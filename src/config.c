@@ -6,6 +6,8 @@
 #include "common.h"
 
 #define LOG_MODULE "config"
+#include "clock.h"
+#include "date.h"
 #include "config.h"
 
 #include "dotenv.h"
@@ -384,8 +386,8 @@ static void convert_text(struct load *ld, struct config *cfg, const struct setti
             set_str(cfg, s, xstrdup(v));
         return;
     case T_DATE:
-        if (*v && !parse_date(v, NULL, NULL, NULL))
-            add_problem(ld, s->name, "%s: '%.40s' is not a date YYYY-MM-DD", s->name, v);
+        if (*v && !date_parse(v, NULL, NULL, NULL))
+            add_problem(ld, s->name, "%s: '%.40s' is not a date (want " DATE_WANT ")", s->name, v);
         else
             set_str(cfg, s, xstrdup(v));
         return;
@@ -546,10 +548,7 @@ static void register_secrets(const struct load *ld)
 /* The UTC date days from now, "YYYY-MM-DD". */
 static void utc_date(long days, char out[11])
 {
-    time_t t = time(NULL) + (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    (void)utc_format(time(NULL) + (time_t)days * 86400, "%Y-%m-%d", out, 11);
 }
 
 static bool usable(const struct load *ld, const char *name)

@@ -119,7 +119,5 @@ const char *const *config_setting_names(void);
 /* Strict number parsing: whole string, no overflow, within [min, max]. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
-/* Strict "YYYY-MM-DD", a real calendar date in 1900..9999; y/m/d may be NULL. */
-bool parse_date(const char *s, int *y, int *m, int *d);
 
 #endif

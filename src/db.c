@@ -7,6 +7,7 @@
 
 #define LOG_MODULE "db"
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "db_backend.h"
 #include "log.h"
@@ -86,14 +87,6 @@ static enum err_code read_version(struct db *db, int *version, struct err *e)
     return ERR_OK;
 }
 
-static void utc_now(char *dst, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(dst, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 enum err_code db_migrate(struct db *db, struct err *e)
 {
     int found = 0;
@@ -121,7 +114,7 @@ enum err_code db_migrate(struct db *db, struct err *e)
         return ERR_OK;
     char version[16], now[20];
     snprintf(version, sizeof(version), "%d", DB_SCHEMA_VERSION);
-    utc_now(now, sizeof(now));
+    utc_now(now);
     const char *params[] = {version, now};
     rc = db->ops->exec_params(db, "INSERT INTO etl_esquema (version, aplicado_en) VALUES (?, ?)",
                               params, 2, NULL, e);
@@ -361,7 +354,7 @@ enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
 {
     char inicio[20];
     if (!r->inicio[0]) {
-        utc_now(inicio, sizeof(inicio));
+        utc_now(inicio);
         snprintf(r->inicio, sizeof(r->inicio), "%s", inicio);
     }
     snprintf(r->estado, sizeof(r->estado), "running");
@@ -496,7 +489,7 @@ enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct e
 enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e)
 {
     char now[20];
-    utc_now(now, sizeof(now));
+    utc_now(now);
     const char *params[] = {now, reason ? reason : "interrupted"};
     /* A cause already recorded (the real one) is kept. */
     enum err_code rc = db->ops->exec_params(db,
@@ -665,7 +658,7 @@ enum err_code db_run_close_left(struct db *db, const char *cause, int *closed, s
         db_query(db, "SELECT id, inicio FROM etl_ejecuciones WHERE estado = 'running' ORDER BY id",
                  collect_left, &l, e);
     char now[20];
-    utc_now(now, sizeof(now));
+    utc_now(now);
     for (size_t i = 0; !rc && i < l.n; i++) {
         char why[ERR_MSG_MAX];
         snprintf(why, sizeof(why), "%s (last seen %s UTC, when it started)", cause, l.since[i]);

@@ -7,8 +7,11 @@
 #include "common.h"
 
 #define LOG_MODULE "runner"
+#include "date.h"
+#include "clock.h"
 #include "bsale_client.h"
 #include "db.h"
+#include "db_sync.h"
 #include "etl.h"
 #include "etl_internal.h"
 #include "log.h"
@@ -21,6 +24,7 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <stdatomic.h>
 
 struct etl_runner {
     const struct config *cfg;
@@ -33,8 +37,8 @@ struct etl_runner {
     json_t *last_summary;
     enum err_code last_code;
     struct err last_err;
-    volatile sig_atomic_t cancel;
-    bool closing; /* shutdown began: no new runs */
+    atomic_bool cancel; /* set by shutdown, read by the run thread and the client */
+    bool closing;       /* shutdown began: no new runs */
     struct etl_metrics metrics;
 };
 
@@ -74,7 +78,7 @@ static void record_interrupted(struct etl_runner *r, long long id)
     if (strcmp(run.estado, "running") == 0) {
         snprintf(run.estado, sizeof(run.estado), "failed");
         snprintf(run.error, sizeof(run.error), "interrupted");
-        etl_utc_now(run.fin);
+        utc_now(run.fin);
         if (db_run_update(db, &run, &e))
             log_error("cannot record run %lld as interrupted: %s", id, e.msg);
     }
@@ -106,6 +110,11 @@ void etl_runner_free(struct etl_runner *r)
     free(r);
 }
 
+const char *etl_kind_name(enum etl_kind k)
+{
+    return k == ETL_FULL ? "full" : "daily";
+}
+
 static enum err_code resolve_plan(const struct config *cfg, const struct etl_request *req,
                                   struct etl_plan *plan, struct err *e)
 {
@@ -115,14 +124,14 @@ static enum err_code resolve_plan(const struct config *cfg, const struct etl_req
     if (has_from != has_to)
         return err_set(e, ERR_INVALID, "a date range needs both from and to");
     if (has_from &&
-        (!etl_parse_date(req->date_from, &y, &m, &d) || !etl_parse_date(req->date_to, &y, &m, &d)))
-        return err_set(e, ERR_INVALID, "invalid date (want YYYY-MM-DD)");
-    if (has_from && etl_days_between(req->date_from, req->date_to) < 1)
+        (!date_parse(req->date_from, &y, &m, &d) || !date_parse(req->date_to, &y, &m, &d)))
+        return err_set(e, ERR_INVALID, "invalid date (want " DATE_WANT ")");
+    if (has_from && date_days_between(req->date_from, req->date_to) < 1)
         return err_set(e, ERR_INVALID, "from %s is after to %s", req->date_from, req->date_to);
     char today[11];
     enum err_code rc = ERR_OK;
     if (!has_from && (req->kind == ETL_DAILY || (cfg->etl_history_from && *cfg->etl_history_from)))
-        rc = etl_today(cfg->etl_timezone, today, e);
+        rc = date_today(cfg->etl_timezone, today, e);
     if (rc)
         return rc;
     if (has_from) {
@@ -130,7 +139,7 @@ static enum err_code resolve_plan(const struct config *cfg, const struct etl_req
         memcpy(plan->date_to, req->date_to, 11);
     } else if (req->kind == ETL_DAILY) {
         memcpy(plan->date_to, today, 11);
-        rc = etl_date_add(today, -cfg->etl_lookback_days, plan->date_from, e);
+        rc = date_add(today, -cfg->etl_lookback_days, plan->date_from, e);
     } else if (cfg->etl_history_from && *cfg->etl_history_from) {
         snprintf(plan->date_from, sizeof(plan->date_from), "%s", cfg->etl_history_from);
         memcpy(plan->date_to, today, 11);
@@ -197,7 +206,7 @@ static char *detail_json(const struct etl_counters *c, const struct bsale_stats 
     return s;
 }
 
-static void fill_client_opts(const struct config *cfg, volatile sig_atomic_t *cancel,
+static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
                              struct bsale_client_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -253,10 +262,8 @@ static const char *const current_state_tables[] = {"precios", "stock"};
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
     for (size_t i = 0; i < ARRAY_LEN(current_state_tables); i++) {
-        char sql[160];
-        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE sincronizado_en < '%s'",
-                 current_state_tables[i], job->rec.inicio);
-        enum err_code rc = db_query(job->db, sql, NULL, NULL, e);
+        const struct cat_table *t = catalog_table(current_state_tables[i]);
+        enum err_code rc = db_prune_unlisted(job->db, t, job->rec.inicio, e);
         if (rc)
             return rc;
     }
@@ -287,37 +294,6 @@ static enum err_code run_pass(struct run_job *job, struct etl_run_ctx *ctx,
     return rc;
 }
 
-static int collect_id(void *ctx, int ncols, const char *const *names, const char *const *cells)
-{
-    (void)names;
-    struct etl_run_ctx *c = ctx;
-    long v;
-    if (ncols < 1 || !cells[0] || !parse_long(cells[0], 1, 0x7fffffffffffffffL, &v))
-        return 0;
-    if (c->n_gone == c->gone_alloc) {
-        c->gone_alloc = c->gone_alloc ? c->gone_alloc * 2 : 64;
-        c->gone = xrealloc(c->gone, c->gone_alloc * sizeof(*c->gone));
-    }
-    c->gone[c->n_gone++] = v;
-    return 0;
-}
-
-static enum err_code delete_documents(struct db *db, const int64_t *ids, size_t n, struct err *e)
-{
-    const struct cat_table *lines = catalog_table("detalles_venta");
-    const struct cat_table *docs = catalog_table("documentos_venta");
-    enum err_code rc = db_begin(db, e);
-    if (!rc)
-        rc = db_delete_children(db, lines, "id_documento", ids, n, NULL, 0, e);
-    if (!rc)
-        rc = db_delete_children(db, docs, "id_bsale", ids, n, NULL, 0, e);
-    if (!rc)
-        return db_commit(db, e);
-    struct err ignored = ERR_INIT;
-    db_rollback(db, &ignored);
-    return rc;
-}
-
 /*
  * Documents of the run's dates that the windows did not list again: re-read
  * each by id. Bsale still has it (offset paging skipped it while data
@@ -327,12 +303,13 @@ static enum err_code delete_documents(struct db *db, const int64_t *ids, size_t 
 static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx *ctx,
                                          struct err *e)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT id_bsale FROM documentos_venta WHERE fecha_emision BETWEEN '%s' AND '%s' "
-             "AND sincronizado_en < '%s' ORDER BY id_bsale LIMIT %d",
-             job->plan.date_from, job->plan.date_to, job->rec.inicio, RECONCILE_MAX);
-    enum err_code rc = db_query(job->db, sql, collect_id, ctx, e);
+    free(ctx->gone);
+    ctx->gone = NULL;
+    ctx->n_gone = ctx->gone_alloc = 0;
+    enum err_code rc =
+        db_documents_unsynced(job->db, job->plan.date_from, job->plan.date_to, job->rec.inicio,
+                              RECONCILE_MAX, &ctx->gone, &ctx->n_gone, e);
+    ctx->gone_alloc = ctx->n_gone;
     if (rc || !ctx->n_gone)
         return rc;
     struct etl_plan verify;
@@ -345,7 +322,7 @@ static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx
     ctx->n_gone = ctx->gone_alloc = 0;
     rc = run_pass(job, ctx, &verify, e);
     if (!rc && ctx->n_gone)
-        rc = delete_documents(job->db, ctx->gone, ctx->n_gone, e);
+        rc = db_documents_delete(job->db, ctx->gone, ctx->n_gone, e);
     if (!rc)
         log_info("reconciled %zu documents not listed again: %zu deleted in Bsale, %zu re-read",
                  verify.n_verify, ctx->n_gone, verify.n_verify - ctx->n_gone);
@@ -398,8 +375,8 @@ static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, 
             }
     }
     char now[20];
-    etl_utc_now(now);
-    enum err_code rc = delete_documents(job->db, ctx->gone, ctx->n_gone, e);
+    utc_now(now);
+    enum err_code rc = db_documents_delete(job->db, ctx->gone, ctx->n_gone, e);
     if (!rc && n)
         rc = db_incidents_resolve(job->db, ids, n, now, e);
     if (!rc) {
@@ -441,7 +418,7 @@ static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_
 {
     struct db_run *rec = &job->rec;
     snprintf(rec->estado, sizeof(rec->estado), "%s", rc ? "failed" : "succeeded");
-    etl_utc_now(rec->fin);
+    utc_now(rec->fin);
     rec->registros = ctx->counters.rows_total;
     rec->solicitudes = st->requests;
     rec->reintentos = st->retries;
@@ -476,7 +453,7 @@ static void *run_main(void *arg)
     memset(&st, 0, sizeof(st));
     if (ctx.client)
         bsale_client_stats(ctx.client, &st);
-    double secs = etl_now() - job->started;
+    double secs = clock_monotonic() - job->started;
     close_record(job, &ctx, rc, &e, &st, secs);
     if (rc)
         log_error("%s sync failed after %.1fs: %s", job->rec.tipo, secs, e.msg);
@@ -566,7 +543,7 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
     snprintf(rec->origen, sizeof(rec->origen), "%s",
              job->req.origin == ETL_ORIGIN_HTTP ? "http" : "cli");
     snprintf(rec->estado, sizeof(rec->estado), "running");
-    etl_utc_now(rec->inicio);
+    utc_now(rec->inicio);
     memcpy(rec->fecha_desde, job->plan.date_from, sizeof(rec->fecha_desde));
     memcpy(rec->fecha_hasta, job->plan.date_to, sizeof(rec->fecha_hasta));
     if ((rc = db_run_insert(job->db, rec, e)))
@@ -617,10 +594,10 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
     r->joinable = false;
     r->running = true;
     r->run_id = 0; /* until the record exists: a 409 meanwhile names no finished run */
-    r->cancel = 0;
+    atomic_store(&r->cancel, false);
     pthread_mutex_unlock(&r->mu);
 
-    job->started = etl_now();
+    job->started = clock_monotonic();
     if ((rc = begin_run(job, run_id, e))) {
         release_reservation(r);
         free(job);
@@ -637,7 +614,7 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
         struct err ue = ERR_INIT;
         snprintf(job->rec.estado, sizeof(job->rec.estado), "failed");
         snprintf(job->rec.error, sizeof(job->rec.error), "cannot start the run thread");
-        etl_utc_now(job->rec.fin);
+        utc_now(job->rec.fin);
         (void)!db_run_update(job->db, &job->rec, &ue);
         db_unlock(job->db);
         db_close(job->db);
@@ -689,16 +666,9 @@ void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
     if (!r)
         return;
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    double whole = timeout_s > 1e8 ? 1e8 : timeout_s;
-    deadline.tv_sec += (time_t)whole;
-    deadline.tv_nsec += (long)((whole - (double)(long long)whole) * 1e9);
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(timeout_s, &deadline);
     pthread_mutex_lock(&r->mu);
-    r->cancel = 1;
+    atomic_store(&r->cancel, true);
     r->closing = true;
     while (r->running) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT)

@@ -84,18 +84,6 @@ struct etl_metrics {
 };
 void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out);
 
-/* Parses "YYYY-MM-DD" strictly (real calendar date). */
-bool etl_parse_date(const char *s, int *y, int *m, int *d);
-/*
- * Today's date in a tz ("America/Santiago") as "YYYY-MM-DD". Changes the
- * process's TZ for the call unless TZ already is tz: multi-threaded callers
- * set it once with etl_use_timezone before starting threads.
- */
-void etl_use_timezone(const char *tz);
-enum err_code etl_today(const char *tz, char out[11], struct err *e) MUST_CHECK;
-/* Days from a to b inclusive (b >= a gives >= 1); < 0 when b before a. */
-long etl_days_between(const char *a, const char *b);
-
 const char *etl_kind_name(enum etl_kind k);
 
 #endif

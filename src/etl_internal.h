@@ -14,7 +14,7 @@
 #include "etl.h"
 
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 
 #define ETL_MAX_TABLES 32
 
@@ -143,7 +143,7 @@ struct etl_run_ctx {
     struct etl_counters counters;
     struct etl_batch *pending;         /* batch being filled */
     struct etl_plan_state *plan_state; /* owned by etl_plan.c during etl_plan_execute */
-    volatile sig_atomic_t *cancel;
+    atomic_bool *cancel;
     double started;
     double last_progress;
     double last_ping;
@@ -155,13 +155,5 @@ struct etl_run_ctx {
 /* Queues every stream of plan on ctx->client and runs them to completion. */
 enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *plan,
                                struct err *e) MUST_CHECK;
-
-/* Dates. */
-enum err_code etl_day_window(const char *date, long long *from, long long *to,
-                             struct err *e) MUST_CHECK;
-/* date + days (may be negative) into out. */
-enum err_code etl_date_add(const char *date, long days, char out[11], struct err *e) MUST_CHECK;
-double etl_now(void);
-void etl_utc_now(char out[20]); /* "YYYY-MM-DD HH:MM:SS" */
 
 #endif

@@ -8,6 +8,8 @@
 #include "common.h"
 
 #define LOG_MODULE "sync"
+#include "date.h"
+#include "clock.h"
 #include "bsale_client.h"
 #include "etl_internal.h"
 #include "id_set.h"
@@ -65,7 +67,7 @@ struct doc_wait {
     struct id_set ids;    /* ids in lines */
     struct id_set listed; /* ids the list gave, to see it repeat itself */
     int64_t doc_id;
-    int64_t expected; /* the document's embedded count */
+    int64_t expected;                    /* the document's embedded count */
     long idless_embedded, idless_listed; /* lines without a usable id, by origin */
     bool repeated;
     bool done;
@@ -96,7 +98,7 @@ static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t
 
 static void progress(struct etl_run_ctx *run, bool final)
 {
-    double now = etl_now();
+    double now = clock_monotonic();
     double every = run->progress_bar ? PROGRESS_BAR_S : PROGRESS_LOG_S;
     if (!final && now - run->last_progress < every)
         return;
@@ -141,7 +143,7 @@ static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
 
 static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
 {
-    if (run->cancel && *run->cancel)
+    if (run->cancel && atomic_load(run->cancel))
         return err_set(e, ERR_INTERRUPTED, "interrupted");
     return ERR_OK;
 }
@@ -149,7 +151,7 @@ static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
 /* The run thread's connection holds the lock and the run record: keep it from idling out. */
 static void keep_alive(struct etl_run_ctx *run)
 {
-    double now = etl_now();
+    double now = clock_monotonic();
     if (now - run->last_ping < KEEPALIVE_S)
         return;
     run->last_ping = now;
@@ -537,13 +539,13 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
     struct etl_plan_state *ps = run->plan_state;
     char day[11];
     memcpy(day, plan->date_from, sizeof(day));
-    long n_days = etl_days_between(plan->date_from, plan->date_to);
+    long n_days = date_days_between(plan->date_from, plan->date_to);
     if (n_days < 1)
         return err_set(e, ERR_INVALID, "date range %s..%s is empty", plan->date_from,
                        plan->date_to);
     for (long d = 0; d < n_days; d++) {
         long long from, to;
-        enum err_code rc = etl_day_window(day, &from, &to, e);
+        enum err_code rc = date_day_window(day, &from, &to, e);
         if (rc)
             return rc;
         char query[128];
@@ -555,7 +557,7 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
         snprintf(query, sizeof(query), "recorddate=%lld", from);
         queue_stream(run, "/payments.json", query, on_list_page,
                      stream_new(run, ps->t_payments, 0));
-        if ((rc = etl_date_add(day, 1, day, e)))
+        if ((rc = date_add(day, 1, day, e)))
             return rc;
     }
     return ERR_OK;

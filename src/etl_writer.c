@@ -7,6 +7,7 @@
 #include "common.h"
 
 #define LOG_MODULE "writer"
+#include "clock.h"
 #include "etl_internal.h"
 #include "log.h"
 
@@ -145,7 +146,7 @@ static void count_batch(struct etl_writer *w, const struct etl_batch *b, size_t 
 static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b, struct err *e)
 {
     char synced_at[20];
-    etl_utc_now(synced_at);
+    utc_now(synced_at);
     long long *resolved = NULL;
     size_t n_resolved = 0;
     etl_open_incidents_match(w->open, b, &resolved, &n_resolved);

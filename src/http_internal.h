@@ -21,8 +21,8 @@
 struct http_conn {
     struct http_conn *prev, *next;
     int fd;
-    bool waiting; /* for a request head: new, or kept alive after a response */
-    struct timespec waiting_since;
+    bool waiting;         /* for a request head: new, or kept alive after a response */
+    double waiting_since; /* clock_monotonic() */
 };
 
 struct http_server {
@@ -44,7 +44,7 @@ struct http_server {
 
 /* Per-request state, in MHD's *req_cls; freed when the request completes. */
 struct http_request {
-    struct timespec start;
+    double start; /* clock_monotonic() */
     char method[16];
     char path[160]; /* without the query string, which may carry anything */
     char user_agent[160];

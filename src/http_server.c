@@ -5,6 +5,7 @@
 #include "common.h"
 
 #define LOG_MODULE "http"
+#include "clock.h"
 #include "log.h"
 
 #include "http_internal.h"
@@ -25,13 +26,6 @@
 #define HTTP_MEMORY_LIMIT (32 * 1024)
 #define HTTP_DRAIN_MAX_S 5.0
 #define HTTP_BODY_DROP_MIN (1024ULL * 1024)
-
-static double elapsed_s(const struct timespec *since)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
 
 /* Copies at most n-1 bytes of s as printable UTF-8 (log fields must be valid JSON strings). */
 static void copy_printable(char *dst, size_t n, const char *s)
@@ -158,7 +152,7 @@ static struct http_request *request_begin(struct http_server *s, struct MHD_Conn
     if (!req)
         req = xcalloc(1, sizeof(*req));
     req->begun = true;
-    clock_gettime(CLOCK_MONOTONIC, &req->start);
+    req->start = clock_monotonic();
     copy_printable(req->method, sizeof(req->method), method);
     copy_printable(req->path, sizeof(req->path), url);
     copy_printable(req->user_agent, sizeof(req->user_agent),
@@ -243,7 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void log_request(const struct http_server *s, const struct http_request *req,
                         enum MHD_RequestTerminationCode toe)
 {
-    double secs = elapsed_s(&req->start);
+    double secs = clock_monotonic() - req->start;
     json_t *f;
     if (s->cfg->log_format == LOG_FORMAT_JSON) {
         char latency[32];
@@ -385,8 +379,7 @@ unsigned http_server_port(const struct http_server *s)
 static void drain(struct http_server *s, double max_s)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)max_s;
+    clock_deadline(max_s, &deadline);
     pthread_mutex_lock(&s->lock);
     while (s->active > 0)
         if (pthread_cond_timedwait(&s->idle, &s->lock, &deadline) == ETIMEDOUT)
