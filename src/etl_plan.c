@@ -65,7 +65,7 @@ struct doc_wait {
     struct id_set ids;    /* ids in lines */
     struct id_set listed; /* ids the list gave, to see it repeat itself */
     int64_t doc_id;
-    int64_t expected; /* the document's embedded count */
+    int64_t expected;                    /* the document's embedded count */
     long idless_embedded, idless_listed; /* lines without a usable id, by origin */
     bool repeated;
     bool done;
