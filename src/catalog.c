@@ -21,9 +21,9 @@
     {                                                                                              \
         "sincronizado_en", CAT_SYNCED_AT, NULL, CAT_NOT_NULL                                       \
     }
-#define TABLE(n, cols, res)                                                                        \
+#define TABLE(n, c, res, r)                                                                        \
     {                                                                                              \
-        n, cols, ARRAY_LEN(cols), NULL, res                                                        \
+        .name = n, .cols = c, .ncols = ARRAY_LEN(c), .resource = res, .role = r                    \
     }
 
 /*
@@ -208,27 +208,82 @@ static const struct cat_column pagos_cols[] = {
     SYNCED,
 };
 
-static const struct cat_table t_sucursales = TABLE("sucursales", sucursales_cols, "offices");
+static const struct cat_table t_sucursales =
+    TABLE("sucursales", sucursales_cols, "offices", CAT_ROLE_OFFICES);
 static const struct cat_table t_tipos_documento =
-    TABLE("tipos_documento", tipos_documento_cols, "document_types");
+    TABLE("tipos_documento", tipos_documento_cols, "document_types", CAT_ROLE_DOCUMENT_TYPES);
 static const struct cat_table t_formas_pago =
-    TABLE("formas_pago", formas_pago_cols, "payment_types");
-static const struct cat_table t_usuarios = TABLE("usuarios", usuarios_cols, "users");
+    TABLE("formas_pago", formas_pago_cols, "payment_types", CAT_ROLE_PAYMENT_TYPES);
+static const struct cat_table t_usuarios =
+    TABLE("usuarios", usuarios_cols, "users", CAT_ROLE_USERS);
 static const struct cat_table t_tipos_producto =
-    TABLE("tipos_producto", tipos_producto_cols, "product_types");
-static const struct cat_table t_productos = TABLE("productos", productos_cols, "products");
-static const struct cat_table t_variantes = TABLE("variantes", variantes_cols, "variants");
-static const struct cat_table t_clientes = TABLE("clientes", clientes_cols, "clients");
+    TABLE("tipos_producto", tipos_producto_cols, "product_types", CAT_ROLE_PRODUCT_TYPES);
+static const struct cat_table t_productos =
+    TABLE("productos", productos_cols, "products", CAT_ROLE_PRODUCTS);
+static const struct cat_table t_variantes =
+    TABLE("variantes", variantes_cols, "variants", CAT_ROLE_VARIANTS);
+static const struct cat_table t_clientes =
+    TABLE("clientes", clientes_cols, "clients", CAT_ROLE_CLIENTS);
 static const struct cat_table t_listas_precio =
-    TABLE("listas_precio", listas_precio_cols, "price_lists");
-static const struct cat_table t_precios = {"precios", precios_cols, ARRAY_LEN(precios_cols),
-                                           precios_unique, "price_lists/details"};
-static const struct cat_table t_stock = TABLE("stock", stock_cols, "stocks");
+    TABLE("listas_precio", listas_precio_cols, "price_lists", CAT_ROLE_PRICE_LISTS);
+static const struct cat_table t_precios = {.name = "precios",
+                                           .cols = precios_cols,
+                                           .ncols = ARRAY_LEN(precios_cols),
+                                           .unique = precios_unique,
+                                           .resource = "price_lists/details",
+                                           .role = CAT_ROLE_PRICES};
+static const struct cat_table t_stock = TABLE("stock", stock_cols, "stocks", CAT_ROLE_STOCK);
 static const struct cat_table t_documentos_venta =
-    TABLE("documentos_venta", documentos_venta_cols, "documents");
+    TABLE("documentos_venta", documentos_venta_cols, "documents", CAT_ROLE_DOCUMENTS);
 static const struct cat_table t_detalles_venta =
-    TABLE("detalles_venta", detalles_venta_cols, "documents/details");
-static const struct cat_table t_pagos = TABLE("pagos", pagos_cols, "payments");
+    TABLE("detalles_venta", detalles_venta_cols, "documents/details", CAT_ROLE_LINES);
+static const struct cat_table t_pagos = TABLE("pagos", pagos_cols, "payments", CAT_ROLE_PAYMENTS);
+
+/* ---- the ETL's own bookkeeping: not synced, written by the store ---- */
+
+static const struct cat_column etl_esquema_cols[] = {
+    {"version", CAT_INT, NULL, KEY},
+    {"aplicado_en", CAT_DATETIME, NULL, CAT_NOT_NULL},
+};
+
+static const struct cat_column etl_ejecuciones_cols[] = {
+    {"id", CAT_SERIAL, NULL, KEY},
+    {"tipo", CAT_TEXT, NULL, CAT_NOT_NULL},
+    {"origen", CAT_TEXT, NULL, CAT_NOT_NULL},
+    {"estado", CAT_TEXT, NULL, CAT_NOT_NULL | IDX},
+    {"inicio", CAT_DATETIME, NULL, CAT_NOT_NULL},
+    {"fin", CAT_DATETIME, NULL, 0},
+    {"fecha_desde", CAT_DATE, NULL, 0},
+    {"fecha_hasta", CAT_DATE, NULL, 0},
+    {"registros", CAT_INT, NULL, CAT_NOT_NULL | CAT_ZERO},
+    {"solicitudes", CAT_INT, NULL, CAT_NOT_NULL | CAT_ZERO},
+    {"reintentos", CAT_INT, NULL, CAT_NOT_NULL | CAT_ZERO},
+    {"error", CAT_LONGTEXT, NULL, 0},
+    {"detalle", CAT_DOCUMENT, NULL, 0},
+};
+
+static const struct cat_column etl_incidencias_cols[] = {
+    {"id", CAT_SERIAL, NULL, KEY},
+    {"id_ejecucion", CAT_ID, NULL, CAT_NOT_NULL | IDX},
+    {"recurso", CAT_TEXT, NULL, CAT_NOT_NULL},
+    {"id_recurso", CAT_ID, NULL, 0},
+    {"problema", CAT_LONGTEXT, NULL, CAT_NOT_NULL},
+    {"creado_en", CAT_DATETIME, NULL, CAT_NOT_NULL},
+    {"resuelto_en", CAT_DATETIME, NULL, IDX},
+};
+
+static const struct cat_table t_etl_esquema =
+    TABLE("etl_esquema", etl_esquema_cols, NULL, CAT_ROLE_SCHEMA_VERSION);
+static const struct cat_table t_etl_ejecuciones =
+    TABLE("etl_ejecuciones", etl_ejecuciones_cols, NULL, CAT_ROLE_RUNS);
+static const struct cat_table t_etl_incidencias =
+    TABLE("etl_incidencias", etl_incidencias_cols, NULL, CAT_ROLE_INCIDENTS);
+
+static const struct cat_table *const own_tables[] = {
+    &t_etl_esquema,
+    &t_etl_ejecuciones,
+    &t_etl_incidencias,
+};
 
 static const struct cat_table *const all_tables[] = {
     &t_sucursales, &t_tipos_documento,  &t_formas_pago,    &t_usuarios,      &t_tipos_producto,
@@ -247,6 +302,17 @@ const struct cat_table *catalog_table(const char *name)
     for (size_t i = 0; i < ARRAY_LEN(all_tables); i++)
         if (strcmp(all_tables[i]->name, name) == 0)
             return all_tables[i];
+    return NULL;
+}
+
+const struct cat_table *catalog_by_role(enum cat_role role)
+{
+    for (size_t i = 0; i < ARRAY_LEN(all_tables); i++)
+        if (all_tables[i]->role == role)
+            return all_tables[i];
+    for (size_t i = 0; i < ARRAY_LEN(own_tables); i++)
+        if (own_tables[i]->role == role)
+            return own_tables[i];
     return NULL;
 }
 
@@ -718,6 +784,8 @@ static void convert_cell(struct cat_rows *r, const struct map_ctx *m, const stru
         convert_text(r, m, c, v, cell);
         return;
     case CAT_SYNCED_AT:
+    case CAT_SERIAL:
+    case CAT_DOCUMENT: /* the ETL's own columns: never mapped from Bsale JSON */
         return;
     }
 }

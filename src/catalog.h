@@ -22,6 +22,8 @@ enum cat_type {
     CAT_TEXT,      /* names, codes (VARCHAR(255) in MySQL): 255 characters */
     CAT_LONGTEXT,  /* descriptions, notes (TEXT): 65535 bytes */
     CAT_SYNCED_AT, /* sincronizado_en: filled by the writer, not from JSON */
+    CAT_SERIAL,    /* auto-increment BIGINT key of the ETL's own tables */
+    CAT_DOCUMENT,  /* a JSON document (MEDIUMTEXT in MySQL): up to 16 MB */
 };
 
 enum cat_col_flags {
@@ -29,6 +31,7 @@ enum cat_col_flags {
     CAT_INDEX = 1 << 1, /* gets an index */
     CAT_NOT_NULL = 1 << 2,
     CAT_PARENT = 1 << 3, /* value is the parent's id (document lines, price-list prices) */
+    CAT_ZERO = 1 << 4,   /* DEFAULT 0 */
 };
 
 struct cat_column {
@@ -38,18 +41,44 @@ struct cat_column {
     unsigned flags;
 };
 
+/* What a table is for: code outside catalog.c names tables by role, never by SQL name. */
+enum cat_role {
+    CAT_ROLE_NONE = 0,
+    CAT_ROLE_DOCUMENTS,
+    CAT_ROLE_LINES,
+    CAT_ROLE_PAYMENTS,
+    CAT_ROLE_PRICE_LISTS,
+    CAT_ROLE_PRICES,
+    CAT_ROLE_CLIENTS,
+    CAT_ROLE_VARIANTS,
+    CAT_ROLE_STOCK,
+    CAT_ROLE_RUNS,
+    CAT_ROLE_INCIDENTS,
+    CAT_ROLE_OFFICES,
+    CAT_ROLE_DOCUMENT_TYPES,
+    CAT_ROLE_PAYMENT_TYPES,
+    CAT_ROLE_USERS,
+    CAT_ROLE_PRODUCT_TYPES,
+    CAT_ROLE_PRODUCTS,
+    CAT_ROLE_SCHEMA_VERSION, /* etl_esquema */
+    CAT_ROLE_COUNT
+};
+
 struct cat_table {
     const char *name; /* SQL table name */
     const struct cat_column *cols;
     size_t ncols;
     const char *const *unique; /* extra UNIQUE column set (NULL-terminated) or NULL */
     const char *resource;      /* Bsale record kind ("documents/details"), see etl_resource_kind */
+    enum cat_role role;
 };
 
-/* Every warehouse table, in creation order. Borrowed, static. */
+/* Every table synced from Bsale, in creation order. Borrowed, static. */
 const struct cat_table *const *catalog_tables(size_t *n);
-/* By SQL name ("documentos_venta"); NULL if unknown. */
+/* By SQL name ("documentos_venta"), synced tables only; NULL if unknown. */
 const struct cat_table *catalog_table(const char *name);
+/* The table playing role (synced or the ETL's own bookkeeping); never NULL for a listed role. */
+const struct cat_table *catalog_by_role(enum cat_role role);
 /* Index of a column in t, or -1. */
 int catalog_column_index(const struct cat_table *t, const char *name);
 

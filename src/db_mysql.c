@@ -207,6 +207,10 @@ static const char *m_type(enum cat_type t)
         return "VARCHAR(255)";
     case CAT_LONGTEXT:
         return "TEXT";
+    case CAT_DOCUMENT:
+        return "MEDIUMTEXT";
+    case CAT_SERIAL:
+        return "BIGINT";
     }
     return "TEXT";
 }

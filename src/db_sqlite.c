@@ -173,7 +173,10 @@ static const char *s_type(enum cat_type t)
         return "DATETIME";
     case CAT_TEXT:
     case CAT_LONGTEXT:
+    case CAT_DOCUMENT:
         return "TEXT";
+    case CAT_SERIAL:
+        return "INTEGER";
     }
     return "TEXT";
 }
