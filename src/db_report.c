@@ -34,7 +34,7 @@ enum err_code db_report_latest_sale_day(struct db *db, char out[11], struct err 
     char sql[128];
     out[0] = '\0';
     snprintf(sql, sizeof(sql), "SELECT MAX(fecha_emision) FROM %s",
-             catalog_table("documentos_venta")->name);
+             catalog_by_role(CAT_ROLE_DOCUMENTS)->name);
     return db_query(db, sql, take_first_cell, out, e);
 }
 
@@ -52,9 +52,10 @@ enum err_code db_report_best_sellers(struct db *db, const char *day, int limit, 
              "WHERE dv.fecha_emision = '%.10s' AND dv.estado = 0 "
              "AND COALESCE(t.es_nota_credito, 0) = 0 "
              "GROUP BY p.nombre, v.descripcion ORDER BY total DESC LIMIT %d",
-             catalog_table("detalles_venta")->name, catalog_table("documentos_venta")->name,
-             catalog_table("tipos_documento")->name, catalog_table("variantes")->name,
-             catalog_table("productos")->name, day, limit);
+             catalog_by_role(CAT_ROLE_LINES)->name, catalog_by_role(CAT_ROLE_DOCUMENTS)->name,
+             catalog_by_role(CAT_ROLE_DOCUMENT_TYPES)->name,
+             catalog_by_role(CAT_ROLE_VARIANTS)->name, catalog_by_role(CAT_ROLE_PRODUCTS)->name,
+             day, limit);
     return db_query(db, sql, row, ctx, e);
 }
 
@@ -63,8 +64,7 @@ enum err_code db_report_runs(struct db *db, int limit, db_row_fn row, void *ctx,
     char sql[320];
     snprintf(sql, sizeof(sql),
              "SELECT id, tipo, origen, estado, inicio, fecha_desde AS desde, fecha_hasta AS hasta, "
-             "registros, solicitudes, reintentos, error FROM etl_ejecuciones "
-             "ORDER BY id DESC LIMIT %d",
-             limit);
+             "registros, solicitudes, reintentos, error FROM %s ORDER BY id DESC LIMIT %d",
+             catalog_by_role(CAT_ROLE_RUNS)->name, limit);
     return db_query(db, sql, row, ctx, e);
 }

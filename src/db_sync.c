@@ -41,7 +41,7 @@ enum err_code db_documents_unsynced(struct db *db, const char *date_from, const 
                                     const char *before, int limit, int64_t **ids, size_t *n,
                                     struct err *e)
 {
-    const struct cat_table *docs = catalog_table("documentos_venta");
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
     char sql[320];
     snprintf(sql, sizeof(sql),
              "SELECT id_bsale FROM %s WHERE fecha_emision BETWEEN '%s' AND '%s' "
@@ -61,8 +61,8 @@ enum err_code db_documents_unsynced(struct db *db, const char *date_from, const 
 
 enum err_code db_documents_delete(struct db *db, const int64_t *ids, size_t n, struct err *e)
 {
-    const struct cat_table *lines = catalog_table("detalles_venta");
-    const struct cat_table *docs = catalog_table("documentos_venta");
+    const struct cat_table *lines = catalog_by_role(CAT_ROLE_LINES);
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
     enum err_code rc = db_begin(db, e);
     if (!rc)
         rc = db_delete_children(db, lines, "id_documento", ids, n, NULL, 0, e);

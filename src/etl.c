@@ -254,7 +254,7 @@ static void update_metrics(struct etl_metrics *m, enum etl_kind kind, enum err_c
  * stock row simply disappears). After a complete full sync, rows it did not
  * write are gone from Bsale. Entities with a state are never deleted.
  */
-static const char *const current_state_tables[] = {"precios", "stock"};
+static const enum cat_role current_state_tables[] = {CAT_ROLE_PRICES, CAT_ROLE_STOCK};
 
 /* Documents re-read one by one per run at most; more wait for the next run. */
 #define RECONCILE_MAX 2000
@@ -262,7 +262,7 @@ static const char *const current_state_tables[] = {"precios", "stock"};
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
     for (size_t i = 0; i < ARRAY_LEN(current_state_tables); i++) {
-        const struct cat_table *t = catalog_table(current_state_tables[i]);
+        const struct cat_table *t = catalog_by_role(current_state_tables[i]);
         enum err_code rc = db_prune_unlisted(job->db, t, job->rec.inicio, e);
         if (rc)
             return rc;
