@@ -7,7 +7,7 @@
 #define PETL_COMMANDS_H
 
 #include "config.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool json_output);
 int cmd_migrate_run(const struct config *cfg);

@@ -13,6 +13,7 @@
 #include "dotenv.h"
 #include "log.h"
 #include "secret_mask.h"
+#include "parse.h"
 
 #include <ctype.h>
 #include <fcntl.h>

@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include "db_sync.h"
+#include "parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

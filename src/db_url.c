@@ -5,8 +5,9 @@
 #include "common.h"
 
 #define LOG_MODULE "config"
-#include "config.h"
 #include "log.h"
+#include "db_url.h"
+#include "parse.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -5,8 +5,7 @@
  * new incident resolves them, and documents among them are re-read by id.
  */
 #include "common.h"
-
-#include "etl_internal.h"
+#include "etl_incidents.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -11,11 +11,12 @@
 #include "date.h"
 #include "clock.h"
 #include "bsale_client.h"
-#include "etl_internal.h"
 #include "id_set.h"
 #include "json_util.h"
 #include "log.h"
 #include "transform.h"
+#include "etl_plan.h"
+#include "etl_incidents.h"
 
 #include <stdarg.h>
 #include <stdio.h>

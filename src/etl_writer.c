@@ -8,8 +8,9 @@
 
 #define LOG_MODULE "writer"
 #include "clock.h"
-#include "etl_internal.h"
 #include "log.h"
+#include "etl_writer.h"
+#include "etl_batch.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 
 #include "common.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 #define HTTP_QUERY_MAX 16
 

@@ -8,7 +8,7 @@
 #include "common.h"
 #include "config.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 struct http_server;
 

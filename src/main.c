@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "etl.h"
+#include "sync_runner.h"
 #include "log.h"
 #include "version.h"
 

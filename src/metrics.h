@@ -8,7 +8,7 @@
 #include "common.h"
 #include "buf.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

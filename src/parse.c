@@ -1,7 +1,6 @@
 /* Strict parsing of numbers and dates: the whole string, no overflow, within bounds. */
 #include "common.h"
-
-#include "config.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <math.h>

@@ -8,7 +8,7 @@
 #include "common.h"
 
 #include "catalog.h"
-#include "etl_internal.h"
+#include "etl_batch.h"
 #include "fuzz.h"
 #include "json_util.h"
 #include "transform.h"

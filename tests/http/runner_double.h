@@ -6,7 +6,7 @@
 #ifndef PETL_RUNNER_DOUBLE_H
 #define PETL_RUNNER_DOUBLE_H
 
-#include "etl.h"
+#include "sync_runner.h"
 
 struct runner_double_opts {
     int run_ms;            /* how long a run lasts; < 0 = until released or shut down */

@@ -9,7 +9,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "db.h"
-#include "etl_internal.h"
+#include "etl_writer.h"
 #include "transform.h"
 #include "json_util.h"
 #include "log.h"

@@ -2,7 +2,7 @@
 #include "common.h"
 
 #include "date.h"
-#include "config.h"
+#include "parse.h"
 
 #include <limits.h>
 #include <setjmp.h>

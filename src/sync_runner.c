@@ -12,9 +12,14 @@
 #include "bsale_client.h"
 #include "db.h"
 #include "db_sync.h"
-#include "etl.h"
-#include "etl_internal.h"
+#include "sync_runner.h"
+#include "sync_metrics.h"
+#include "sync_plan_resolve.h"
+#include "sync_summary.h"
 #include "log.h"
+#include "etl_plan.h"
+#include "etl_incidents.h"
+#include "etl_writer.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -115,97 +120,6 @@ const char *etl_kind_name(enum etl_kind k)
     return k == ETL_FULL ? "full" : "daily";
 }
 
-static enum err_code resolve_plan(const struct config *cfg, const struct etl_request *req,
-                                  struct etl_plan *plan, struct err *e)
-{
-    memset(plan, 0, sizeof(*plan));
-    int y, m, d;
-    bool has_from = req->date_from[0] != '\0', has_to = req->date_to[0] != '\0';
-    if (has_from != has_to)
-        return err_set(e, ERR_INVALID, "a date range needs both from and to");
-    if (has_from &&
-        (!date_parse(req->date_from, &y, &m, &d) || !date_parse(req->date_to, &y, &m, &d)))
-        return err_set(e, ERR_INVALID, "invalid date (want " DATE_WANT ")");
-    if (has_from && date_days_between(req->date_from, req->date_to) < 1)
-        return err_set(e, ERR_INVALID, "from %s is after to %s", req->date_from, req->date_to);
-    char today[11];
-    enum err_code rc = ERR_OK;
-    if (!has_from && (req->kind == ETL_DAILY || (cfg->etl_history_from && *cfg->etl_history_from)))
-        rc = date_today(cfg->etl_timezone, today, e);
-    if (rc)
-        return rc;
-    if (has_from) {
-        memcpy(plan->date_from, req->date_from, 11);
-        memcpy(plan->date_to, req->date_to, 11);
-    } else if (req->kind == ETL_DAILY) {
-        memcpy(plan->date_to, today, 11);
-        rc = date_add(today, -cfg->etl_lookback_days, plan->date_from, e);
-    } else if (cfg->etl_history_from && *cfg->etl_history_from) {
-        snprintf(plan->date_from, sizeof(plan->date_from), "%s", cfg->etl_history_from);
-        memcpy(plan->date_to, today, 11);
-    }
-    plan->master = req->kind == ETL_FULL;
-    plan->documents = plan->date_from[0] != '\0';
-    plan->fetch_missing_refs = req->kind == ETL_DAILY;
-    return rc;
-}
-
-static json_t *date_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
-/* The one JSON shape of a run, for the CLI, the HTTP API and the history. */
-static json_t *summary_from_record(const struct db_run *rec)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(rec->id));
-    json_object_set_new(o, "type", json_string(rec->tipo));
-    json_object_set_new(o, "origin", json_string(rec->origen));
-    json_object_set_new(o, "status", json_string(rec->estado));
-    json_object_set_new(o, "date_from", date_or_null(rec->fecha_desde));
-    json_object_set_new(o, "date_to", date_or_null(rec->fecha_hasta));
-    json_object_set_new(o, "started_at", date_or_null(rec->inicio));
-    json_object_set_new(o, "finished_at", date_or_null(rec->fin));
-    json_object_set_new(o, "rows_total", json_integer(rec->registros));
-    json_object_set_new(o, "requests", json_integer(rec->solicitudes));
-    json_object_set_new(o, "retries", json_integer(rec->reintentos));
-    json_object_set_new(o, "error", date_or_null(rec->error));
-    json_t *extra = rec->detalle ? json_loads(rec->detalle, 0, NULL) : NULL;
-    if (json_is_object(extra))
-        json_object_update(o, extra);
-    json_decref(extra);
-    return o;
-}
-
-static char *detail_json(const struct etl_counters *c, const struct bsale_stats *st, double secs,
-                         enum err_code rc)
-{
-    size_t n;
-    const struct cat_table *const *tables = catalog_tables(&n);
-    json_t *rows = json_object();
-    for (size_t i = 0; i < n && i < ETL_MAX_TABLES; i++)
-        json_object_set_new(rows, tables[i]->name, json_integer(c->rows_by_table[i]));
-    json_t *o = json_object();
-    json_object_set_new(o, "rows", rows);
-    json_object_set_new(o, "documents", json_integer(c->docs));
-    /* A run with incidents still succeeds; these records are doubtful (etl_incidencias). */
-    json_object_set_new(o, "incidents", json_integer(c->incidents));
-    json_object_set_new(o, "incidents_resolved", json_integer(c->incidents_resolved));
-    json_object_set_new(o, "pages", json_integer(st->pages));
-    json_object_set_new(o, "throttled", json_integer(st->throttled));
-    /* Requests past what counts called for: short pages, counts Bsale got wrong. */
-    json_object_set_new(o, "extra_pages", json_integer(st->extra_pages));
-    json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
-    json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) /* the process's peak, so memory growth shows */
-        json_object_set_new(o, "peak_rss_mb", json_integer(ru.ru_maxrss / 1024));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    json_decref(o);
-    return s;
-}
-
 static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
                              struct bsale_client_opts *o)
 {
@@ -221,32 +135,6 @@ static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
     o->page_size = cfg->bsale_page_size;
     o->run_timeout_s = cfg->etl_run_timeout_s;
     o->cancel = cancel;
-}
-
-static void update_metrics(struct etl_metrics *m, enum etl_kind kind, enum err_code rc,
-                           const struct etl_counters *c, const struct bsale_stats *st, double secs)
-{
-    m->runs[kind][rc ? 1 : 0]++;
-    for (size_t i = 0; i < ETL_MAX_TABLES && i < ARRAY_LEN(m->rows_by_table); i++)
-        m->rows_by_table[i] += c->rows_by_table[i];
-    m->bsale_requests += st->requests;
-    m->bsale_retries += st->retries;
-    m->bsale_throttled += st->throttled;
-    for (size_t i = 0; i < st->n_status; i++) {
-        size_t k = 0;
-        while (k < m->n_status && m->bsale_by_status[k].status != st->by_status[i].status)
-            k++;
-        if (k == m->n_status) {
-            if (k == ARRAY_LEN(m->bsale_by_status))
-                continue;
-            m->bsale_by_status[k].status = st->by_status[i].status;
-            m->n_status++;
-        }
-        m->bsale_by_status[k].n += st->by_status[i].n;
-    }
-    m->last_duration_s[kind] = secs;
-    if (!rc)
-        m->last_success_unix[kind] = (double)time(NULL);
 }
 
 /*
@@ -423,7 +311,7 @@ static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_
     rec->solicitudes = st->requests;
     rec->reintentos = st->retries;
     snprintf(rec->error, sizeof(rec->error), "%s", rc ? e->msg : "");
-    rec->detalle = detail_json(&ctx->counters, st, secs, rc);
+    rec->detalle = sync_summary_detail(&ctx->counters, st, secs, rc);
     struct err ue = ERR_INIT;
     if (db_run_update(job->db, rec, &ue))
         log_error("cannot record the end of run %lld: %s", rec->id, ue.msg);
@@ -465,7 +353,7 @@ static void *run_main(void *arg)
                  ctx.counters.incidents, job->rec.id);
     etl_open_incidents_release(&job->open);
     free(job->retry_ids);
-    json_t *summary = summary_from_record(&job->rec);
+    json_t *summary = sync_summary_of_run(&job->rec);
     bsale_client_free(ctx.client);
     db_unlock(job->db);
     db_close(job->db);
@@ -473,7 +361,8 @@ static void *run_main(void *arg)
     pthread_mutex_destroy(&ctx.counters.mu);
 
     pthread_mutex_lock(&r->mu);
-    update_metrics(&r->metrics, job->req.kind, rc, &ctx.counters, &st, secs);
+    sync_metrics_add(&r->metrics, (int)job->req.kind, rc != ERR_OK, ctx.counters.rows_by_table,
+                     ETL_MAX_TABLES, &st, secs);
     json_decref(r->last_summary);
     r->last_summary = summary;
     r->last_code = rc;
@@ -572,7 +461,7 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
     struct run_job *job = xcalloc(1, sizeof(*job));
     job->r = r;
     job->req = *req;
-    enum err_code rc = resolve_plan(r->cfg, req, &job->plan, e);
+    enum err_code rc = sync_plan_resolve(r->cfg, req, &job->plan, e);
     if (rc) {
         free(job);
         return rc;
@@ -695,7 +584,7 @@ enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, str
     if (!rc) {
         *out = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(*out, summary_from_record(&runs[i]));
+            json_array_append_new(*out, sync_summary_of_run(&runs[i]));
     }
     for (size_t i = 0; i < n; i++)
         db_run_release(&runs[i]);
@@ -713,7 +602,7 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **out, s
     if (!rc)
         rc = db_run_get(db, id, &run, e);
     if (!rc)
-        *out = summary_from_record(&run);
+        *out = sync_summary_of_run(&run);
     db_run_release(&run);
     db_close(db);
     return rc;

@@ -2,8 +2,7 @@
 #include "common.h"
 
 #include "date.h"
-#include "etl.h"
-#include "etl_internal.h"
+#include "sync_runner.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

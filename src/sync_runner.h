@@ -4,12 +4,13 @@
  * the HTTP server read. Triggers know nothing of Bsale or SQL; they call this.
  * Thread-safe.
  */
-#ifndef PETL_ETL_H
-#define PETL_ETL_H
+#ifndef PETL_SYNC_RUNNER_H
+#define PETL_SYNC_RUNNER_H
 
 #include "common.h"
 #include "config.h"
 #include "err.h"
+#include "sync_metrics.h"
 
 #include <jansson.h>
 
@@ -66,22 +67,6 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **run,
 /* Readiness: database reachable and schema current. */
 enum err_code etl_runner_ready(struct etl_runner *r, struct err *e) MUST_CHECK;
 
-/* Process-wide counters for /metrics. */
-struct etl_metrics {
-    long long runs[2][2];        /* [kind][0 succeeded, 1 failed] */
-    long long rows_by_table[32]; /* indexed like catalog_tables() */
-    long long bsale_requests;
-    long long bsale_retries;
-    long long bsale_throttled;
-    struct {
-        int status;
-        long long n;
-    } bsale_by_status[16];
-    size_t n_status;
-    double last_duration_s[2];   /* [kind] */
-    double last_success_unix[2]; /* [kind], 0 = never */
-    bool running;
-};
 void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out);
 
 const char *etl_kind_name(enum etl_kind k);
