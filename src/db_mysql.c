@@ -8,6 +8,7 @@
 #define LOG_MODULE "db"
 #include "buf.h"
 #include "db_backend.h"
+#include "db_nameset.h"
 #include "log.h"
 
 #include <mysql.h>

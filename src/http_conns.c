@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 
+#include "http_conns.h"
 #include "http_internal.h"
 
 #include <errno.h>

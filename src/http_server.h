@@ -43,6 +43,5 @@ struct http_route_info {
     const char *method; /* "GET", "POST" */
     const char *path;   /* OpenAPI template, e.g. "/etl/runs/{run_id}" */
 };
-const struct http_route_info *http_server_routes(size_t *n);
 
 #endif
