@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "log.h"
 #include "rate_limit.h"
 #include "secret_mask.h"

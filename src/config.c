@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "dotenv.h"
+#include "utf8.h"
 #include "log.h"
 #include "secret_mask.h"
 #include "parse.h"
@@ -418,7 +419,7 @@ static void convert(struct load *ld, struct config *cfg, size_t i)
         add_problem(ld, s->name, "%s is longer than %d bytes", s->name, VALUE_MAX);
         return;
     }
-    if (!dotenv_utf8_valid(v, strlen(v)) || has_control_char(v)) {
+    if (!utf8_valid(v, strlen(v)) || has_control_char(v)) {
         add_problem(ld, s->name, "%s contains invalid UTF-8 or a control character", s->name);
         return;
     }

@@ -12,6 +12,7 @@
 #include "db_backend.h"
 #include "log.h"
 #include "secret_mask.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -510,13 +511,7 @@ enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e
 /* Copies at most max bytes of s, never ending inside a UTF-8 sequence. */
 static char *utf8_capped(const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return xstrndup(s, n);
+    return xstrndup(s, utf8_cut(s, strlen(s), max));
 }
 
 enum err_code db_incident_insert(struct db *db, long long run_id, const char *resource,

@@ -10,7 +10,6 @@
 #include "err.h"
 #include "sync_runner.h"
 #include "http_conns.h"
-#include "http_server.h"
 
 #include <jansson.h>
 #include <microhttpd.h>

@@ -3,6 +3,7 @@
 
 #include "http_reply.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "secret_mask.h"
 
 #include <stdarg.h>

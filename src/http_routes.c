@@ -14,8 +14,9 @@
 #include "http_routes.h"
 #include "http_params.h"
 #include "json_util.h"
-#include "metrics.h"
-#include "openapi.h"
+#include "utf8.h"
+#include "http_metrics.h"
+#include "http_openapi.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -12,8 +12,10 @@
 #include "http_reply.h"
 #include "http_request.h"
 #include "http_routes.h"
+#include "http_server.h"
 #include "json_util.h"
-#include "openapi.h"
+#include "utf8.h"
+#include "http_openapi.h"
 #include "secret_mask.h"
 
 #include <arpa/inet.h>

@@ -38,10 +38,4 @@ void http_server_stop(struct http_server *s);
 enum err_code http_server_run(const struct config *cfg, struct etl_runner *runner,
                               struct err *e) MUST_CHECK;
 
-/* The route table, for documentation checks. Borrowed, static. */
-struct http_route_info {
-    const char *method; /* "GET", "POST" */
-    const char *path;   /* OpenAPI template, e.g. "/etl/runs/{run_id}" */
-};
-
 #endif

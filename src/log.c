@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "secret_mask.h"
 
 #include <pthread.h>

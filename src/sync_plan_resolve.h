@@ -6,7 +6,7 @@
 #include "config.h"
 #include "err.h"
 #include "etl_plan.h"
-#include "sync_runner.h"
+#include "sync_request.h"
 
 /* ERR_INVALID for a half range, an invalid date or from after to. */
 enum err_code sync_plan_resolve(const struct config *cfg, const struct etl_request *req,

@@ -115,11 +115,6 @@ void etl_runner_free(struct etl_runner *r)
     free(r);
 }
 
-const char *etl_kind_name(enum etl_kind k)
-{
-    return k == ETL_FULL ? "full" : "daily";
-}
-
 static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
                              struct bsale_client_opts *o)
 {
@@ -543,10 +538,9 @@ enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **s
         return ERR_OK;
     const char *why = json_string_value(json_object_get(*summary, "error"));
     const char *code = json_string_value(json_object_get(*summary, "error_code"));
-    enum err_code failed = ERR_INTERNAL;
-    for (int c = ERR_USAGE; code && c <= ERR_SCHEMA; c++)
-        if (strcmp(code, err_str((enum err_code)c)) == 0)
-            failed = (enum err_code)c;
+    enum err_code failed = err_from_str(code, ERR_INTERNAL);
+    if (failed == ERR_OK)
+        failed = ERR_INTERNAL;
     return err_set(e, failed, "%s", why ? why : "run failed");
 }
 

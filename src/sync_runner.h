@@ -11,20 +11,9 @@
 #include "config.h"
 #include "err.h"
 #include "sync_metrics.h"
+#include "sync_request.h"
 
 #include <jansson.h>
-
-enum etl_kind { ETL_FULL = 0, ETL_DAILY = 1 };
-enum etl_origin { ETL_ORIGIN_CLI = 0, ETL_ORIGIN_HTTP = 1 };
-
-struct etl_request {
-    enum etl_kind kind;
-    enum etl_origin origin;
-    /* Business dates "YYYY-MM-DD". Daily: "" = today (ETL_TIMEZONE) minus lookback .. today.
-     * Full: "" = master data only (or ETL_HISTORY_FROM .. today), else also documents. */
-    char date_from[11];
-    char date_to[11];
-};
 
 struct etl_runner;
 
@@ -68,7 +57,5 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **run,
 enum err_code etl_runner_ready(struct etl_runner *r, struct err *e) MUST_CHECK;
 
 void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out);
-
-const char *etl_kind_name(enum etl_kind k);
 
 #endif

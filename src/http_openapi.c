@@ -1,7 +1,7 @@
 /* OpenAPI 3.1 document of the HTTP API, built with jansson so it is always valid JSON. */
 #include "common.h"
 
-#include "openapi.h"
+#include "http_openapi.h"
 
 #include <stdarg.h>
 

@@ -7,11 +7,12 @@
 
 #define LOG_MODULE "cli"
 #include "date.h"
-#include "commands.h"
+#include "cli_commands.h"
 #include "db.h"
 #include "db_report.h"
 #include "http_server.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -82,7 +83,8 @@ static void print_summary(json_t *s)
         printf("  error: %s\n", error);
 }
 
-int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool json_output)
+enum err_code cmd_sync_run(const struct config *cfg, const struct etl_request *req,
+                           bool json_output)
 {
     struct etl_runner *runner = NULL;
     struct err e = ERR_INIT;
@@ -98,7 +100,7 @@ int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool j
     if (etl_runner_new(cfg, &runner, &e) || etl_runner_start(runner, req, &run_id, &e)) {
         fprintf(stderr, "error: %s\n", e.msg);
         etl_runner_free(runner);
-        return e.code == ERR_INVALID ? 2 : 1;
+        return e.code ? e.code : ERR_INTERNAL;
     }
     struct signal_watch w = {runner, (double)cfg->shutdown_timeout_s, false};
     pthread_t watcher;
@@ -118,10 +120,11 @@ int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool j
         fprintf(stderr, "error: %s\n", e.msg);
     json_decref(summary);
     etl_runner_free(runner);
-    return rc ? 1 : 0;
+    /* The run's own failure is a runtime one, whatever its cause. */
+    return rc == ERR_INVALID || rc == ERR_USAGE ? ERR_INTERNAL : rc;
 }
 
-int cmd_migrate_run(const struct config *cfg)
+enum err_code cmd_migrate_run(const struct config *cfg)
 {
     struct db *db = NULL;
     struct err e = ERR_INIT;
@@ -136,7 +139,7 @@ int cmd_migrate_run(const struct config *cfg)
     else
         printf("schema version %d ready (%s)\n", version, db_backend_name(db));
     db_close(db);
-    return rc ? 1 : 0;
+    return rc;
 }
 
 struct table_print {
@@ -144,14 +147,6 @@ struct table_print {
     int first_width; /* the first column's width (0: fit); the others fit header and row 1 */
     int widths[32];
 };
-
-static int utf8_len(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 /* Prints s in w columns, counting characters rather than bytes. */
 static void print_cell(const char *s, int w)
@@ -172,8 +167,8 @@ static int print_row(void *ctx, int ncols, const char *const *names, const char 
         ncols = (int)ARRAY_LEN(tp->widths);
     if (tp->rows++ == 0) {
         for (int i = 0; i < ncols; i++) {
-            int w = utf8_len(names[i]);
-            int c = cells[i] ? utf8_len(cells[i]) : 4;
+            int w = (int)utf8_chars(names[i]);
+            int c = cells[i] ? (int)utf8_chars(cells[i]) : 4;
             tp->widths[i] = i == 0 && tp->first_width ? tp->first_width : (c > w ? c : w);
             print_cell(names[i], tp->widths[i]);
         }
@@ -229,7 +224,7 @@ static enum err_code report_runs(struct db *db, struct err *e)
     return db_report_runs(db, 5, print_row, &tp, e);
 }
 
-int cmd_report_run(const struct config *cfg, const char *date)
+enum err_code cmd_report_run(const struct config *cfg, const char *date)
 {
     struct db *db = NULL;
     struct err e = ERR_INIT;
@@ -246,7 +241,7 @@ int cmd_report_run(const struct config *cfg, const char *date)
     if (rc)
         fprintf(stderr, "error: report: %s\n", e.msg);
     db_close(db);
-    return rc ? 1 : 0;
+    return rc;
 }
 
 /*
@@ -287,7 +282,7 @@ static void prepare_schema(const struct config *cfg)
     db_close(db);
 }
 
-int cmd_serve_run(const struct config *cfg)
+enum err_code cmd_serve_run(const struct config *cfg)
 {
     struct etl_runner *runner = NULL;
     struct err e = ERR_INIT;
@@ -305,5 +300,5 @@ int cmd_serve_run(const struct config *cfg)
     if (rc)
         fprintf(stderr, "error: serve: %s\n", e.msg);
     etl_runner_free(runner);
-    return rc ? 1 : 0;
+    return rc;
 }
