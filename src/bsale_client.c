@@ -641,18 +641,6 @@ static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struc
     return ERR_OK;
 }
 
-/* Masks every occurrence of the token in s, in place (the text never grows). */
-static void redact_token(const struct bsale_client *c, char *s)
-{
-    static const char mask[] = "[REDACTED]";
-    size_t tlen = strlen(c->token);
-    size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen;
-    for (char *p = s, *hit; (hit = strstr(p, c->token)); p = hit + m) {
-        memcpy(hit, mask, m);
-        memmove(hit + m, hit + tlen, strlen(hit + tlen) + 1);
-    }
-}
-
 /* Text of an error body, short, printable and without the token. */
 static void error_text(const struct bsale_client *c, const struct buf *body, char *out,
                        size_t out_len)
@@ -666,8 +654,8 @@ static void error_text(const struct bsale_client *c, const struct buf *body, cha
     buf_init(&b, 0);
     (void)buf_append_str(&b, txt ? txt : body->data, NULL);
     json_decref(j);
-    redact_token(c, b.data);
-    secret_mask(b.data); /* every encoding, before the cut can leave part of one */
+    /* The token in every encoding, before the cut can leave part of it. */
+    secret_mask_with(b.data, c->token);
     size_t n = strlen(b.data);
     if (n > ERROR_TEXT_MAX)
         n = ERROR_TEXT_MAX;
@@ -969,7 +957,7 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     c->in_flight--;
     struct outcome out = {.wait = -1.0};
     enum verdict v = classify(c, s, res, &out, e);
-    redact_token(c, out.cause); /* parser and transport texts may quote the body */
+    secret_mask_with(out.cause, c->token); /* parser and transport texts may quote the body */
     s->req = NULL;
     count_status(c, out.status);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),

@@ -236,19 +236,6 @@ static bool has_control_char(const char *v)
     return false;
 }
 
-static bool parse_bool_value(const char *v, bool *out)
-{
-    static const char *const yes[] = {"true", "1", "yes", "on"};
-    static const char *const no[] = {"false", "0", "no", "off"};
-    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = true, true;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = false, true;
-    }
-    return false;
-}
-
 static bool tz_name_ok(const char *v)
 {
     size_t n = strlen(v);
@@ -432,7 +419,7 @@ static void convert(struct load *ld, struct config *cfg, size_t i)
         convert_number(ld, cfg, s, v);
         break;
     case T_BOOL:
-        if (!parse_bool_value(v, (bool *)field(cfg, s)))
+        if (!parse_yes_no(v, (bool *)field(cfg, s)))
             add_problem(ld, s->name, "%s: '%.40s' is not true or false", s->name, v);
         break;
     case T_ENUM:

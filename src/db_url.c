@@ -87,19 +87,6 @@ static enum err_code parse_sqlite(const char *rest, struct db_url *u, struct err
     return ERR_OK;
 }
 
-static bool parse_bool_word(const char *v, bool *out)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = true, true;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = false, true;
-    }
-    return false;
-}
-
 static enum err_code apply_ssl_mode(struct db_url *u, const char *v, struct err *e)
 {
     if (strcasecmp(v, "DISABLED") == 0 || strcasecmp(v, "PREFERRED") == 0) {
@@ -148,7 +135,7 @@ static enum err_code apply_option(struct db_url *u, const char *k, char *v, bool
     bool b;
     long n;
     if (strcmp(k, "ssl") == 0 || strcmp(k, "ssl_verify_cert") == 0) {
-        if (!parse_bool_word(v, &b))
+        if (!parse_yes_no(v, &b))
             rc = err_set(e, ERR_CONFIG, "DATABASE_URL: option '%s' must be true or false", k);
         else if (k[3] == '\0')
             u->ssl = b;

@@ -1,4 +1,5 @@
-/* Strict parsing of numbers: the whole string, no overflow, within bounds. */
+/* Strict parsing of settings values: numbers (the whole string, no overflow, within bounds),
+ * yes/no. */
 #ifndef PETL_PARSE_H
 #define PETL_PARSE_H
 
@@ -6,5 +7,7 @@
 
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
+/* true/1/yes/on or false/0/no/off, any case. */
+bool parse_yes_no(const char *v, bool *out);
 
 #endif
