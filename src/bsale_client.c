@@ -721,7 +721,8 @@ static double asked_wait(struct slot *s)
     return w;
 }
 
-/* Bsale's answer to throttling, and also to a bad path or id (API.md §5.1, §8.23). */
+/* Bsale's answer to throttling, and also to a bad path or id (docs/bsale-api.md, Errors and
+ * throttling). */
 static bool says_not_available(const struct slot *s)
 {
     static const char text[] = "The requested resource is not available";
@@ -859,7 +860,7 @@ static enum err_code extend_list(struct bsale_client *c, struct list *l, json_in
 /*
  * What a page of n items at [o, o + limit) asks for next. Bsale may answer a
  * window with only a prefix of its items while the rest stay at their
- * offsets (API.md §2.3, §8.14), and its count may be wrong (§8.24). So:
+ * offsets, and its count may be wrong (docs/bsale-api.md, Paging). So:
  * - a short page is followed by a request for the rest of its window, unless
  *   it ends exactly at a count nothing has contradicted (the usual last page);
  * - an empty page ends the list; before count it is asked once more, in case

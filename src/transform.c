@@ -1,8 +1,8 @@
 /*
  * Document splitting. Quirks handled here, with the catalog doing per-column
  * conversion: embedded collections are envelopes capped at 25 items whose
- * count tells the truth (API.md §3.1), and embedded payments may lack their
- * `document` reference, which is then the parent document.
+ * count tells the truth (docs/bsale-api.md, Expand and sub-resources), and embedded payments may
+ * lack their `document` reference, which is then the parent document.
  */
 #include "common.h"
 

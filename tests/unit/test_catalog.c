@@ -178,7 +178,7 @@ static void test_date_conversion(void **state)
     json_decref(root);
 }
 
-/* Shaped like API.md §9.1, first item, with quirks added. */
+/* Shaped like a documents list item (docs/bsale-api.md), with quirks added. */
 static const char document_json[] =
     "{\"href\":\"https://api.bsale.io/v1/documents/90211.json\",\"id\":90211,"
     "\"emissionDate\":1707955200,\"expirationDate\":\"\",\"generationDate\":1707999013,"

@@ -35,7 +35,7 @@ static void test_day_window_is_utc_inclusive(void **state)
     (void)state;
     long long from, to;
     struct err e = ERR_INIT;
-    /* API.md §4.2: 2024-02-15T00:00Z is 1707955200. */
+    /* docs/bsale-api.md, Dates: 2024-02-15T00:00Z is 1707955200. */
     assert_int_equal(date_day_window("2024-02-15", &from, &to, &e), ERR_OK);
     assert_true(from == 1707955200LL);
     assert_true(to == 1707955200LL + 86399);

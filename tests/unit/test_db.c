@@ -219,7 +219,7 @@ static void make_lines(struct cat_rows *r, int64_t first, size_t n, int64_t doc)
 
 /* ---- schema ---- */
 
-/* SCHEMA.md, written out independently of the catalog: the contract under test. */
+/* The schema contract (docs/schema.md), written out independently of the catalog. */
 static const char *const schema_md[] = {
     "sucursales: id_bsale nombre descripcion direccion comuna ciudad pais centro_costo es_virtual "
     "estado sincronizado_en",
