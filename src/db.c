@@ -76,10 +76,13 @@ static enum err_code read_version(struct db *db, int *version, struct err *e)
     bool found = false;
     long long v = 0;
     *version = 0;
-    enum err_code rc = db->ops->has_table(db, "etl_esquema", &found, e);
+    const char *table = catalog_by_role(CAT_ROLE_SCHEMA_VERSION)->name;
+    enum err_code rc = db->ops->has_table(db, table, &found, e);
     if (rc || !found)
         return rc;
-    rc = db->ops->query(db, "SELECT MAX(version) FROM etl_esquema", store_int_cell, &v, e);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT MAX(version) FROM %s", table);
+    rc = db->ops->query(db, sql, store_int_cell, &v, e);
     if (rc)
         return rc;
     *version = (int)v;
@@ -110,8 +113,10 @@ enum err_code db_migrate(struct db *db, struct err *e)
      * adds (ALTER TABLE ADD COLUMN) the columns and indexes an older version
      * lacks, so a new version step is a catalog entry plus a version bump.
      */
-    rc = db->ops->ensure_meta(db, e);
-    size_t n;
+    size_t n_own, n;
+    const struct cat_table *const *own = catalog_own_tables(&n_own);
+    for (size_t i = 0; !rc && i < n_own; i++)
+        rc = db->ops->ensure_table(db, own[i], e);
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; !rc && i < n; i++)
         rc = db->ops->ensure_table(db, tables[i], e);
@@ -123,8 +128,10 @@ enum err_code db_migrate(struct db *db, struct err *e)
     snprintf(version, sizeof(version), "%d", DB_SCHEMA_VERSION);
     utc_now(now, sizeof(now));
     const char *params[] = {version, now};
-    rc = db->ops->exec_params(db, "INSERT INTO etl_esquema (version, aplicado_en) VALUES (?, ?)",
-                              params, 2, NULL, e);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "INSERT INTO %s (version, aplicado_en) VALUES (?, ?)",
+             catalog_by_role(CAT_ROLE_SCHEMA_VERSION)->name);
+    rc = db->ops->exec_params(db, sql, params, 2, NULL, e);
     if (rc)
         return err_prefix(e, "migrate: recording schema version");
     log_info("schema migrated from version %d to %d backend=%s", found, DB_SCHEMA_VERSION,
