@@ -362,6 +362,7 @@ static const struct cat_table t_documentos_venta = {
                .expand = "[details,payments]",
                .date_filter = "emissiondaterange",
                .date_kind = CAT_DATE_RANGE},
+    .prune = CAT_PRUNE_VERIFIED,
     .es = "Documentos de venta de todo tipo (boletas, facturas, notas de crédito…).",
     .en = "Sales documents of every type (receipts, invoices, credit notes…).",
 };
@@ -376,6 +377,7 @@ static const struct cat_table t_detalles_venta = {
                .parent = CAT_ROLE_DOCUMENTS,
                .parent_col = "id_documento",
                .embedded = "details"},
+    .prune = CAT_PRUNE_WITH_PARENT,
     .es = "Líneas de los documentos de venta (todas, no solo las 25 incrustadas).",
     .en = "Lines of the sales documents (all of them, not only the 25 embedded).",
 };

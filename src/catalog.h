@@ -94,8 +94,10 @@ struct cat_source {
 
 /* What becomes of rows Bsale no longer lists. */
 enum cat_prune {
-    CAT_PRUNE_NEVER = 0, /* kept: Bsale deactivates (estado) rather than deletes */
-    CAT_PRUNE_UNLISTED,  /* deleted after a complete full sync did not write them */
+    CAT_PRUNE_NEVER = 0,   /* kept: Bsale deactivates (estado) rather than deletes */
+    CAT_PRUNE_UNLISTED,    /* deleted after a complete full sync did not write them */
+    CAT_PRUNE_WITH_PARENT, /* replaced with their parent: a rewritten parent's others deleted */
+    CAT_PRUNE_VERIFIED,    /* re-read by id when a window skips them; deleted on a 404 */
 };
 
 struct cat_table {

@@ -239,5 +239,28 @@ case_docs_in_sync() {
   [ "$(grep -c '^| `' out.txt)" -ge 26 ] || fail "too few rows"
 }
 
+case_schema_docs_in_sync() {
+  run -- schema docs
+  expect_rc 0
+  doc="$src/docs/schema.md"
+  [ -f "$doc" ] || fail "$doc missing"
+  # the generated tables sit between markers and must equal `schema docs`
+  sed -n '/^<!-- BEGIN SCHEMA TABLES/,/^<!-- END SCHEMA TABLES/p' "$doc" | sed '1d;$d' >doc_tables.txt
+  if ! diff -u doc_tables.txt out.txt >diff.txt; then
+    cat diff.txt >&2
+    fail "docs/schema.md is out of date: regenerate it with 'patitas-etl schema docs'"
+  fi
+  # every synced table and the ETL's own are there, each with its columns
+  for t in sucursales documentos_venta detalles_venta pagos precios stock etl_ejecuciones \
+    etl_incidencias; do
+    grep -q "^### \`$t\`" out.txt || fail "table $t missing"
+  done
+  [ "$(grep -c '^| `' out.txt)" -ge 150 ] || fail "too few column rows"
+  # needs no configuration
+  run -- schema docs --help
+  expect_rc 0
+  expect_out "usage: patitas-etl schema docs"
+}
+
 "case_$case"
 echo "ok [$case]"
