@@ -189,44 +189,6 @@ static enum err_code m_has_table(struct db *db, const char *name, bool *found, s
 
 /* ---- DDL from the catalog ---- */
 
-static const char *m_type(enum cat_type t)
-{
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT";
-    case CAT_DECIMAL:
-        return "DECIMAL(18,4)";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-        return "VARCHAR(255)";
-    case CAT_LONGTEXT:
-        return "TEXT";
-    case CAT_DOCUMENT:
-        return "MEDIUMTEXT";
-    case CAT_SERIAL:
-        return "BIGINT";
-    }
-    return "TEXT";
-}
-
-/* Table and column COMMENTs carry the catalog's Spanish descriptions (docs/schema.md). */
-static const struct db_dialect mysql_dialect = {
-    .type = m_type,
-    .serial = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
-    .explicit_null = true,
-    .inline_indexes = true,
-    .comments = true,
-    .table_options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-    .upsert = DB_UPSERT_ON_DUPLICATE,
-};
-
 static enum err_code list_names(struct db *db, const char *what, const char *table,
                                 struct db_nameset *ns, struct err *e)
 {
@@ -261,7 +223,7 @@ static enum err_code widen_text_columns(struct db *db, const struct cat_table *t
             continue;
         buf_reset(sql);
         (void)buf_appendf(sql, NULL, "ALTER TABLE %s MODIFY COLUMN ", t->name);
-        db_sql_column_def(sql, &mysql_dialect, c, false);
+        db_sql_column_def(sql, &db_sql_mysql, c, false);
         rc = m_exec(db, sql->data, e);
         if (!rc)
             log_info("widened column %s.%s to TEXT", t->name, c->name);
@@ -285,7 +247,7 @@ static enum err_code upgrade_table(struct db *db, const struct cat_table *t, str
             break;
         }
         buf_reset(&sql);
-        db_sql_add_column(&sql, &mysql_dialect, t, c);
+        db_sql_add_column(&sql, &db_sql_mysql, t, c);
         rc = m_exec(db, sql.data, e);
         if (!rc)
             log_info("added column %s.%s", t->name, c->name);
@@ -327,7 +289,7 @@ static enum err_code m_ensure_table(struct db *db, const struct cat_table *t, st
     } else if (!rc) {
         struct buf sql;
         buf_init(&sql, 0);
-        db_sql_create_table(&sql, &mysql_dialect, t);
+        db_sql_create_table(&sql, &db_sql_mysql, t);
         rc = m_exec(db, sql.data, e);
         buf_release(&sql);
     }
@@ -394,7 +356,7 @@ static enum err_code m_upsert(struct db *db, const struct cat_rows *rows, const 
     buf_init(&stmt, 0);
     buf_init(&row, 0);
     db_sql_upsert_prefix(&prefix, rows->table);
-    db_sql_upsert_suffix(&suffix, &mysql_dialect, rows->table);
+    db_sql_upsert_suffix(&suffix, &db_sql_mysql, rows->table);
     enum err_code rc = ERR_OK;
     size_t in_stmt = 0, first = 0;
     for (size_t r = 0; r < rows->n && !rc; r++) {

@@ -9,6 +9,75 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *sqlite_type(enum cat_type t)
+{
+    switch (t) {
+    case CAT_ID:
+    case CAT_INT:
+        return "BIGINT";
+    case CAT_FLAG:
+        return "SMALLINT";
+    case CAT_DECIMAL:
+        /* NUMERIC keeps 15 significant digits exactly; see catalog.c's precision rule. */
+        return "NUMERIC";
+    case CAT_DATE:
+        return "DATE";
+    case CAT_DATETIME:
+    case CAT_SYNCED_AT:
+        return "DATETIME";
+    case CAT_TEXT:
+    case CAT_LONGTEXT:
+    case CAT_DOCUMENT:
+        return "TEXT";
+    case CAT_SERIAL:
+        return "INTEGER";
+    }
+    return "TEXT";
+}
+
+static const char *mysql_type(enum cat_type t)
+{
+    switch (t) {
+    case CAT_ID:
+    case CAT_INT:
+    case CAT_SERIAL:
+        return "BIGINT";
+    case CAT_FLAG:
+        return "SMALLINT";
+    case CAT_DECIMAL:
+        return "DECIMAL(18,4)";
+    case CAT_DATE:
+        return "DATE";
+    case CAT_DATETIME:
+    case CAT_SYNCED_AT:
+        return "DATETIME";
+    case CAT_TEXT:
+        return "VARCHAR(255)";
+    case CAT_LONGTEXT:
+        return "TEXT";
+    case CAT_DOCUMENT:
+        return "MEDIUMTEXT";
+    }
+    return "TEXT";
+}
+
+const struct db_dialect db_sql_sqlite = {
+    .type = sqlite_type,
+    .serial = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    .upsert = DB_UPSERT_ON_CONFLICT,
+};
+
+/* Table and column COMMENTs carry the catalog's Spanish descriptions (docs/schema.md). */
+const struct db_dialect db_sql_mysql = {
+    .type = mysql_type,
+    .serial = "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    .explicit_null = true,
+    .inline_indexes = true,
+    .comments = true,
+    .table_options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    .upsert = DB_UPSERT_ON_DUPLICATE,
+};
+
 /* A NOT NULL column added to a table that has rows needs a default for them. */
 static const char *added_default(const struct cat_column *c)
 {

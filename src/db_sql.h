@@ -25,6 +25,10 @@ struct db_dialect {
     enum db_upsert_style upsert;
 };
 
+/* The backends' dialects. */
+extern const struct db_dialect db_sql_sqlite;
+extern const struct db_dialect db_sql_mysql;
+
 /* "name TYPE [NOT] NULL [DEFAULT …] [COMMENT '…']"; adding: for ALTER TABLE ADD COLUMN. */
 void db_sql_column_def(struct buf *b, const struct db_dialect *d, const struct cat_column *c,
                        bool adding);

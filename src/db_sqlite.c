@@ -156,38 +156,6 @@ static enum err_code s_has_table(struct db *db, const char *name, bool *found, s
 
 /* ---- DDL from the catalog ---- */
 
-static const char *s_type(enum cat_type t)
-{
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT";
-    case CAT_DECIMAL:
-        /* NUMERIC keeps 15 significant digits exactly; see catalog.c's precision rule. */
-        return "NUMERIC";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-    case CAT_LONGTEXT:
-    case CAT_DOCUMENT:
-        return "TEXT";
-    case CAT_SERIAL:
-        return "INTEGER";
-    }
-    return "TEXT";
-}
-
-static const struct db_dialect sqlite_dialect = {
-    .type = s_type,
-    .serial = "INTEGER PRIMARY KEY AUTOINCREMENT",
-    .upsert = DB_UPSERT_ON_CONFLICT,
-};
-
 static enum err_code add_missing_columns(struct db *db, const struct cat_table *t, struct buf *sql,
                                          struct err *e)
 {
@@ -202,7 +170,7 @@ static enum err_code add_missing_columns(struct db *db, const struct cat_table *
         if (c->flags & CAT_KEY)
             return err_set(e, ERR_SCHEMA, "table %s lacks its key column %s", t->name, c->name);
         buf_reset(sql);
-        db_sql_add_column(sql, &sqlite_dialect, t, c);
+        db_sql_add_column(sql, &db_sql_sqlite, t, c);
         rc = s_exec(db, sql->data, e);
         if (!rc)
             log_info("added column %s.%s", t->name, c->name);
@@ -248,7 +216,7 @@ static enum err_code s_ensure_table(struct db *db, const struct cat_table *t, st
     if (found) {
         rc = add_missing_columns(db, t, &sql, e);
     } else {
-        db_sql_create_table(&sql, &sqlite_dialect, t);
+        db_sql_create_table(&sql, &db_sql_sqlite, t);
         rc = s_exec(db, sql.data, e);
     }
     if (!rc)
@@ -284,7 +252,7 @@ static void upsert_sql(struct buf *b, const struct cat_table *t)
 {
     db_sql_upsert_prefix(b, t);
     db_sql_placeholders(b, t);
-    db_sql_upsert_suffix(b, &sqlite_dialect, t);
+    db_sql_upsert_suffix(b, &db_sql_sqlite, t);
 }
 
 /* The table's prepared upsert, compiled once per connection. Borrowed. */

@@ -6,10 +6,10 @@
 #include "common.h"
 
 #include "buf.h"
-#include "catalog_docs.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "db_schema_docs.h"
 #include "etl.h"
 #include "log.h"
 #include "version.h"
@@ -209,7 +209,7 @@ static int main_schema_docs(const struct command *cmd, int argc, char **argv, st
     int rc = parse_plain(cmd, argc, argv, g);
     if (rc >= 0)
         return rc;
-    catalog_write_docs(stdout);
+    db_schema_write_docs(stdout);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 

@@ -1,12 +1,14 @@
 /*
  * The schema reference, generated from the catalog so it cannot drift: a
- * test compares docs/schema.md with `patitas-etl schema docs`.
+ * test compares docs/schema.md with `patitas-etl schema docs`. Types are
+ * MySQL's (the dialect of db_sql.c); SQLite's differ as docs/schema.md says.
  */
 #include "common.h"
 
-#include "catalog_docs.h"
+#include "db_schema_docs.h"
 
 #include "catalog.h"
+#include "db_sql.h"
 
 #include <string.h>
 
@@ -18,33 +20,6 @@ static void md_cell(FILE *out, const char *s)
             fputc('\\', out);
         fputc(*s, out);
     }
-}
-
-static const char *type_name(enum cat_type t)
-{
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT 0/1";
-    case CAT_DECIMAL:
-        return "DECIMAL(18,4)";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-        return "VARCHAR(255)";
-    case CAT_LONGTEXT:
-        return "TEXT";
-    case CAT_SERIAL:
-        return "BIGINT AUTO_INCREMENT";
-    case CAT_DOCUMENT:
-        return "MEDIUMTEXT (JSON)";
-    }
-    return "TEXT";
 }
 
 static void write_source(FILE *out, const struct cat_table *t)
@@ -117,7 +92,8 @@ static void write_prune(FILE *out, const struct cat_table *t)
 
 static void write_column(FILE *out, const struct cat_column *c)
 {
-    fprintf(out, "| `%s` | %s%s%s%s | ", c->name, type_name(c->type),
+    fprintf(out, "| `%s` | %s%s%s%s | ", c->name,
+            c->type == CAT_SERIAL ? "BIGINT AUTO_INCREMENT" : db_sql_mysql.type(c->type),
             c->flags & CAT_KEY ? ", PK" : "",
             (c->flags & CAT_NOT_NULL) && !(c->flags & CAT_KEY) ? ", NOT NULL" : "",
             c->flags & CAT_INDEX ? ", idx" : "");
@@ -153,7 +129,7 @@ static void write_table(FILE *out, const struct cat_table *t)
     fprintf(out, "\n");
 }
 
-void catalog_write_docs(FILE *out)
+void db_schema_write_docs(FILE *out)
 {
     size_t n;
     const struct cat_table *const *t = catalog_tables(&n);
