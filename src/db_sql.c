@@ -9,56 +9,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Each catalog type's SQL type: {SQLite, MySQL}. NUMERIC keeps 15 significant digits exactly. */
+static const char *const type_names[][2] = {
+    [CAT_ID] = {"BIGINT", "BIGINT"},
+    [CAT_INT] = {"BIGINT", "BIGINT"},
+    [CAT_FLAG] = {"SMALLINT", "SMALLINT"},
+    [CAT_DECIMAL] = {"NUMERIC", "DECIMAL(18,4)"},
+    [CAT_DATE] = {"DATE", "DATE"},
+    [CAT_DATETIME] = {"DATETIME", "DATETIME"},
+    [CAT_TEXT] = {"TEXT", "VARCHAR(255)"},
+    [CAT_LONGTEXT] = {"TEXT", "TEXT"},
+    [CAT_SYNCED_AT] = {"DATETIME", "DATETIME"},
+    [CAT_SERIAL] = {"INTEGER", "BIGINT"},
+    [CAT_DOCUMENT] = {"TEXT", "MEDIUMTEXT"},
+};
+
 static const char *sqlite_type(enum cat_type t)
 {
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT";
-    case CAT_DECIMAL:
-        /* NUMERIC keeps 15 significant digits exactly; see catalog.c's precision rule. */
-        return "NUMERIC";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-    case CAT_LONGTEXT:
-    case CAT_DOCUMENT:
-        return "TEXT";
-    case CAT_SERIAL:
-        return "INTEGER";
-    }
-    return "TEXT";
+    return (size_t)t < ARRAY_LEN(type_names) ? type_names[t][0] : "TEXT";
 }
 
 static const char *mysql_type(enum cat_type t)
 {
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-    case CAT_SERIAL:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT";
-    case CAT_DECIMAL:
-        return "DECIMAL(18,4)";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-        return "VARCHAR(255)";
-    case CAT_LONGTEXT:
-        return "TEXT";
-    case CAT_DOCUMENT:
-        return "MEDIUMTEXT";
-    }
-    return "TEXT";
+    return (size_t)t < ARRAY_LEN(type_names) ? type_names[t][1] : "TEXT";
 }
 
 const struct db_dialect db_sql_sqlite = {
