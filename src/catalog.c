@@ -1,7 +1,8 @@
 /*
- * The warehouse catalog: each table of SCHEMA.md described once, plus the
- * Bsale JSON -> row conversions. Adding a Bsale resource means adding entries
- * here; DDL, upserts and mapping follow. No SQL dialect lives here.
+ * The warehouse catalog: each table described once (docs/schema.md is
+ * generated from it), plus the Bsale JSON -> row conversions. Adding a Bsale
+ * resource means adding its entry here: the plan reads its source, the store
+ * its DDL, COMMENTs and upserts, the mapper its columns. No SQL dialect here.
  */
 #include "common.h"
 

@@ -1,7 +1,10 @@
 /*
- * The declarative catalog: every warehouse table described once (columns,
- * types, keys, the Bsale JSON field each column comes from and how it
- * converts). DDL, upserts and the JSON item -> row mapping all derive from it.
+ * The declarative catalog: every table described once (columns, types, keys,
+ * the Bsale JSON field each column comes from and how it converts, where a
+ * run reads it, what becomes of rows Bsale stops listing, and its meaning in
+ * Spanish and English). The plan's streams, DDL, upserts, MySQL COMMENTs,
+ * docs/schema.md and the JSON item -> row mapping all derive from it. Code
+ * elsewhere finds tables by role (catalog_by_role), never by SQL name.
  * Knows nothing of HTTP or of a particular database's SQL dialect.
  */
 #ifndef PETL_CATALOG_H
@@ -35,7 +38,7 @@ enum cat_col_flags {
 };
 
 struct cat_column {
-    const char *name; /* SQL column name (SCHEMA.md) */
+    const char *name; /* SQL column name (docs/schema.md) */
     enum cat_type type;
     const char *json; /* dotted path in the Bsale item ("office.id"); NULL for PARENT/SYNCED_AT */
     unsigned flags;
