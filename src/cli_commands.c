@@ -77,7 +77,8 @@ static void print_summary(json_t *s)
            (long long)json_integer_value(json_object_get(s, "throttled")));
     long long doubtful = (long long)json_integer_value(json_object_get(s, "incidents"));
     if (doubtful)
-        printf("  warning: %lld records are doubtful (incidents in etl_incidencias)\n", doubtful);
+        printf("  warning: %lld records are doubtful (incidents in %s)\n", doubtful,
+               catalog_by_role(CAT_ROLE_INCIDENTS)->name);
     const char *error = json_string_value(json_object_get(s, "error"));
     if (error)
         printf("  error: %s\n", error);

@@ -23,8 +23,6 @@ struct db_ops {
     enum err_code (*has_table)(struct db *db, const char *name, bool *found, struct err *e);
     /* Creates t, or adds the catalog columns and indexes it lacks. */
     enum err_code (*ensure_table)(struct db *db, const struct cat_table *t, struct err *e);
-    /* Creates etl_esquema and etl_ejecuciones when missing. */
-    enum err_code (*ensure_meta)(struct db *db, struct err *e);
     enum err_code (*begin)(struct db *db, struct err *e);
     enum err_code (*commit)(struct db *db, struct err *e);
     enum err_code (*rollback)(struct db *db, struct err *e);

@@ -85,10 +85,11 @@ void etl_resource_kind(const char *path, char *out, size_t n)
 
 int64_t etl_incident_document(const char *resource, int64_t resource_id)
 {
-    static const char prefix[] = "/documents";
-    if (strncmp(resource, prefix, sizeof(prefix) - 1) != 0)
+    const char *docs = catalog_by_role(CAT_ROLE_DOCUMENTS)->resource; /* "documents" */
+    size_t len = strlen(docs);
+    if (resource[0] != '/' || strncmp(resource + 1, docs, len) != 0)
         return -1;
-    const char *p = resource + sizeof(prefix) - 1;
+    const char *p = resource + 1 + len;
     if (*p == '/' && p[1] >= '0' && p[1] <= '9') {
         char *end;
         long long id = strtoll(p + 1, &end, 10);
@@ -97,7 +98,7 @@ int64_t etl_incident_document(const char *resource, int64_t resource_id)
     }
     char kind[64];
     etl_resource_kind(resource, kind, sizeof(kind));
-    return strcmp(kind, "documents") == 0 && resource_id > 0 ? resource_id : -1;
+    return strcmp(kind, docs) == 0 && resource_id > 0 ? resource_id : -1;
 }
 
 /* Catalog index of the table holding records of kind, when keyed by one Bsale id; else -1. */
@@ -129,7 +130,7 @@ enum err_code etl_open_incidents_load(struct db *db, struct etl_open_incidents *
     if (rc)
         return rc;
     o->refs = xmalloc((o->n ? o->n : 1) * sizeof(*o->refs));
-    int docs = etl_table_index("documentos_venta");
+    int docs = catalog_role_index(CAT_ROLE_DOCUMENTS);
     for (size_t i = 0; i < o->n; i++) {
         const struct db_incident *in = &o->v[i];
         char kind[64];

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "etl_batch.h"
 #include "etl_writer.h"
+#include "sync_progress.h"
 
 #include <stdatomic.h>
 
@@ -33,12 +34,10 @@ struct etl_run_ctx {
     struct etl_batch *pending;         /* batch being filled */
     struct etl_plan_state *plan_state; /* owned by etl_plan.c during etl_plan_execute */
     atomic_bool *cancel;
-    double started;
-    double last_progress;
+    struct sync_progress progress; /* started, last report, bar or log lines */
     double last_ping;
     int64_t *gone; /* verified documents Bsale answered 404 for (owned) */
     size_t n_gone, gone_alloc;
-    bool progress_bar;
 };
 
 /* Queues every stream of plan on ctx->client and runs them to completion. */

@@ -93,14 +93,14 @@ static int64_t *batch_line_ids(const struct cat_rows *lines, size_t *n)
 /* Removes lines of the batch's documents that are not in the batch. */
 static enum err_code replace_lines(struct db *db, const struct etl_batch *b, struct err *e)
 {
-    int li = etl_table_index("detalles_venta");
+    int li = catalog_role_index(CAT_ROLE_LINES);
     if (!b->n_docs || li < 0)
         return ERR_OK;
     const struct cat_rows *lines = &b->rows[li];
     size_t n_keep;
     int64_t *keep = batch_line_ids(lines, &n_keep);
-    enum err_code rc = db_delete_children(db, lines->table, "id_documento", b->doc_ids, b->n_docs,
-                                          keep, n_keep, e);
+    enum err_code rc = db_delete_children(db, lines->table, lines->table->source.parent_col,
+                                          b->doc_ids, b->n_docs, keep, n_keep, e);
     free(keep);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli_commands.h"
 #include "config.h"
+#include "db_schema_docs.h"
 #include "sync_runner.h"
 #include "log.h"
 #include "version.h"
@@ -188,6 +189,15 @@ static int main_config_docs(const struct command *cmd, int argc, char **argv, st
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
+static int main_schema_docs(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
+{
+    int rc = parse_plain(cmd, argc, argv, g);
+    if (rc >= 0)
+        return rc;
+    db_schema_write_docs(stdout);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
 static int main_version(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
 {
     int rc = parse_plain(cmd, argc, argv, g);
@@ -223,6 +233,7 @@ static const struct command commands[] = {
      "Print the configuration (secrets redacted) and where each value came from; validate it", "",
      ""},
     {"config docs", main_config_docs, "Print the settings table of docs/config.md", "", ""},
+    {"schema docs", main_schema_docs, "Print the tables section of docs/schema.md", "", ""},
     {"version", main_version, "Print the version", "", ""},
 };
 

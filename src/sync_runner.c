@@ -325,8 +325,8 @@ static void *run_main(void *arg)
     ctx.cfg = r->cfg;
     ctx.db = job->db;
     ctx.cancel = &r->cancel;
-    ctx.started = job->started;
-    ctx.progress_bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
+    ctx.progress.started = job->started;
+    ctx.progress.bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
                        r->cfg->log_format == LOG_FORMAT_TEXT;
     pthread_mutex_init(&ctx.counters.mu, NULL);
 
@@ -344,8 +344,8 @@ static void *run_main(void *arg)
         log_info("%s sync succeeded in %.1fs rows=%lld requests=%lld retries=%lld", job->rec.tipo,
                  secs, ctx.counters.rows_total, st.requests, st.retries);
     if (ctx.counters.incidents)
-        log_warn("%lld records are doubtful: incidents recorded in etl_incidencias for run %lld",
-                 ctx.counters.incidents, job->rec.id);
+        log_warn("%lld records are doubtful: incidents recorded in %s for run %lld",
+                 ctx.counters.incidents, catalog_by_role(CAT_ROLE_INCIDENTS)->name, job->rec.id);
     etl_open_incidents_release(&job->open);
     free(job->retry_ids);
     json_t *summary = sync_summary_of_run(&job->rec);
