@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include "secret_mask.h"
+#include "parse.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -117,22 +118,11 @@ void secret_mask_clear(void)
     pthread_mutex_unlock(&mask_lock);
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long hex_n(const char *p, size_t n)
 {
     long v = 0;
     for (size_t i = 0; i < n; i++) {
-        int h = hex_val(p[i]);
+        int h = hex_digit(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

@@ -132,21 +132,22 @@ static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
     o->cancel = cancel;
 }
 
-/*
- * Tables that hold only what Bsale lists now (no state column: a price or a
- * stock row simply disappears). After a complete full sync, rows it did not
- * write are gone from Bsale. Entities with a state are never deleted.
- */
-static const enum cat_role current_state_tables[] = {CAT_ROLE_PRICES, CAT_ROLE_STOCK};
-
 /* Documents re-read one by one per run at most; more wait for the next run. */
 #define RECONCILE_MAX 2000
 
+/*
+ * Tables whose prune policy is CAT_PRUNE_UNLISTED hold only what Bsale lists
+ * now (no state column: a price or a stock row simply disappears). After a
+ * complete full sync, rows it did not write are gone from Bsale.
+ */
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
-    for (size_t i = 0; i < ARRAY_LEN(current_state_tables); i++) {
-        const struct cat_table *t = catalog_by_role(current_state_tables[i]);
-        enum err_code rc = db_prune_unlisted(job->db, t, job->rec.inicio, e);
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (tables[i]->prune != CAT_PRUNE_UNLISTED)
+            continue;
+        enum err_code rc = db_prune_unlisted(job->db, tables[i], job->rec.inicio, e);
         if (rc)
             return rc;
     }
