@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "json_util.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -749,16 +750,6 @@ static size_t utf8_prefix(const char *s, size_t len, size_t max_chars)
 /* MySQL TEXT holds 65535 bytes: longer values are cut (at a character boundary) everywhere. */
 #define LONGTEXT_MAX_BYTES 65535
 
-static size_t utf8_prefix_bytes(const char *s, size_t len, size_t max_bytes)
-{
-    if (len <= max_bytes)
-        return len;
-    size_t n = max_bytes;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
 static void set_text(struct cat_rows *r, struct cat_value *cell, const char *s, size_t len)
 {
     cell->kind = CAT_V_TEXT;
@@ -955,7 +946,7 @@ static void convert_text(struct cat_rows *r, const struct map_ctx *m, const stru
     if (json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v)))
         report(m, c, v, "holds NUL characters; stored with U+FFFD in their place");
     size_t keep = c->type == CAT_TEXT ? utf8_prefix(s, len, TEXT_MAX_CHARS)
-                                      : utf8_prefix_bytes(s, len, LONGTEXT_MAX_BYTES);
+                                      : utf8_cut(s, len, LONGTEXT_MAX_BYTES);
     if (keep < len)
         report(m, c, v,
                c->type == CAT_TEXT ? "is longer than the column's 255 characters; stored its "

@@ -2,6 +2,7 @@
  * The batch: rows for several tables, and incidents about records, that
  * cross from the fetch thread to the writer and land in one transaction.
  * Filled by the mapper (transform.c) and the plan, written by etl_writer.c.
+ * Implemented in etl_batch.c.
  */
 #ifndef PETL_ETL_BATCH_H
 #define PETL_ETL_BATCH_H

@@ -15,42 +15,6 @@
 /* Open incidents read per run at most; older ones come first. */
 #define OPEN_INCIDENTS_MAX 5000
 
-/* Drops an incomplete UTF-8 sequence at the end of s. */
-static void utf8_trim_partial(char *s)
-{
-    size_t n = strlen(s), start = n;
-    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    unsigned char lead = (unsigned char)s[start - 1];
-    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (n - (start - 1) < want)
-        s[start - 1] = '\0';
-}
-
-void etl_batch_add_incident(struct etl_batch *b, const char *resource, int64_t resource_id,
-                            const char *fmt, ...)
-{
-    if (b->n_incidents == b->incident_alloc) {
-        b->incident_alloc = b->incident_alloc ? b->incident_alloc * 2 : 8;
-        b->incidents = xrealloc(b->incidents, b->incident_alloc * sizeof(*b->incidents));
-    }
-    char problem[DB_INCIDENT_PROBLEM_MAX + 1];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(problem, sizeof(problem), fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        problem[0] = '\0';
-    else if ((size_t)k >= sizeof(problem))
-        utf8_trim_partial(problem); /* cut by the cap: never half a character */
-    struct etl_incident *in = &b->incidents[b->n_incidents++];
-    in->resource = xstrdup(resource ? resource : "");
-    in->resource_id = resource_id < 0 ? ETL_NO_ID : resource_id;
-    in->problem = xstrdup(problem);
-}
-
 static bool all_digits(const char *s, size_t n)
 {
     if (n == 0)

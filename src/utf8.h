@@ -16,5 +16,7 @@ void utf8_sanitize(char *s);
 size_t utf8_chars(const char *s);
 /* The longest prefix of s[0..len) of at most max_bytes that does not split a character. */
 size_t utf8_cut(const char *s, size_t len, size_t max_bytes);
+/* Drops an incomplete sequence at the end of s (left by a byte-counted cut), in place. */
+void utf8_trim_partial(char *s);
 
 #endif

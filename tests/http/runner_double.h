@@ -1,5 +1,5 @@
 /*
- * A stand-in for the runner (src/etl.h) used only by the HTTP tests: runs are
+ * A stand-in for the runner (src/sync_runner.h) used only by the HTTP tests: runs are
  * timers whose length and outcome the test chooses, so every HTTP path can be
  * driven without Bsale or a database.
  */
