@@ -26,7 +26,7 @@
     X(ERR_INTERNAL, 14, "a bug")                                                                   \
     X(ERR_SCHEMA, 15, "database schema missing or too new/old")
 
-#define ERR_ENUM_ENTRY(name, value, meaning) name = value,
+#define ERR_ENUM_ENTRY(name, value, meaning) name = (value),
 enum err_code { ERR_CODES(ERR_ENUM_ENTRY) };
 #undef ERR_ENUM_ENTRY
 
