@@ -38,15 +38,16 @@
 #define FLAG_ES(what) "1 = " what ", 0 = no."
 #define FLAG_EN(what) "1 = " what ", 0 = not."
 
-/* Master data: each full sync reads the whole list; rows Bsale stops listing are kept. */
-#define MASTER(p)                                                                                  \
+#define TABLE(n, c, res, r, d_es, d_en)                                                            \
     {                                                                                              \
-        .fetch = CAT_FETCH_MASTER, .path = p                                                       \
+        .name = (n), .cols = (c), .ncols = ARRAY_LEN(c), .resource = (res), .role = (r),           \
+        .es = (d_es), .en = (d_en)                                                                 \
     }
-#define TABLE(n, c, res, r, src, d_es, d_en)                                                       \
+/* Master data: each full sync reads the whole list; rows Bsale stops listing are kept. */
+#define MASTER_TABLE(n, c, res, r, p, d_es, d_en)                                                  \
     {                                                                                              \
-        .name = n, .cols = c, .ncols = ARRAY_LEN(c), .resource = res, .role = r, .source = src,    \
-        .es = d_es, .en = d_en                                                                     \
+        .name = (n), .cols = (c), .ncols = ARRAY_LEN(c), .resource = (res), .role = (r),           \
+        .source = {.fetch = CAT_FETCH_MASTER, .path = (p)}, .es = (d_es), .en = (d_en)             \
     }
 
 /*
@@ -298,35 +299,34 @@ static const struct cat_column pagos_cols[] = {
 };
 
 static const struct cat_table t_sucursales =
-    TABLE("sucursales", sucursales_cols, "offices", CAT_ROLE_OFFICES, MASTER("/offices.json"),
-          "Sucursales (tiendas, bodegas y tiendas virtuales).",
-          "Offices (stores, warehouses and online stores).");
+    MASTER_TABLE("sucursales", sucursales_cols, "offices", CAT_ROLE_OFFICES, "/offices.json",
+                 "Sucursales (tiendas, bodegas y tiendas virtuales).",
+                 "Offices (stores, warehouses and online stores).");
 static const struct cat_table t_tipos_documento =
-    TABLE("tipos_documento", tipos_documento_cols, "document_types", CAT_ROLE_DOCUMENT_TYPES,
-          MASTER("/document_types.json"), "Tipos de documento de venta.", "Sales document types.");
+    MASTER_TABLE("tipos_documento", tipos_documento_cols, "document_types", CAT_ROLE_DOCUMENT_TYPES,
+                 "/document_types.json", "Tipos de documento de venta.", "Sales document types.");
 static const struct cat_table t_formas_pago =
-    TABLE("formas_pago", formas_pago_cols, "payment_types", CAT_ROLE_PAYMENT_TYPES,
-          MASTER("/payment_types.json"), "Formas de pago.", "Payment types.");
+    MASTER_TABLE("formas_pago", formas_pago_cols, "payment_types", CAT_ROLE_PAYMENT_TYPES,
+                 "/payment_types.json", "Formas de pago.", "Payment types.");
 static const struct cat_table t_usuarios =
-    TABLE("usuarios", usuarios_cols, "users", CAT_ROLE_USERS, MASTER("/users.json"),
-          "Usuarios de Bsale (vendedores).", "Bsale users (sellers).");
-static const struct cat_table t_tipos_producto =
-    TABLE("tipos_producto", tipos_producto_cols, "product_types", CAT_ROLE_PRODUCT_TYPES,
-          MASTER("/product_types.json"), "Tipos de producto (categorías).",
-          "Product types (categories).");
+    MASTER_TABLE("usuarios", usuarios_cols, "users", CAT_ROLE_USERS, "/users.json",
+                 "Usuarios de Bsale (vendedores).", "Bsale users (sellers).");
+static const struct cat_table t_tipos_producto = MASTER_TABLE(
+    "tipos_producto", tipos_producto_cols, "product_types", CAT_ROLE_PRODUCT_TYPES,
+    "/product_types.json", "Tipos de producto (categorías).", "Product types (categories).");
 static const struct cat_table t_productos =
-    TABLE("productos", productos_cols, "products", CAT_ROLE_PRODUCTS, MASTER("/products.json"),
-          "Productos y servicios.", "Products and services.");
+    MASTER_TABLE("productos", productos_cols, "products", CAT_ROLE_PRODUCTS, "/products.json",
+                 "Productos y servicios.", "Products and services.");
 static const struct cat_table t_variantes =
-    TABLE("variantes", variantes_cols, "variants", CAT_ROLE_VARIANTS, MASTER("/variants.json"),
-          "Variantes de producto: lo que se vende y tiene stock.",
-          "Product variants: what is sold and stocked.");
+    MASTER_TABLE("variantes", variantes_cols, "variants", CAT_ROLE_VARIANTS, "/variants.json",
+                 "Variantes de producto: lo que se vende y tiene stock.",
+                 "Product variants: what is sold and stocked.");
 static const struct cat_table t_clientes =
-    TABLE("clientes", clientes_cols, "clients", CAT_ROLE_CLIENTS, MASTER("/clients.json"),
-          "Clientes.", "Clients.");
+    MASTER_TABLE("clientes", clientes_cols, "clients", CAT_ROLE_CLIENTS, "/clients.json",
+                 "Clientes.", "Clients.");
 static const struct cat_table t_listas_precio =
-    TABLE("listas_precio", listas_precio_cols, "price_lists", CAT_ROLE_PRICE_LISTS,
-          MASTER("/price_lists.json"), "Listas de precios.", "Price lists.");
+    MASTER_TABLE("listas_precio", listas_precio_cols, "price_lists", CAT_ROLE_PRICE_LISTS,
+                 "/price_lists.json", "Listas de precios.", "Price lists.");
 static const struct cat_table t_precios = {
     .name = "precios",
     .cols = precios_cols,
@@ -348,7 +348,7 @@ static const struct cat_table t_stock = {
     .ncols = ARRAY_LEN(stock_cols),
     .resource = "stocks",
     .role = CAT_ROLE_STOCK,
-    .source = MASTER("/stocks.json"),
+    .source = {.fetch = CAT_FETCH_MASTER, .path = "/stocks.json"},
     .prune = CAT_PRUNE_UNLISTED,
     .es = "Stock actual por variante y sucursal.",
     .en = "Current stock per variant and office.",
@@ -452,14 +452,14 @@ static const struct cat_column etl_incidencias_cols[] = {
 };
 
 static const struct cat_table t_etl_esquema =
-    TABLE("etl_esquema", etl_esquema_cols, NULL, CAT_ROLE_SCHEMA_VERSION, {0},
+    TABLE("etl_esquema", etl_esquema_cols, NULL, CAT_ROLE_SCHEMA_VERSION,
           "Versiones del esquema aplicadas por patitas-etl migrate.",
           "Schema versions applied by patitas-etl migrate.");
 static const struct cat_table t_etl_ejecuciones =
-    TABLE("etl_ejecuciones", etl_ejecuciones_cols, NULL, CAT_ROLE_RUNS, {0},
+    TABLE("etl_ejecuciones", etl_ejecuciones_cols, NULL, CAT_ROLE_RUNS,
           "Una fila por ejecución del ETL.", "One row per ETL run.");
 static const struct cat_table t_etl_incidencias =
-    TABLE("etl_incidencias", etl_incidencias_cols, NULL, CAT_ROLE_INCIDENTS, {0},
+    TABLE("etl_incidencias", etl_incidencias_cols, NULL, CAT_ROLE_INCIDENTS,
           "Registros que una ejecución no pudo copiar o verificar.",
           "Records a run could not copy or verify.");
 

@@ -26,6 +26,7 @@ static void write_source(FILE *out, const struct cat_table *t)
 {
     const struct cat_source *s = &t->source;
     const struct cat_table *parent = s->parent ? catalog_by_role(s->parent) : NULL;
+    const char *parent_name = parent ? parent->name : "?";
     fprintf(out, "- Fuente Bsale / Bsale source: ");
     switch (s->fetch) {
     case CAT_FETCH_NONE:
@@ -46,8 +47,8 @@ static void write_source(FILE *out, const struct cat_table *t)
                 s->date_kind == CAT_DATE_RANGE ? "[inicio,fin]" : "<inicio>");
         break;
     case CAT_FETCH_CHILD:
-        fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path, parent->name,
-                parent->name);
+        fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path, parent_name,
+                parent_name);
         break;
     }
     fprintf(out, "\n");
@@ -56,7 +57,7 @@ static void write_source(FILE *out, const struct cat_table *t)
                 "- Incrustada en `%s` de cada fila de `%s` (`%s` guarda su id); la lista aparte "
                 "se lee cuando Bsale la corta / embedded in `%s` of each row of `%s` (`%s` holds "
                 "its id); the separate list is read when Bsale cuts it short\n",
-                s->embedded, parent->name, s->parent_col, s->embedded, parent->name, s->parent_col);
+                s->embedded, parent_name, s->parent_col, s->embedded, parent_name, s->parent_col);
     if (s->parent_query)
         fprintf(out, "- Por documento / per document: `GET %s?%s=<id>`\n", s->path,
                 s->parent_query);

@@ -23,6 +23,11 @@ expect_usage_error --token t --today 2026-13-45
 expect_usage_error --token t --offices x
 expect_usage_error --token t --no-such-flag
 expect_usage_error --token t --fail-rate 0.6 --empty-rate 0.6
+expect_usage_error --token t --gone-status 403
+expect_usage_error --token t --garbage-kind true,foo
+expect_usage_error --token t --count-lie maybe
+expect_usage_error --token t --count-lie-path documents
+expect_usage_error --token t --short-page-rate 1.5
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$bin" --port 0 --token t --days 2 >"$out" 2>/dev/null &

@@ -5,7 +5,13 @@
  * With --lines it checks only that every stored document is whole: exactly
  * the truth's number of lines, and no line without its document.
  *
- *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2 | --lines]
+ * --garbled: the records /__truth lists under "garbled" (a document with any garbled line
+ * counts as one unit with its lines) are left out of the row comparison; each such unit
+ * must instead be wholly absent from the database or wholly equal to the truth, never
+ * partial. A last line "totals missing=… extra=… differing=… garbled_units=…
+ * garbled_present=… garbled_bad=…" sums it up for scripts.
+ *
+ *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2] [--garbled] | --lines
  */
 #include "common.h"
 
@@ -105,6 +111,19 @@ struct row_map {
     char **keys;
     char **rows; /* tab-joined canonical cells */
     size_t n, alloc;
+};
+
+/* Records that /__truth says were garbled: document units (with their lines) and payments. */
+struct garbled {
+    int64_t *docs, *pays;
+    size_t n_docs, n_pays;
+    int64_t *line_ids, *line_docs; /* truth lines of garbled documents */
+    size_t n_lines;
+};
+
+struct totals {
+    long missing, extra, differing;
+    long units, present, bad;
 };
 
 static void map_add(struct row_map *m, char *key, char *row)
@@ -244,7 +263,8 @@ static size_t *sorted_index(struct row_map *m)
 }
 
 /* Returns the number of differences, printing the first few. */
-static long diff_table(const char *name, struct row_map *want, struct row_map *have)
+static long diff_table(const char *name, struct row_map *want, struct row_map *have,
+                       struct totals *tot)
 {
     size_t *wi = sorted_index(want), *hi = sorted_index(have);
     size_t a = 0, b = 0;
@@ -269,6 +289,9 @@ static long diff_table(const char *name, struct row_map *want, struct row_map *h
     }
     printf("%-18s truth=%zu db=%zu missing=%ld extra=%ld differing=%ld\n", name, want->n, have->n,
            missing, extra, differing);
+    tot->missing += missing;
+    tot->extra += extra;
+    tot->differing += differing;
     free(wi);
     free(hi);
     return missing + extra + differing;
@@ -379,14 +402,172 @@ static int check_whole_documents(json_t *truth, struct db *db)
     return whole ? 0 : 1;
 }
 
+static void push_id(int64_t **a, size_t *n, int64_t v)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*a)[i] == v)
+            return;
+    *a = xrealloc(*a, (*n + 1) * sizeof(int64_t));
+    (*a)[(*n)++] = v;
+}
+
+static bool has_id(const int64_t *a, size_t n, int64_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] == v)
+            return true;
+    return false;
+}
+
+static void garbled_load(json_t *truth, struct garbled *g)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach (json_object_get(truth, "garbled"), i, it) {
+        const char *res = json_string_value(json_object_get(it, "resource"));
+        int64_t id = 0, doc = 0;
+        json_util_int64(json_object_get(it, "id"), &id);
+        json_util_int64(json_object_get(it, "document_id"), &doc);
+        const char *kind = json_string_value(json_object_get(it, "kind"));
+        printf("garbled_record resource=%s id=%lld unit=%lld kind=%s\n", res ? res : "?",
+               (long long)id, (long long)(doc ? doc : id), kind ? kind : "?");
+        if (res && strcmp(res, "payments") == 0)
+            push_id(&g->pays, &g->n_pays, id);
+        else if (res && strcmp(res, "document_details") == 0)
+            push_id(&g->docs, &g->n_docs, doc);
+        else if (res && strcmp(res, "documents") == 0)
+            push_id(&g->docs, &g->n_docs, id);
+    }
+    json_array_foreach (json_object_get(truth, "document_details"), i, it) {
+        int64_t id = 0, doc = 0;
+        json_util_int64(json_object_get(it, "id"), &id);
+        json_util_int64(json_object_get(it, "document_id"), &doc);
+        if (!has_id(g->docs, g->n_docs, doc))
+            continue;
+        g->line_ids = xrealloc(g->line_ids, (g->n_lines + 1) * sizeof(int64_t));
+        g->line_docs = xrealloc(g->line_docs, (g->n_lines + 1) * sizeof(int64_t));
+        g->line_ids[g->n_lines] = id;
+        g->line_docs[g->n_lines++] = doc;
+    }
+}
+
+static void garbled_free(struct garbled *g)
+{
+    free(g->docs);
+    free(g->pays);
+    free(g->line_ids);
+    free(g->line_docs);
+}
+
+/* The unit (a document or payment id, negated for payments) a row's key belongs to, or 0. */
+static int64_t unit_of(const struct garbled *g, const char *table, const char *key)
+{
+    int64_t id = strtoll(key, NULL, 10);
+    if (strcmp(table, "documentos_venta") == 0 && has_id(g->docs, g->n_docs, id))
+        return id;
+    if (strcmp(table, "pagos") == 0 && has_id(g->pays, g->n_pays, id))
+        return -id;
+    if (strcmp(table, "detalles_venta") == 0)
+        for (size_t i = 0; i < g->n_lines; i++)
+            if (g->line_ids[i] == id)
+                return g->line_docs[i];
+    return 0;
+}
+
+/* A garbled unit's rows: how many the truth has, how many the database has, how many equal. */
+struct unit_tally {
+    int64_t unit;
+    long want, have, equal;
+};
+
+struct unit_set {
+    struct unit_tally *u;
+    size_t n;
+};
+
+static struct unit_tally *unit_get(struct unit_set *s, int64_t unit)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->u[i].unit == unit)
+            return &s->u[i];
+    s->u = xrealloc(s->u, (s->n + 1) * sizeof(*s->u));
+    s->u[s->n] = (struct unit_tally){.unit = unit};
+    return &s->u[s->n++];
+}
+
+/* Moves the garbled rows out of want and have, tallying them per unit. */
+static void split_garbled(const struct garbled *g, const char *table, struct row_map *want,
+                          struct row_map *have, struct unit_set *units)
+{
+    for (size_t i = 0; i < want->n; i++) {
+        int64_t unit = unit_of(g, table, want->keys[i]);
+        if (!unit)
+            continue;
+        struct unit_tally *u = unit_get(units, unit);
+        u->want++;
+        for (size_t j = 0; j < have->n; j++)
+            if (strcmp(have->keys[j], want->keys[i]) == 0) {
+                u->have++;
+                u->equal += strcmp(have->rows[j], want->rows[i]) == 0;
+            }
+        want->keys[i][0] = '\0'; /* dropped below */
+    }
+    for (size_t i = 0; i < have->n; i++)
+        if (unit_of(g, table, have->keys[i]))
+            have->keys[i][0] = '\0';
+    struct row_map *maps[] = {want, have};
+    for (size_t m = 0; m < 2; m++) {
+        size_t o = 0;
+        for (size_t i = 0; i < maps[m]->n; i++) {
+            if (!maps[m]->keys[i][0]) {
+                free(maps[m]->keys[i]);
+                free(maps[m]->rows[i]);
+                continue;
+            }
+            maps[m]->keys[o] = maps[m]->keys[i];
+            maps[m]->rows[o++] = maps[m]->rows[i];
+        }
+        maps[m]->n = o;
+    }
+}
+
+/* Each unit: wholly absent or wholly equal; returns the number of units that are neither. */
+static long check_units(const struct unit_set *s, struct totals *tot)
+{
+    long bad = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct unit_tally *u = &s->u[i];
+        bool absent = u->have == 0, whole = u->have == u->want && u->equal == u->want;
+        tot->present += !absent;
+        if (absent || whole)
+            continue;
+        if (bad++ < 5)
+            printf("garbled %s %lld: %ld of %ld rows present, %ld equal (partial or wrong)\n",
+                   u->unit < 0 ? "payment" : "document",
+                   (long long)(u->unit < 0 ? -u->unit : u->unit), u->have, u->want, u->equal);
+    }
+    tot->units += (long)s->n;
+    tot->bad += bad;
+    printf("garbled units=%zu present=%ld bad=%ld\n", s->n, tot->present, bad);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr,
-                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b | --lines]\n");
+                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b] [--garbled] | "
+                "--lines\n");
         return 2;
     }
-    const char *only = argc >= 6 && strcmp(argv[4], "--tables") == 0 ? argv[5] : NULL;
+    const char *only = NULL;
+    bool use_garbled = false;
+    for (int a = 4; a < argc; a++) {
+        if (strcmp(argv[a], "--tables") == 0 && a + 1 < argc)
+            only = argv[++a];
+        else if (strcmp(argv[a], "--garbled") == 0)
+            use_garbled = true;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     json_t *truth = fetch_truth(argv[1], argv[2]);
     struct db_url url = {0};
@@ -405,6 +586,11 @@ int main(int argc, char **argv)
         return status;
     }
     long total = 0;
+    struct totals tot = {0};
+    struct garbled g = {0};
+    struct unit_set units = {0};
+    if (use_garbled)
+        garbled_load(truth, &g);
     for (size_t i = 0; i < ARRAY_LEN(sources); i++) {
         if (!wanted(only, sources[i].table))
             continue;
@@ -415,11 +601,20 @@ int main(int argc, char **argv)
             fprintf(stderr, "compare: %s\n", e.msg);
             return 2;
         }
-        total += diff_table(t->name, &want, &have);
+        if (use_garbled)
+            split_garbled(&g, t->name, &want, &have, &units);
+        total += diff_table(t->name, &want, &have, &tot);
         map_free(&want);
         map_free(&have);
     }
+    if (use_garbled)
+        total += check_units(&units, &tot);
+    printf("totals missing=%ld extra=%ld differing=%ld garbled_units=%ld garbled_present=%ld "
+           "garbled_bad=%ld\n",
+           tot.missing, tot.extra, tot.differing, tot.units, tot.present, tot.bad);
     printf("%s: %ld differences\n", total ? "MISMATCH" : "EXACT", total);
+    free(units.u);
+    garbled_free(&g);
     db_close(db);
     db_url_release(&url);
     json_decref(truth);

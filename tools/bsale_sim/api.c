@@ -25,6 +25,7 @@ enum filter_bit {
     F_VARIANT = 1 << 8,
     F_PRODUCT = 1 << 9,
     F_CODE = 1 << 10,
+    F_LIVE = 1 << 15, /* internal: skip removed documents */
 };
 
 struct filter_name {
@@ -53,6 +54,8 @@ struct query {
     int64_t state, range_from, range_to, day, doctype, office, client, document, variant, product;
     const char *code;
 };
+
+#define MAX_KEY_PARTS 64
 
 struct list_ctx {
     enum sim_table t;
@@ -287,6 +290,8 @@ static bool matches(const struct sim_store *st, enum sim_table t, size_t i, unsi
             return false;
         if ((f & F_CLIENT) && d->client_id != q->client)
             return false;
+        if ((f & F_LIVE) && d->removed)
+            return false;
     } else if (t == T_PAYMENTS) {
         const struct s_payment *p = &st->pays[i];
         if ((f & F_RECORDDATE) &&
@@ -342,6 +347,8 @@ static void clamp(struct list_ctx *c, size_t lo, size_t hi)
 static void narrow(const struct sim_store *st, struct list_ctx *c, const struct query *q)
 {
     c->residual = q->set;
+    if (c->t == T_DOCUMENTS && st->n_removed)
+        c->residual |= F_LIVE;
     if (c->t == T_DOCUMENTS && (q->set & F_RANGE)) {
         if (q->range_from > q->range_to)
             clamp(c, 0, 0);
@@ -443,48 +450,100 @@ static void put_next(const struct sim_request *rq, const char *href, size_t limi
     jw_fmt(w, "limit=%zu&offset=%zu\"", limit, offset);
 }
 
+/* Identity of a list request apart from its offset, for the seeded short-page draw. */
+static uint64_t list_key(const struct sim_request *rq)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *parts[2 * MAX_KEY_PARTS + 1];
+    size_t n = 0;
+    parts[n++] = rq->path;
+    for (size_t i = 0; i < rq->n_params && n + 2 <= ARRAY_LEN(parts); i++) {
+        if (strcmp(rq->params[i].key, "offset") == 0)
+            continue;
+        parts[n++] = rq->params[i].key;
+        parts[n++] = rq->params[i].value ? rq->params[i].value : "";
+    }
+    for (size_t i = 0; i < n; i++)
+        for (const char *p = parts[i];; p++) {
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+            if (!*p)
+                break;
+        }
+    return h;
+}
+
+/* Fills pick with the store indexes at list positions [from, to); *count = the list's length. */
+static size_t collect(struct sim_store *st, const struct list_ctx *c, const struct query *q,
+                      size_t from, size_t to, size_t *pick, size_t *count)
+{
+    size_t n = 0, pos = 0;
+    if (!c->residual) {
+        *count = c->hi - c->lo;
+        for (size_t k = from; k < *count && k < to; k++)
+            pick[n++] = c->lo + k;
+        return n;
+    }
+    for (size_t i = c->lo; i < c->hi; i++) {
+        if (!matches(st, c->t, i, c->residual, q))
+            continue;
+        if (pos >= from && pos < to)
+            pick[n++] = i;
+        pos++;
+    }
+    *count = pos;
+    return n;
+}
+
+static enum sim_count_lie count_lie(const struct sim_store *st, const struct sim_request *rq)
+{
+    const char *prefix = st->h.count_lie_path;
+    if (prefix && strncmp(rq->path, prefix, strlen(prefix)) != 0)
+        return LIE_NONE;
+    return st->h.count_lie;
+}
+
+/* An endless list: positions past the end repeat the real items; count keeps growing. */
+static size_t collect_endless(struct sim_store *st, const struct list_ctx *c, const struct query *q,
+                              size_t *pick, size_t *count)
+{
+    size_t span = c->hi - c->lo, real, n = 0;
+    size_t *all = xmalloc((span ? span : 1) * sizeof *all);
+    collect(st, c, q, 0, span, all, &real);
+    for (size_t j = 0; real && j < q->limit; j++)
+        pick[n++] = all[(q->offset + j) % real];
+    free(all);
+    *count = q->offset + 2 * q->limit;
+    return n;
+}
+
 static void list_page(struct sim_store *st, const struct sim_request *rq, const struct query *q,
                       struct list_ctx *c, const char *href, struct sim_response *rs)
 {
     struct jw *w = &rs->body;
-    size_t count = 0, shown = 0;
-    size_t span = c->hi - c->lo;
-    jw_fmt(w, "{\"href\":\"%s\",\"count\":", href);
-    size_t count_at = w->len;
-    /* Room for the count, patched once the scan knows it. */
-    jw_lit(w, "                    ,\"limit\":");
-    jw_fmt(w, "%zu,\"offset\":%zu,\"items\":[", q->limit, q->offset);
-    if (!c->residual) {
-        count = span;
-        for (size_t k = q->offset; k < span && k < q->offset + q->limit; k++) {
-            if (shown++)
-                jw_raw(w, ",", 1);
-            put_item(st, c->t, c->lo + k, q, w);
-        }
+    size_t *pick = xmalloc(q->limit * sizeof *pick);
+    size_t n, real, count;
+    enum sim_count_lie lie = count_lie(st, rq);
+    if (lie == LIE_GROW) {
+        n = collect_endless(st, c, q, pick, &count);
+        real = count;
     } else {
-        for (size_t i = c->lo; i < c->hi; i++) {
-            if (!matches(st, c->t, i, c->residual, q))
-                continue;
-            if (count >= q->offset && count < q->offset + q->limit) {
-                if (shown++)
-                    jw_raw(w, ",", 1);
-                put_item(st, c->t, i, q, w);
-            }
-            count++;
-        }
+        n = collect(st, c, q, q->offset, q->offset + q->limit, pick, &real);
+        count = lie == LIE_LOW && real > 3 ? 3 : real;
+    }
+    if (q->offset + q->limit < real) /* a page with more after it may come short */
+        n = sim_short_page(st, list_key(rq), q->offset, n);
+    jw_fmt(w, "{\"href\":\"%s\",\"count\":%zu,\"limit\":%zu,\"offset\":%zu,\"items\":[", href,
+           count, q->limit, q->offset);
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            jw_raw(w, ",", 1);
+        put_item(st, c->t, pick[k], q, w);
     }
     jw_lit(w, "]");
     if (q->offset + q->limit < count)
         put_next(rq, href, q->limit, q->offset + q->limit, w);
     jw_lit(w, "}");
-    char num[24];
-    int n = snprintf(num, sizeof num, "%zu", count);
-    /* Shift the tail left over the unused padding. */
-    memcpy(w->p + count_at, num, (size_t)n);
-    size_t pad = 20 - (size_t)n;
-    memmove(w->p + count_at + n, w->p + count_at + 20, w->len - count_at - 20);
-    w->len -= pad;
-    w->p[w->len] = '\0';
+    free(pick);
     rs->status = 200;
 }
 
@@ -537,6 +596,15 @@ static void not_found(struct sim_response *rs)
     error_body(rs, 404, "The requested resource is not available");
 }
 
+/* A removed document: 404, or Bsale's 500 with the same text (API.md section 8.23). */
+static bool gone(const struct sim_store *st, enum sim_table t, size_t idx, struct sim_response *rs)
+{
+    if (t != T_DOCUMENTS || !st->docs[idx].removed)
+        return false;
+    error_body(rs, st->h.gone_status, "The requested resource is not available");
+    return true;
+}
+
 static void handle_single(struct sim_store *st, const struct sim_request *rq, enum sim_table t,
                           int64_t id, struct sim_response *rs)
 {
@@ -546,6 +614,8 @@ static void handle_single(struct sim_store *st, const struct sim_request *rq, en
         not_found(rs);
         return;
     }
+    if (gone(st, t, idx, rs))
+        return;
     if (!parse_query(rq, 0, false, &q, rs))
         return;
     put_item(st, t, idx, &q, &rs->body);
@@ -567,6 +637,18 @@ static void handle_list(struct sim_store *st, const struct sim_request *rq, stru
     list_page(st, rq, &q, c, href, rs);
 }
 
+/* A detail page that never fills: the true count, no items. */
+static void empty_page(const struct sim_request *rq, const char *href, size_t count,
+                       struct sim_response *rs)
+{
+    struct query q = {0};
+    if (!parse_query(rq, allowed_filters(T_DOC_DETAILS), true, &q, rs))
+        return;
+    jw_fmt(&rs->body, "{\"href\":\"%s\",\"count\":%zu,\"limit\":%zu,\"offset\":%zu,\"items\":[]}",
+           href, count, q.limit, q.offset);
+    rs->status = 200;
+}
+
 static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum sim_table parent,
                        int64_t pid, const char *segs[], size_t nseg, struct sim_response *rs)
 {
@@ -578,6 +660,8 @@ static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum 
         not_found(rs);
         return;
     }
+    if (gone(st, parent, pidx, rs))
+        return;
     struct list_ctx c = {.t = t};
     if (t == T_DOC_DETAILS) {
         c.lo = st->docs[pidx].first_line;
@@ -597,6 +681,10 @@ static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum 
         return;
     }
     snprintf(href, sizeof href, SIM_HREF "/%s/%lld/details.json", res, (long long)pid);
+    if (t == T_DOC_DETAILS && sim_empty_details(st, pidx)) {
+        empty_page(rq, href, c.hi - c.lo, rs);
+        return;
+    }
     handle_list(st, rq, &c, href, false, rs);
 }
 

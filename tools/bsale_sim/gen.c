@@ -409,6 +409,7 @@ void sim_cache_drop(struct sim_store *st, enum sim_table t, size_t idx)
 struct sim_store *sim_store_new(const struct sim_knobs *k)
 {
     struct sim_store *st = xcalloc(1, sizeof *st);
+    sim_hostile_default(&st->h);
     st->k = *k;
     pthread_rwlock_init(&st->lock, NULL);
     static const uint64_t folio0[8] = {0, 1001, 48001, 501, 0, 1, 1, 1};

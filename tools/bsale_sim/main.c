@@ -50,6 +50,15 @@ enum opt_id {
     O_SLOW,
     O_SLOW_MS,
     O_FAULT_SEED,
+    O_SHORT_PAGE,
+    O_COUNT_LIE,
+    O_COUNT_LIE_PATH,
+    O_EMPTY_DETAILS,
+    O_STORM,
+    O_STORM_AFTER,
+    O_GARBAGE,
+    O_GARBAGE_KIND,
+    O_GONE,
     O_LOG_LEVEL,
     O_HELP,
 };
@@ -86,6 +95,15 @@ static const struct option long_opts[] = {
     {"slow-rate", required_argument, NULL, O_SLOW},
     {"slow-ms", required_argument, NULL, O_SLOW_MS},
     {"fault-seed", required_argument, NULL, O_FAULT_SEED},
+    {"short-page-rate", required_argument, NULL, O_SHORT_PAGE},
+    {"count-lie", required_argument, NULL, O_COUNT_LIE},
+    {"count-lie-path", required_argument, NULL, O_COUNT_LIE_PATH},
+    {"empty-details-rate", required_argument, NULL, O_EMPTY_DETAILS},
+    {"storm-seconds", required_argument, NULL, O_STORM},
+    {"storm-start-after", required_argument, NULL, O_STORM_AFTER},
+    {"garbage-rate", required_argument, NULL, O_GARBAGE},
+    {"garbage-kind", required_argument, NULL, O_GARBAGE_KIND},
+    {"gone-status", required_argument, NULL, O_GONE},
     {"log-level", required_argument, NULL, O_LOG_LEVEL},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
@@ -139,6 +157,24 @@ static void usage(FILE *f)
           "  --slow-rate X         share of answers delayed by --slow-ms\n"
           "  --slow-ms N           delay of a slow answer (default 30000)\n"
           "  --fault-seed S        seed of latency jitter and faults (default: --seed)\n"
+          "\n"
+          "A hostile Bsale (seeded by --fault-seed; a retry gets the same answer):\n"
+          "  --short-page-rate X   share of non-final list pages cut to 1..n-1 items; the\n"
+          "                        rest stay at their offsets and count stays true\n"
+          "  --count-lie low|grow  low: list pages report count 3 (at most); grow: an\n"
+          "                        endless list, count = offset + 2 x limit, items repeat\n"
+          "  --count-lie-path P    lie only on request paths starting with P, e.g.\n"
+          "                        /v1/documents.json (default: every list)\n"
+          "  --empty-details-rate X  share of documents over 25 lines whose detail pages\n"
+          "                        answer the true count with no items, always\n"
+          "  --storm-seconds N     every request answers 429 (Retry-After: 1, body as in\n"
+          "                        --rate-limit-style) for N seconds\n"
+          "  --storm-start-after K   the storm begins at request K (default 0: the first)\n"
+          "  --garbage-rate X      share of documents, lines and payments with garbage in\n"
+          "                        one member; /__truth lists them under \"garbled\"\n"
+          "  --garbage-kind K,..   true|nan|huge|string_date|bad_id|long_text|nul (default\n"
+          "                        all); nan writes a raw NaN token: invalid JSON\n"
+          "  --gone-status S       by-id read of a removed document: 404 (default) or 500\n"
           "  --help                this text\n",
           f);
 }
@@ -189,6 +225,7 @@ static bool parse_date(const char *s, int64_t *out)
 struct cli {
     struct sim_knobs k;
     struct server_opts o;
+    struct sim_hostile h;
     bool fault_seed_set;
     bool help;
     enum log_level level;
@@ -203,6 +240,50 @@ static bool parse_style(const char *s, enum rl_style *out)
             return true;
         }
     return false;
+}
+
+static bool parse_lie(const char *s, enum sim_count_lie *out)
+{
+    if (strcmp(s, "low") == 0)
+        *out = LIE_LOW;
+    else if (strcmp(s, "grow") == 0)
+        *out = LIE_GROW;
+    else
+        return false;
+    return true;
+}
+
+/* One option of a hostile Bsale; false when its value is invalid. */
+static bool apply_hostile(struct cli *c, int id, const char *v)
+{
+    struct sim_hostile *h = &c->h;
+    uint32_t u;
+    switch (id) {
+    case O_SHORT_PAGE:
+        return parse_share(v, &h->short_page_rate);
+    case O_COUNT_LIE:
+        return parse_lie(v, &h->count_lie);
+    case O_COUNT_LIE_PATH:
+        h->count_lie_path = v;
+        return *v == '/';
+    case O_EMPTY_DETAILS:
+        return parse_share(v, &h->empty_details_rate);
+    case O_STORM:
+        return parse_u32(v, 86400, &c->o.storm_seconds);
+    case O_STORM_AFTER:
+        return parse_u64(v, &c->o.storm_after);
+    case O_GARBAGE:
+        return parse_share(v, &h->garbage_rate);
+    case O_GARBAGE_KIND:
+        return sim_garbage_parse(v, &h->garbage_kinds);
+    case O_GONE:
+        if (!parse_u32(v, 599, &u) || (u != 404 && u != 500))
+            return false;
+        h->gone_status = (int)u;
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* One option; false when its value is invalid. */
@@ -284,7 +365,7 @@ static bool apply_opt(struct cli *c, int id, const char *v)
     case O_LOG_LEVEL:
         return log_level_parse(v, &c->level);
     default:
-        return false;
+        return apply_hostile(c, id, v);
     }
 }
 
@@ -292,6 +373,7 @@ static bool apply_opt(struct cli *c, int id, const char *v)
 static bool parse_args(int argc, char **argv, struct cli *c)
 {
     sim_knobs_default(&c->k);
+    sim_hostile_default(&c->h);
     memset(&c->o, 0, sizeof c->o);
     c->o.bind = "127.0.0.1";
     c->o.rl_style = RL_BOTH;
@@ -338,6 +420,7 @@ static bool parse_args(int argc, char **argv, struct cli *c)
     }
     if (!c->fault_seed_set)
         c->o.fault_seed = c->k.seed;
+    c->h.seed = c->o.fault_seed;
     return ok;
 }
 
@@ -379,6 +462,7 @@ int main(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     st = sim_store_new(&c.k);
+    st->h = c.h;
     double gen_ms = elapsed_ms(&t0);
     /* Mutations may change the store once the server runs: log its size first. */
     log_info("store ready documents=%zu lines=%zu payments=%zu clients=%u variants=%u "

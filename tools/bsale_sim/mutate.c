@@ -16,6 +16,7 @@ void sim_mutation_default(struct sim_mutation *m)
     m->price_changes = 10;
     m->deactivations = 2;
     m->new_clients = 3;
+    m->removals = 0;
 }
 
 static void id_list_open(struct jw *w, const char *name)
@@ -121,6 +122,26 @@ static void deactivate_products(struct sim_store *st, struct rng *r, uint32_t n,
     jw_lit(w, "]");
 }
 
+/* Removes documents without payments, so no payment is left pointing at a gone document. */
+static void remove_documents(struct sim_store *st, struct rng *r, uint32_t n, struct jw *w)
+{
+    bool first = true;
+    id_list_open(w, "removed_documents");
+    for (uint32_t i = 0; i < n && st->n_docs; i++) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            size_t idx = rng_below(r, (uint32_t)st->n_docs);
+            struct s_document *d = &st->docs[idx];
+            if (d->removed || d->n_pay != 0)
+                continue;
+            d->removed = 1;
+            st->n_removed++;
+            id_item(w, &first, sim_id_base(T_DOCUMENTS) + (int64_t)idx);
+            break;
+        }
+    }
+    jw_lit(w, "]");
+}
+
 void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *w)
 {
     struct rng r = rng_for(st->k.seed, 200, m->seed);
@@ -131,6 +152,10 @@ void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *w
     void_documents(st, &r, m->voids, w);
     change_prices(st, &r, m->price_changes, w);
     deactivate_products(st, &r, m->deactivations, w);
+    if (m->removals) { /* a stream of its own: the other changes stay as they were */
+        struct rng gone = rng_for(st->k.seed, 201, m->seed);
+        remove_documents(st, &gone, m->removals, w);
+    }
     sim_cache_grow(st);
     jw_fmt(w, ",\"documents\":%zu,\"clients\":%u}", st->n_docs, st->n_clients);
     pthread_rwlock_unlock(&st->lock);

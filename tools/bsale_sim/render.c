@@ -519,7 +519,7 @@ static void envelope(struct sim_store *st, struct jw *w, const char *href, enum 
         if (k > offset)
             jw_raw(w, ",", 1);
         const struct sim_rendered *r = cached(st, t, first + k);
-        jw_raw(w, r->data, r->len);
+        sim_put_garbled(st, t, first + k, r->data, r->len, w);
     }
     jw_lit(w, "]");
     if (next && offset + limit < count)
@@ -707,11 +707,26 @@ static const struct sim_rendered *cached(struct sim_store *st, enum sim_table t,
     return fresh;
 }
 
+static void render_expanded(struct sim_store *st, enum sim_table t, size_t idx, unsigned expand,
+                            struct jw *w)
+{
+    enum sim_garbage kind;
+    if (!sim_garbled(st, t, idx, &kind)) {
+        render_document(st, idx, expand, w);
+        return;
+    }
+    struct jw tmp = {0};
+    jw_init(&tmp, 8192);
+    render_document(st, idx, expand, &tmp);
+    sim_garble(st, t, idx, kind, tmp.p, tmp.len, w);
+    jw_free(&tmp);
+}
+
 void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned expand, struct jw *w)
 {
     if (t == T_DOCUMENTS &&
         (expand & (EXP_DETAILS | EXP_CLIENT | EXP_PAYMENTS | EXP_DOCUMENT_TYPE | EXP_OFFICE))) {
-        render_document(st, idx, expand, w);
+        render_expanded(st, t, idx, expand, w);
         return;
     }
     if (t == T_VARIANTS && (expand & EXP_PRODUCT)) {
@@ -719,7 +734,17 @@ void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned exp
         return;
     }
     const struct sim_rendered *r = cached(st, t, idx);
-    jw_raw(w, r->data, r->len);
+    sim_put_garbled(st, t, idx, r->data, r->len, w);
+}
+
+/* Removed documents and their lines are not in Bsale any more. */
+static bool truth_gone(const struct sim_store *st, enum sim_table t, size_t i)
+{
+    if (!st->n_removed)
+        return false;
+    if (t == T_DOCUMENTS)
+        return st->docs[i].removed;
+    return t == T_DOC_DETAILS && st->docs[st->lines[i].doc_idx].removed;
 }
 
 /* Appends `"key":[item,...]` with an extra parent id member on each item. */
@@ -728,9 +753,13 @@ static void truth_array(struct sim_store *st, enum sim_table t, const char *name
 {
     jw_fmt(w, "\"%s\":[", name);
     size_t n = sim_table_len(st, t);
+    bool first = true;
     for (size_t i = 0; i < n; i++) {
-        if (i)
+        if (truth_gone(st, t, i))
+            continue;
+        if (!first)
             jw_raw(w, ",", 1);
+        first = false;
         const struct sim_rendered *r = cached(st, t, i);
         if (!parent_key) {
             jw_raw(w, r->data, r->len);
@@ -755,5 +784,9 @@ void sim_render_truth(struct sim_store *st, struct jw *w)
     truth_array(st, T_DOC_DETAILS, "document_details", "document_id", w);
     jw_lit(w, ",");
     truth_array(st, T_PL_DETAILS, "price_list_details", "price_list_id", w);
+    if (st->h.garbage_rate > 0 || st->h.empty_details_rate > 0) {
+        jw_lit(w, ",");
+        sim_render_garbled(st, w);
+    }
     jw_lit(w, "}\n");
 }

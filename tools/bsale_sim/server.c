@@ -38,6 +38,7 @@ struct sim_server {
     int64_t *rate_ring; /* accepted request times in the rolling 1-second window */
     size_t rate_head, rate_len;
     atomic_uint_fast64_t seq;
+    int64_t storm_t0; /* when the storm's first request arrived; 0 = not yet */
 };
 
 struct req_state {
@@ -182,6 +183,21 @@ static enum MHD_Result throttle(struct sim_server *s, struct MHD_Connection *c, 
     return queue(c, status, r, JSON_TYPE);
 }
 
+/* ---- storm: every request answers 429 for a while ---- */
+
+static bool in_storm(struct sim_server *s, uint64_t seq)
+{
+    if (!s->o.storm_seconds || seq < s->o.storm_after)
+        return false;
+    int64_t now = stats_now_ns();
+    pthread_mutex_lock(&s->lock);
+    if (!s->storm_t0)
+        s->storm_t0 = now;
+    bool on = now < s->storm_t0 + (int64_t)s->o.storm_seconds * NS_PER_S;
+    pthread_mutex_unlock(&s->lock);
+    return on;
+}
+
 /* ---- faults ---- */
 
 static enum fault pick_fault(struct sim_server *s, struct rng *r)
@@ -285,6 +301,12 @@ static enum MHD_Result handle_v1(struct sim_server *s, struct MHD_Connection *c,
         jw_free(&rs.body);
         return reply_str(c, 405, "{\"error\":\"Method Not Allowed\"}");
     }
+    if (in_storm(s, seq)) {
+        jw_free(&rs.body);
+        char tmpl[64];
+        sim_api_template(url, tmpl, sizeof tmpl);
+        return throttle(s, c, 1, tmpl);
+    }
     int wait = rate_check(s);
     if (wait) {
         jw_free(&rs.body);
@@ -342,6 +364,7 @@ static enum MHD_Result hook_mutate(struct sim_server *s, struct MHD_Connection *
         m.price_changes = count_arg(body, "price_changes", m.price_changes);
         m.deactivations = count_arg(body, "deactivations", m.deactivations);
         m.new_clients = count_arg(body, "new_clients", m.new_clients);
+        m.removals = count_arg(body, "removals", m.removals);
         json_decref(body);
     }
     const char *seed = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seed");

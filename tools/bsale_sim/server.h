@@ -19,6 +19,8 @@ struct server_opts {
     enum rl_style rl_style;
     double fail_rate, truncate_rate, empty_rate, reset_rate, slow_rate;
     unsigned slow_ms;
+    unsigned storm_seconds; /* every /v1 request answers 429 for this long; 0 = no storm */
+    uint64_t storm_after;   /* ... starting at this request (0 = the first) */
     uint64_t fault_seed;
 };
 

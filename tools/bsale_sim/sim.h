@@ -117,6 +117,7 @@ struct s_document {
     uint32_t first_line, n_lines;                    /* indexes into lines */
     uint32_t first_pay, n_pay;                       /* indexes into payments */
     int8_t state;
+    int8_t removed; /* gone from Bsale: not listed, by-id reads answer the gone status */
 };
 struct s_line {
     uint32_t doc_idx;
@@ -148,8 +149,26 @@ struct sim_cache {
     size_t n;
 };
 
+/* Hostile-Bsale knobs, applied by the request engine; all off by default. */
+enum sim_count_lie { LIE_NONE, LIE_LOW, LIE_GROW };
+enum sim_garbage { G_TRUE, G_NAN, G_HUGE, G_STRING_DATE, G_BAD_ID, G_LONG_TEXT, G_NUL, G_KINDS };
+struct sim_hostile {
+    uint64_t seed;
+    double short_page_rate; /* share of non-final list pages cut short */
+    enum sim_count_lie count_lie;
+    const char *count_lie_path; /* request path prefix; NULL = every list */
+    double empty_details_rate;  /* share of documents over 25 lines with empty detail pages */
+    double garbage_rate;        /* share of documents, lines and payments garbled */
+    unsigned garbage_kinds;     /* bit per enum sim_garbage */
+    int gone_status;            /* answer to a by-id read of a removed document */
+};
+void sim_hostile_default(struct sim_hostile *h);
+/* Parses "true,nan,..." into kind bits; false on an unknown name. */
+bool sim_garbage_parse(const char *s, unsigned *bits);
+
 struct sim_store {
     struct sim_knobs k;
+    struct sim_hostile h;
     pthread_rwlock_t lock; /* readers: requests; writer: mutations */
     uint32_t n_offices, n_doc_types, n_pay_types, n_users, n_product_types, n_products, n_variants,
         n_clients, n_price_lists;
@@ -167,6 +186,7 @@ struct sim_store {
     struct s_payment *pays;
     size_t n_pays, pays_cap;
     uint64_t folio_next[8]; /* per document type */
+    size_t n_removed;       /* documents with removed set */
     struct sim_cache cache[T_COUNT];
 };
 
@@ -200,10 +220,26 @@ void sim_render_truth(struct sim_store *st, struct jw *w);
 void sim_rut_format(uint32_t rut, char *out, size_t n); /* "12.345.678-5" */
 char sim_rut_dv(uint32_t rut);
 
+/* ---- hostile answers (hostile.c; caller holds the read lock) ---- */
+/* Items a list page keeps of n: n, or 1..n-1 when the page is cut short. */
+size_t sim_short_page(const struct sim_store *st, uint64_t list_key, size_t offset, size_t n);
+bool sim_empty_details(const struct sim_store *st, size_t doc_idx);
+/* Whether item idx of t is garbled, and how. */
+bool sim_garbled(const struct sim_store *st, enum sim_table t, size_t idx, enum sim_garbage *kind);
+/* Appends item text in[0..n) with its garbage applied. */
+void sim_garble(const struct sim_store *st, enum sim_table t, size_t idx, enum sim_garbage kind,
+                const char *in, size_t n, struct jw *w);
+/* Appends item text, garbled when its record is. */
+void sim_put_garbled(const struct sim_store *st, enum sim_table t, size_t idx, const char *in,
+                     size_t n, struct jw *w);
+/* Appends `"garbled":[{resource,id,field,kind[,document_id]},...]` for /__truth. */
+void sim_render_garbled(const struct sim_store *st, struct jw *w);
+
 /* ---- mutations (takes the write lock itself) ---- */
 struct sim_mutation {
     uint64_t seed;
     uint32_t new_documents, voids, price_changes, deactivations, new_clients;
+    uint32_t removals; /* documents without payments removed from Bsale */
 };
 void sim_mutation_default(struct sim_mutation *m);
 void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *summary);
