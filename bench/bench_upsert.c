@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,10 +5,12 @@
 #include "common.h"
 
 #define LOG_MODULE "bsale"
+#include "clock.h"
 #include "bsale_client.h"
 
 #include "buf.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "log.h"
 #include "rate_limit.h"
 #include "secret_mask.h"
@@ -140,13 +142,6 @@ struct outcome {
     enum err_code exhausted; /* code when retries run out */
     char cause[CAUSE_MAX];
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- pure functions ---- */
 
@@ -556,8 +551,9 @@ enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_c
     c->o.token = c->token;
     log_add_secret(c->token);
     if (o->run_timeout_s > 0)
-        c->deadline = mono_now() + (double)o->run_timeout_s;
-    c->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ ((uint64_t)(mono_now() * 1e9) << 7);
+        c->deadline = clock_monotonic() + (double)o->run_timeout_s;
+    c->rng =
+        (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ ((uint64_t)(clock_monotonic() * 1e9) << 7);
     if ((rc = build_headers(c, e)) || (rc = multi_init(c, e)))
         goto out;
     c->n_slots = (size_t)c->o.concurrency;
@@ -670,18 +666,6 @@ static enum err_code start_attempt(struct bsale_client *c, struct slot *s, struc
     return ERR_OK;
 }
 
-/* Masks every occurrence of the token in s, in place (the text never grows). */
-static void redact_token(const struct bsale_client *c, char *s)
-{
-    static const char mask[] = "[REDACTED]";
-    size_t tlen = strlen(c->token);
-    size_t m = sizeof(mask) - 1 < tlen ? sizeof(mask) - 1 : tlen;
-    for (char *p = s, *hit; (hit = strstr(p, c->token)); p = hit + m) {
-        memcpy(hit, mask, m);
-        memmove(hit + m, hit + tlen, strlen(hit + tlen) + 1);
-    }
-}
-
 /* Text of an error body, short, printable and without the token. */
 static void error_text(const struct bsale_client *c, const struct buf *body, char *out,
                        size_t out_len)
@@ -695,8 +679,8 @@ static void error_text(const struct bsale_client *c, const struct buf *body, cha
     buf_init(&b, 0);
     (void)buf_append_str(&b, txt ? txt : body->data, NULL);
     json_decref(j);
-    redact_token(c, b.data);
-    secret_mask(b.data); /* every encoding, before the cut can leave part of one */
+    /* The token in every encoding, before the cut can leave part of it. */
+    secret_mask_with(b.data, c->token);
     size_t n = strlen(b.data);
     if (n > ERROR_TEXT_MAX)
         n = ERROR_TEXT_MAX;
@@ -794,7 +778,8 @@ static double asked_wait(struct slot *s)
     return w;
 }
 
-/* Bsale's answer to throttling, and also to a bad path or id (API.md §5.1, §8.23). */
+/* Bsale's answer to throttling, and also to a bad path or id (docs/bsale-api.md, Errors and
+ * throttling). */
 static bool says_not_available(const struct slot *s)
 {
     static const char text[] = "The requested resource is not available";
@@ -874,7 +859,7 @@ static enum err_code schedule_retry(struct bsale_client *c, struct req *r,
 {
     char name[PATH_MAX_LEN + 32];
     req_name(r, name, sizeof(name));
-    double now = mono_now();
+    double now = clock_monotonic();
     /* Throttled answers wait as Bsale asks, bounded by the budget; only failures use attempts. */
     if (!out->throttled && ++r->failures >= c->o.max_attempts)
         return err_set(e, out->exhausted, "GET %s failed after %d attempts: %s", name, r->attempts,
@@ -932,7 +917,7 @@ static enum err_code extend_list(struct bsale_client *c, struct list *l, json_in
 /*
  * What a page of n items at [o, o + limit) asks for next. Bsale may answer a
  * window with only a prefix of its items while the rest stay at their
- * offsets (API.md §2.3, §8.14), and its count may be wrong (§8.24). So:
+ * offsets, and its count may be wrong (docs/bsale-api.md, Paging). So:
  * - a short page is followed by a request for the rest of its window, unless
  *   it ends exactly at a count nothing has contradicted (the usual last page);
  * - an empty page ends the list; before count it is asked once more, in case
@@ -1116,12 +1101,12 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     c->in_flight--;
     struct outcome out = {.wait = -1.0};
     enum verdict v = classify(c, s, res, &out, e);
-    redact_token(c, out.cause); /* parser and transport texts may quote the body */
+    secret_mask_with(out.cause, c->token); /* parser and transport texts may quote the body */
     s->req = NULL;
     count_status(c, out.status);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
-              r->kind == REQ_PAGE ? r->offset : -1L, out.status, (mono_now() - s->started) * 1e3,
-              r->attempts);
+              r->kind == REQ_PAGE ? r->offset : -1L, out.status,
+              (clock_monotonic() - s->started) * 1e3, r->attempts);
     enum err_code rc = ERR_OK;
     if (mc != CURLM_OK) {
         err_set(e, ERR_HTTP, "cannot finish a request: %s", curl_multi_strerror(mc));
@@ -1223,7 +1208,7 @@ static enum err_code drive(struct bsale_client *c, double now, double wake, stru
 
 static bool cancelled(const struct bsale_client *c)
 {
-    return c->o.cancel && *c->o.cancel;
+    return c->o.cancel && atomic_load(c->o.cancel);
 }
 
 enum err_code bsale_run(struct bsale_client *c, struct err *e)
@@ -1242,7 +1227,7 @@ enum err_code bsale_run(struct bsale_client *c, struct err *e)
             rc = err_set(e, ERR_INTERRUPTED, "Bsale fetch interrupted");
             goto out;
         }
-        double now = mono_now();
+        double now = clock_monotonic();
         if (c->deadline > 0 && now >= c->deadline) {
             rc = err_set(e, ERR_LIMIT, "run deadline of %ld s reached", c->o.run_timeout_s);
             goto out;

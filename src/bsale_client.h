@@ -11,7 +11,7 @@
 #include "err.h"
 
 #include <jansson.h>
-#include <signal.h>
+#include <stdatomic.h>
 
 struct bsale_client;
 
@@ -28,7 +28,7 @@ struct bsale_client_opts {
     double backoff_base_s;  /* first backoff cap; 0 = 0.5 s */
     double backoff_max_s;   /* largest backoff; 0 = 30 s */
     long run_timeout_s;     /* bsale_run fails once this long after bsale_client_new; 0 = none */
-    volatile sig_atomic_t *cancel; /* when non-NULL and set, runs stop with ERR_INTERRUPTED */
+    atomic_bool *cancel;    /* when non-NULL and set, runs stop with ERR_INTERRUPTED */
 };
 
 struct bsale_status_count {

@@ -1,12 +1,14 @@
 /*
- * The warehouse catalog: each table of SCHEMA.md described once, plus the
- * Bsale JSON -> row conversions. Adding a Bsale resource means adding entries
- * here; DDL, upserts and mapping follow. No SQL dialect lives here.
+ * The warehouse catalog: each table described once (docs/schema.md is
+ * generated from it), plus the Bsale JSON -> row conversions. Adding a Bsale
+ * resource means adding its entry here: the plan reads its source, the store
+ * its DDL, COMMENTs and upserts, the mapper its columns. No SQL dialect here.
  */
 #include "common.h"
 
 #include "catalog.h"
 #include "json_util.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -19,11 +21,33 @@
 #define IDX CAT_INDEX
 #define SYNCED                                                                                     \
     {                                                                                              \
-        "sincronizado_en", CAT_SYNCED_AT, NULL, CAT_NOT_NULL                                       \
+        "sincronizado_en", CAT_SYNCED_AT, NULL, CAT_NOT_NULL,                                      \
+            "Cuándo el ETL escribió la fila por última vez (UTC).",                                \
+            "When the ETL last wrote the row (UTC)."                                               \
     }
-#define TABLE(n, cols, res)                                                                        \
+#define BSALE_ID(what_es, what_en)                                                                 \
     {                                                                                              \
-        n, cols, ARRAY_LEN(cols), NULL, res                                                        \
+        "id_bsale", CAT_ID, "id", KEY, "Id Bsale " what_es ".", "Bsale id of " what_en "."         \
+    }
+#define ESTADO                                                                                     \
+    {                                                                                              \
+        "estado", CAT_INT, "state", 0,                                                             \
+            "Estado Bsale: 0 = activo, 1 = inactivo o anulado, 99 = eliminado.",                   \
+            "Bsale state: 0 = active, 1 = inactive or voided, 99 = deleted."                       \
+    }
+#define FLAG_ES(what) "1 = " what ", 0 = no."
+#define FLAG_EN(what) "1 = " what ", 0 = not."
+
+#define TABLE(n, c, res, r, d_es, d_en)                                                            \
+    {                                                                                              \
+        .name = (n), .cols = (c), .ncols = ARRAY_LEN(c), .resource = (res), .role = (r),           \
+        .es = (d_es), .en = (d_en)                                                                 \
+    }
+/* Master data: each full sync reads the whole list; rows Bsale stops listing are kept. */
+#define MASTER_TABLE(n, c, res, r, p, d_es, d_en)                                                  \
+    {                                                                                              \
+        .name = (n), .cols = (c), .ncols = ARRAY_LEN(c), .resource = (res), .role = (r),           \
+        .source = {.fetch = CAT_FETCH_MASTER, .path = (p)}, .es = (d_es), .en = (d_en)             \
     }
 
 /*
@@ -31,204 +55,419 @@
  * member wins (CL "municipality" vs PE/MX "district").
  */
 static const struct cat_column sucursales_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "name", 0},
-    {"descripcion", CAT_LONGTEXT, "description", 0},
-    {"direccion", CAT_LONGTEXT, "address", 0},
-    {"comuna", CAT_TEXT, "municipality|district", 0},
-    {"ciudad", CAT_TEXT, "city", 0},
-    {"pais", CAT_TEXT, "country", 0},
-    {"centro_costo", CAT_TEXT, "costCenter", 0},
-    {"es_virtual", CAT_FLAG, "isVirtual", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("de la sucursal", "the office"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre de la sucursal.", "Office name."},
+    {"descripcion", CAT_LONGTEXT, "description", 0, "Descripción.", "Description."},
+    {"direccion", CAT_LONGTEXT, "address", 0, "Dirección.", "Street address."},
+    {"comuna", CAT_TEXT, "municipality|district", 0, "Comuna (PE/MX: distrito).",
+     "Municipality (PE/MX: district)."},
+    {"ciudad", CAT_TEXT, "city", 0, "Ciudad.", "City."},
+    {"pais", CAT_TEXT, "country", 0, "País.", "Country."},
+    {"centro_costo", CAT_TEXT, "costCenter", 0, "Centro de costo contable.",
+     "Accounting cost centre."},
+    {"es_virtual", CAT_FLAG, "isVirtual", 0, FLAG_ES("sucursal virtual (tienda en línea)"),
+     FLAG_EN("virtual office (online store)")},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column tipos_documento_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "name", 0},
-    {"codigo_sii", CAT_TEXT, "codeSii", 0},
-    {"es_electronico", CAT_FLAG, "isElectronicDocument", 0},
-    {"uso", CAT_INT, "use", 0},
-    {"es_nota_venta", CAT_FLAG, "isSalesNote", 0},
-    {"es_nota_credito", CAT_FLAG, "isCreditNote", 0},
-    {"es_exento", CAT_FLAG, "isExempt", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("del tipo de documento", "the document type"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre (Boleta, Factura, Nota de crédito…).",
+     "Name (receipt, invoice, credit note…)."},
+    {"codigo_sii", CAT_TEXT, "codeSii", 0,
+     "Código SII del documento tributario (texto; 61 = nota de crédito).",
+     "Tax authority (SII) document code (text; 61 = credit note)."},
+    {"es_electronico", CAT_FLAG, "isElectronicDocument", 0, FLAG_ES("documento electrónico"),
+     FLAG_EN("electronic document")},
+    {"uso", CAT_INT, "use", 0, "Uso: 0 = venta, 1 = devolución, 2 = despacho, 3 = liquidación.",
+     "Use: 0 = sale, 1 = return, 2 = dispatch, 3 = settlement."},
+    {"es_nota_venta", CAT_FLAG, "isSalesNote", 0, FLAG_ES("nota de venta"), FLAG_EN("sales note")},
+    {"es_nota_credito", CAT_FLAG, "isCreditNote", 0,
+     FLAG_ES("nota de crédito (sus montos son positivos: se restan)"),
+     FLAG_EN("credit note (its amounts are positive: subtract them)")},
+    {"es_exento", CAT_FLAG, "isExempt", 0, FLAG_ES("exento de impuestos"), FLAG_EN("tax exempt")},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column formas_pago_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "name", 0},
-    {"es_efectivo", CAT_FLAG, "isCash", 0},
-    {"es_cheque", CAT_FLAG, "isCheck", 0},
-    {"es_credito_cliente", CAT_FLAG, "isClientCredit", 0},
-    {"es_nota_credito", CAT_FLAG, "isCreditNote", 0},
-    {"es_virtual", CAT_FLAG, "isVirtual", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("de la forma de pago", "the payment type"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre (Efectivo, Tarjeta…).", "Name (cash, card…)."},
+    {"es_efectivo", CAT_FLAG, "isCash", 0, FLAG_ES("efectivo"), FLAG_EN("cash")},
+    {"es_cheque", CAT_FLAG, "isCheck", 0, FLAG_ES("cheque"), FLAG_EN("cheque")},
+    {"es_credito_cliente", CAT_FLAG, "isClientCredit", 0, FLAG_ES("crédito del cliente"),
+     FLAG_EN("client credit")},
+    {"es_nota_credito", CAT_FLAG, "isCreditNote", 0, FLAG_ES("pago con nota de crédito"),
+     FLAG_EN("paid with a credit note")},
+    {"es_virtual", CAT_FLAG, "isVirtual", 0, FLAG_ES("pago virtual (en línea)"),
+     FLAG_EN("virtual (online) payment")},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column usuarios_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "firstName", 0},
-    {"apellido", CAT_TEXT, "lastName", 0},
-    {"email", CAT_TEXT, "email", 0},
-    {"id_sucursal", CAT_ID, "office.id", IDX},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("del usuario", "the user"),
+    {"nombre", CAT_TEXT, "firstName", 0, "Nombre.", "First name."},
+    {"apellido", CAT_TEXT, "lastName", 0, "Apellido.", "Last name."},
+    {"email", CAT_TEXT, "email", 0, "Correo electrónico.", "Email address."},
+    {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal del usuario (sucursales.id_bsale).",
+     "The user's office (sucursales.id_bsale)."},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column tipos_producto_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "name", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("del tipo de producto", "the product type"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre (categoría).", "Name (category)."},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column productos_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "name", 0},
-    {"descripcion", CAT_LONGTEXT, "description", 0},
-    {"clasificacion", CAT_INT, "classification", 0},
-    {"id_tipo_producto", CAT_ID, "product_type.id", IDX},
-    {"controla_stock", CAT_FLAG, "stockControl", 0},
-    {"permite_decimal", CAT_FLAG, "allowDecimal", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("del producto", "the product"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre del producto.", "Product name."},
+    {"descripcion", CAT_LONGTEXT, "description", 0, "Descripción.", "Description."},
+    {"clasificacion", CAT_INT, "classification", 0,
+     "Clasificación: 0 = producto, 1 = servicio, 3 = pack o promoción.",
+     "Classification: 0 = product, 1 = service, 3 = pack or promotion."},
+    {"id_tipo_producto", CAT_ID, "product_type.id", IDX,
+     "Tipo de producto (tipos_producto.id_bsale).", "Product type (tipos_producto.id_bsale)."},
+    {"controla_stock", CAT_FLAG, "stockControl", 0, FLAG_ES("se controla su stock"),
+     FLAG_EN("stock is tracked")},
+    {"permite_decimal", CAT_FLAG, "allowDecimal", 0, FLAG_ES("admite cantidades decimales"),
+     FLAG_EN("decimal quantities allowed")},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column variantes_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"id_producto", CAT_ID, "product.id", IDX},
-    {"descripcion", CAT_LONGTEXT, "description", 0},
-    {"codigo", CAT_TEXT, "code", IDX},
-    {"codigo_barras", CAT_TEXT, "barCode", 0},
-    {"stock_ilimitado", CAT_FLAG, "unlimitedStock", 0},
-    {"permite_stock_negativo", CAT_FLAG, "allowNegativeStock", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("de la variante", "the variant"),
+    {"id_producto", CAT_ID, "product.id", IDX, "Producto (productos.id_bsale).",
+     "Product (productos.id_bsale)."},
+    {"descripcion", CAT_LONGTEXT, "description", 0, "Descripción (talla, sabor…).",
+     "Description (size, flavour…)."},
+    {"codigo", CAT_TEXT, "code", IDX, "Código interno (SKU).", "Internal code (SKU)."},
+    {"codigo_barras", CAT_TEXT, "barCode", 0, "Código de barras.", "Barcode."},
+    {"stock_ilimitado", CAT_FLAG, "unlimitedStock", 0, FLAG_ES("stock ilimitado"),
+     FLAG_EN("unlimited stock")},
+    {"permite_stock_negativo", CAT_FLAG, "allowNegativeStock", 0,
+     FLAG_ES("puede venderse sin stock"), FLAG_EN("may be sold without stock")},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column clientes_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "firstName", 0},
-    {"apellido", CAT_TEXT, "lastName", 0},
-    {"rut", CAT_TEXT, "code", IDX},
-    {"email", CAT_TEXT, "email", 0},
-    {"telefono", CAT_TEXT, "phone", 0},
-    {"empresa", CAT_LONGTEXT, "company", 0},
-    {"giro", CAT_LONGTEXT, "activity", 0},
-    {"direccion", CAT_LONGTEXT, "address", 0},
-    {"comuna", CAT_TEXT, "municipality|district", 0},
-    {"ciudad", CAT_TEXT, "city", 0},
-    {"es_empresa", CAT_FLAG, "companyOrPerson", 0},
-    {"tiene_credito", CAT_FLAG, "hasCredit", 0},
-    {"credito_maximo", CAT_DECIMAL, "maxCredit", 0},
-    {"puntos", CAT_INT, "points", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("del cliente", "the client"),
+    {"nombre", CAT_TEXT, "firstName", 0, "Nombre.", "First name."},
+    {"apellido", CAT_TEXT, "lastName", 0, "Apellido.", "Last name."},
+    {"rut", CAT_TEXT, "code", IDX, "RUT u otro identificador tributario.",
+     "Tax id (RUT or the country's equivalent)."},
+    {"email", CAT_TEXT, "email", 0, "Correo electrónico.", "Email address."},
+    {"telefono", CAT_TEXT, "phone", 0, "Teléfono.", "Phone number."},
+    {"empresa", CAT_LONGTEXT, "company", 0, "Razón social.", "Company name."},
+    {"giro", CAT_LONGTEXT, "activity", 0, "Giro (actividad comercial).", "Line of business."},
+    {"direccion", CAT_LONGTEXT, "address", 0, "Dirección.", "Street address."},
+    {"comuna", CAT_TEXT, "municipality|district", 0, "Comuna (PE/MX: distrito).",
+     "Municipality (PE/MX: district)."},
+    {"ciudad", CAT_TEXT, "city", 0, "Ciudad.", "City."},
+    {"es_empresa", CAT_FLAG, "companyOrPerson", 0, "1 = empresa, 0 = persona.",
+     "1 = company, 0 = person."},
+    {"tiene_credito", CAT_FLAG, "hasCredit", 0, FLAG_ES("tiene crédito"), FLAG_EN("has credit")},
+    {"credito_maximo", CAT_DECIMAL, "maxCredit", 0, "Crédito máximo (moneda local).",
+     "Credit limit (local currency)."},
+    {"puntos", CAT_INT, "points", 0, "Puntos de fidelización.", "Loyalty points."},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column listas_precio_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"nombre", CAT_TEXT, "name", 0},
-    {"descripcion", CAT_LONGTEXT, "description", 0},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("de la lista de precios", "the price list"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre de la lista.", "List name."},
+    {"descripcion", CAT_LONGTEXT, "description", 0, "Descripción.", "Description."},
+    ESTADO,
     SYNCED,
 };
 
 static const struct cat_column precios_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"id_lista_precio", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX},
-    {"id_variante", CAT_ID, "variant.id", IDX},
-    {"valor_neto", CAT_DECIMAL, "variantValue", 0},
-    {"valor_con_impuestos", CAT_DECIMAL, "variantValueWithTaxes", 0},
+    BSALE_ID("del detalle de la lista", "the list's detail"),
+    {"id_lista_precio", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Lista de precios (listas_precio.id_bsale).", "Price list (listas_precio.id_bsale)."},
+    {"id_variante", CAT_ID, "variant.id", IDX, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"valor_neto", CAT_DECIMAL, "variantValue", 0, "Precio neto, sin impuestos.",
+     "Net price, before taxes."},
+    {"valor_con_impuestos", CAT_DECIMAL, "variantValueWithTaxes", 0, "Precio con impuestos.",
+     "Price with taxes."},
     SYNCED,
 };
 static const char *const precios_unique[] = {"id_lista_precio", "id_variante", NULL};
 
 static const struct cat_column stock_cols[] = {
-    {"id_variante", CAT_ID, "variant.id", KEY},
-    {"id_sucursal", CAT_ID, "office.id", KEY | IDX},
-    {"cantidad", CAT_DECIMAL, "quantity", 0},
-    {"cantidad_reservada", CAT_DECIMAL, "quantityReserved", 0},
-    {"cantidad_disponible", CAT_DECIMAL, "quantityAvailable", 0},
+    {"id_variante", CAT_ID, "variant.id", KEY, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"id_sucursal", CAT_ID, "office.id", KEY | IDX, "Sucursal (sucursales.id_bsale).",
+     "Office (sucursales.id_bsale)."},
+    {"cantidad", CAT_DECIMAL, "quantity", 0, "Unidades en la sucursal.", "Units at the office."},
+    {"cantidad_reservada", CAT_DECIMAL, "quantityReserved", 0, "Unidades reservadas.",
+     "Units reserved."},
+    {"cantidad_disponible", CAT_DECIMAL, "quantityAvailable", 0,
+     "Unidades disponibles (cantidad menos reservada).",
+     "Units available (quantity less reserved)."},
     SYNCED,
 };
 
 static const struct cat_column documentos_venta_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"id_tipo_documento", CAT_ID, "document_type.id", IDX},
-    {"numero", CAT_INT, "number", 0},
-    {"fecha_emision", CAT_DATE, "emissionDate", IDX},
-    {"fecha_vencimiento", CAT_DATE, "expirationDate", 0},
-    {"fecha_generacion", CAT_DATETIME, "generationDate", 0},
-    {"id_cliente", CAT_ID, "client.id", IDX},
-    {"id_sucursal", CAT_ID, "office.id", IDX},
-    {"id_usuario", CAT_ID, "user.id", IDX},
-    {"monto_neto", CAT_DECIMAL, "netAmount", 0},
-    {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0},
-    {"monto_exento", CAT_DECIMAL, "exemptAmount", 0},
-    {"monto_total", CAT_DECIMAL, "totalAmount", 0},
-    {"estado", CAT_INT, "state", 0},
-    {"estado_sii", CAT_INT, "informedSii|informed", 0},
-    {"token", CAT_TEXT, "token", 0},
-    {"url_pdf", CAT_LONGTEXT, "urlPdf", 0},
+    BSALE_ID("del documento", "the document"),
+    {"id_tipo_documento", CAT_ID, "document_type.id", IDX,
+     "Tipo de documento (tipos_documento.id_bsale).", "Document type (tipos_documento.id_bsale)."},
+    {"numero", CAT_INT, "number", 0, "Folio del documento.", "Document number (folio)."},
+    {"fecha_emision", CAT_DATE, "emissionDate", IDX, "Fecha de emisión (fecha calendario UTC).",
+     "Emission date (UTC calendar date)."},
+    {"fecha_vencimiento", CAT_DATE, "expirationDate", 0,
+     "Fecha de vencimiento (fecha calendario UTC).", "Due date (UTC calendar date)."},
+    {"fecha_generacion", CAT_DATETIME, "generationDate", 0, "Instante de generación (UTC).",
+     "When it was generated (UTC)."},
+    {"id_cliente", CAT_ID, "client.id", IDX,
+     "Cliente (clientes.id_bsale); NULL en ventas anónimas.",
+     "Client (clientes.id_bsale); NULL for anonymous sales."},
+    {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal (sucursales.id_bsale).",
+     "Office (sucursales.id_bsale)."},
+    {"id_usuario", CAT_ID, "user.id", IDX, "Vendedor (usuarios.id_bsale).",
+     "Seller (usuarios.id_bsale)."},
+    {"monto_neto", CAT_DECIMAL, "netAmount", 0, "Monto neto; positivo también en notas de crédito.",
+     "Net amount; positive in credit notes too."},
+    {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0, "Impuestos.", "Tax amount."},
+    {"monto_exento", CAT_DECIMAL, "exemptAmount", 0, "Monto exento.", "Exempt amount."},
+    {"monto_total", CAT_DECIMAL, "totalAmount", 0,
+     "Total con impuestos; positivo también en notas de crédito.",
+     "Total with taxes; positive in credit notes too."},
+    {"estado", CAT_INT, "state", 0, "Estado Bsale: 0 = activo, 1 = anulado.",
+     "Bsale state: 0 = active, 1 = voided."},
+    {"estado_sii", CAT_INT, "informedSii|informed", 0,
+     "Estado ante el SII: 0 = aceptado, 1 = enviado, 2 = rechazado (PE/MX: informed).",
+     "Tax authority status: 0 = accepted, 1 = sent, 2 = rejected (PE/MX: informed)."},
+    {"token", CAT_TEXT, "token", 0, "Token público del documento.", "The document's public token."},
+    {"url_pdf", CAT_LONGTEXT, "urlPdf", 0, "URL del PDF.", "URL of the PDF."},
     SYNCED,
 };
 
 static const struct cat_column detalles_venta_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"id_documento", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX},
-    {"numero_linea", CAT_INT, "lineNumber", 0},
-    {"id_variante", CAT_ID, "variant.id", IDX},
-    {"cantidad", CAT_DECIMAL, "quantity", 0},
-    {"precio_unitario_neto", CAT_DECIMAL, "netUnitValue", 0},
-    {"precio_unitario_total", CAT_DECIMAL, "totalUnitValue", 0},
-    {"monto_neto", CAT_DECIMAL, "netAmount", 0},
-    {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0},
-    {"monto_total", CAT_DECIMAL, "totalAmount", 0},
-    {"descuento_neto", CAT_DECIMAL, "netDiscount", 0},
-    {"descuento_total", CAT_DECIMAL, "totalDiscount", 0},
-    {"nota", CAT_LONGTEXT, "note", 0},
+    BSALE_ID("de la línea", "the line"),
+    {"id_documento", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Documento (documentos_venta.id_bsale).", "Document (documentos_venta.id_bsale)."},
+    {"numero_linea", CAT_INT, "lineNumber", 0,
+     "Número de línea según Bsale (suele ser 0; ordenar por id_bsale).",
+     "Line number as Bsale gives it (often 0; order by id_bsale)."},
+    {"id_variante", CAT_ID, "variant.id", IDX, "Variante vendida (variantes.id_bsale).",
+     "Variant sold (variantes.id_bsale)."},
+    {"cantidad", CAT_DECIMAL, "quantity", 0, "Cantidad.", "Quantity."},
+    {"precio_unitario_neto", CAT_DECIMAL, "netUnitValue", 0, "Precio unitario neto.",
+     "Net unit price."},
+    {"precio_unitario_total", CAT_DECIMAL, "totalUnitValue", 0, "Precio unitario con impuestos.",
+     "Unit price with taxes."},
+    {"monto_neto", CAT_DECIMAL, "netAmount", 0, "Monto neto de la línea (positivo).",
+     "The line's net amount (positive)."},
+    {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0, "Impuestos de la línea.",
+     "The line's tax amount."},
+    {"monto_total", CAT_DECIMAL, "totalAmount", 0, "Total de la línea (positivo).",
+     "The line's total (positive)."},
+    {"descuento_neto", CAT_DECIMAL, "netDiscount", 0, "Descuento neto.", "Net discount."},
+    {"descuento_total", CAT_DECIMAL, "totalDiscount", 0, "Descuento con impuestos.",
+     "Discount with taxes."},
+    {"nota", CAT_LONGTEXT, "note", 0, "Nota de la línea.", "The line's note."},
     SYNCED,
 };
 
 /* Credit payments carry documents[] instead of document: id_documento stays NULL. */
 static const struct cat_column pagos_cols[] = {
-    {"id_bsale", CAT_ID, "id", KEY},
-    {"id_documento", CAT_ID, "document.id", IDX},
-    {"id_forma_pago", CAT_ID, "payment_type.id", IDX},
-    {"monto", CAT_DECIMAL, "amount", 0},
-    {"fecha_registro", CAT_DATE, "recordDate", IDX},
-    {"creado_en", CAT_DATETIME, "createdAt", 0},
-    {"id_sucursal", CAT_ID, "office.id", IDX},
-    {"estado", CAT_INT, "state", 0},
+    BSALE_ID("del pago", "the payment"),
+    {"id_documento", CAT_ID, "document.id", IDX,
+     "Documento pagado (documentos_venta.id_bsale); NULL en pagos de crédito.",
+     "Document paid (documentos_venta.id_bsale); NULL for credit payments."},
+    {"id_forma_pago", CAT_ID, "payment_type.id", IDX, "Forma de pago (formas_pago.id_bsale).",
+     "Payment type (formas_pago.id_bsale)."},
+    {"monto", CAT_DECIMAL, "amount", 0, "Monto pagado.", "Amount paid."},
+    {"fecha_registro", CAT_DATE, "recordDate", IDX, "Fecha de registro (fecha calendario UTC).",
+     "Record date (UTC calendar date)."},
+    {"creado_en", CAT_DATETIME, "createdAt", 0, "Instante de creación (UTC).",
+     "When it was created (UTC)."},
+    {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal (sucursales.id_bsale).",
+     "Office (sucursales.id_bsale)."},
+    ESTADO,
     SYNCED,
 };
 
-static const struct cat_table t_sucursales = TABLE("sucursales", sucursales_cols, "offices");
+static const struct cat_table t_sucursales =
+    MASTER_TABLE("sucursales", sucursales_cols, "offices", CAT_ROLE_OFFICES, "/offices.json",
+                 "Sucursales (tiendas, bodegas y tiendas virtuales).",
+                 "Offices (stores, warehouses and online stores).");
 static const struct cat_table t_tipos_documento =
-    TABLE("tipos_documento", tipos_documento_cols, "document_types");
+    MASTER_TABLE("tipos_documento", tipos_documento_cols, "document_types", CAT_ROLE_DOCUMENT_TYPES,
+                 "/document_types.json", "Tipos de documento de venta.", "Sales document types.");
 static const struct cat_table t_formas_pago =
-    TABLE("formas_pago", formas_pago_cols, "payment_types");
-static const struct cat_table t_usuarios = TABLE("usuarios", usuarios_cols, "users");
-static const struct cat_table t_tipos_producto =
-    TABLE("tipos_producto", tipos_producto_cols, "product_types");
-static const struct cat_table t_productos = TABLE("productos", productos_cols, "products");
-static const struct cat_table t_variantes = TABLE("variantes", variantes_cols, "variants");
-static const struct cat_table t_clientes = TABLE("clientes", clientes_cols, "clients");
+    MASTER_TABLE("formas_pago", formas_pago_cols, "payment_types", CAT_ROLE_PAYMENT_TYPES,
+                 "/payment_types.json", "Formas de pago.", "Payment types.");
+static const struct cat_table t_usuarios =
+    MASTER_TABLE("usuarios", usuarios_cols, "users", CAT_ROLE_USERS, "/users.json",
+                 "Usuarios de Bsale (vendedores).", "Bsale users (sellers).");
+static const struct cat_table t_tipos_producto = MASTER_TABLE(
+    "tipos_producto", tipos_producto_cols, "product_types", CAT_ROLE_PRODUCT_TYPES,
+    "/product_types.json", "Tipos de producto (categorías).", "Product types (categories).");
+static const struct cat_table t_productos =
+    MASTER_TABLE("productos", productos_cols, "products", CAT_ROLE_PRODUCTS, "/products.json",
+                 "Productos y servicios.", "Products and services.");
+static const struct cat_table t_variantes =
+    MASTER_TABLE("variantes", variantes_cols, "variants", CAT_ROLE_VARIANTS, "/variants.json",
+                 "Variantes de producto: lo que se vende y tiene stock.",
+                 "Product variants: what is sold and stocked.");
+static const struct cat_table t_clientes =
+    MASTER_TABLE("clientes", clientes_cols, "clients", CAT_ROLE_CLIENTS, "/clients.json",
+                 "Clientes.", "Clients.");
 static const struct cat_table t_listas_precio =
-    TABLE("listas_precio", listas_precio_cols, "price_lists");
-static const struct cat_table t_precios = {"precios", precios_cols, ARRAY_LEN(precios_cols),
-                                           precios_unique, "price_lists/details"};
-static const struct cat_table t_stock = TABLE("stock", stock_cols, "stocks");
-static const struct cat_table t_documentos_venta =
-    TABLE("documentos_venta", documentos_venta_cols, "documents");
-static const struct cat_table t_detalles_venta =
-    TABLE("detalles_venta", detalles_venta_cols, "documents/details");
-static const struct cat_table t_pagos = TABLE("pagos", pagos_cols, "payments");
+    MASTER_TABLE("listas_precio", listas_precio_cols, "price_lists", CAT_ROLE_PRICE_LISTS,
+                 "/price_lists.json", "Listas de precios.", "Price lists.");
+static const struct cat_table t_precios = {
+    .name = "precios",
+    .cols = precios_cols,
+    .ncols = ARRAY_LEN(precios_cols),
+    .unique = precios_unique,
+    .resource = "price_lists/details",
+    .role = CAT_ROLE_PRICES,
+    .source = {.fetch = CAT_FETCH_CHILD,
+               .path = "/price_lists/{id}/details.json",
+               .parent = CAT_ROLE_PRICE_LISTS,
+               .parent_col = "id_lista_precio"},
+    .prune = CAT_PRUNE_UNLISTED,
+    .es = "Precio vigente de cada variante en cada lista.",
+    .en = "Current price of each variant in each list.",
+};
+static const struct cat_table t_stock = {
+    .name = "stock",
+    .cols = stock_cols,
+    .ncols = ARRAY_LEN(stock_cols),
+    .resource = "stocks",
+    .role = CAT_ROLE_STOCK,
+    .source = {.fetch = CAT_FETCH_MASTER, .path = "/stocks.json"},
+    .prune = CAT_PRUNE_UNLISTED,
+    .es = "Stock actual por variante y sucursal.",
+    .en = "Current stock per variant and office.",
+};
+static const struct cat_table t_documentos_venta = {
+    .name = "documentos_venta",
+    .cols = documentos_venta_cols,
+    .ncols = ARRAY_LEN(documentos_venta_cols),
+    .resource = "documents",
+    .role = CAT_ROLE_DOCUMENTS,
+    .source = {.fetch = CAT_FETCH_DAILY,
+               .path = "/documents.json",
+               .expand = "[details,payments]",
+               .date_filter = "emissiondaterange",
+               .date_kind = CAT_DATE_RANGE},
+    .prune = CAT_PRUNE_VERIFIED,
+    .es = "Documentos de venta de todo tipo (boletas, facturas, notas de crédito…).",
+    .en = "Sales documents of every type (receipts, invoices, credit notes…).",
+};
+static const struct cat_table t_detalles_venta = {
+    .name = "detalles_venta",
+    .cols = detalles_venta_cols,
+    .ncols = ARRAY_LEN(detalles_venta_cols),
+    .resource = "documents/details",
+    .role = CAT_ROLE_LINES,
+    .source = {.fetch = CAT_FETCH_CHILD,
+               .path = "/documents/{id}/details.json",
+               .parent = CAT_ROLE_DOCUMENTS,
+               .parent_col = "id_documento",
+               .embedded = "details"},
+    .prune = CAT_PRUNE_WITH_PARENT,
+    .es = "Líneas de los documentos de venta (todas, no solo las 25 incrustadas).",
+    .en = "Lines of the sales documents (all of them, not only the 25 embedded).",
+};
+static const struct cat_table t_pagos = {
+    .name = "pagos",
+    .cols = pagos_cols,
+    .ncols = ARRAY_LEN(pagos_cols),
+    .resource = "payments",
+    .role = CAT_ROLE_PAYMENTS,
+    .source = {.fetch = CAT_FETCH_DAILY,
+               .path = "/payments.json",
+               .date_filter = "recorddate",
+               .date_kind = CAT_DATE_DAY,
+               .parent = CAT_ROLE_DOCUMENTS,
+               .parent_col = "id_documento",
+               .embedded = "payments",
+               .parent_query = "documentid"},
+    .es = "Pagos, también los de crédito que no pertenecen a un documento.",
+    .en = "Payments, including credit payments tied to no document.",
+};
+
+/* ---- the ETL's own bookkeeping: not synced, written by the store ---- */
+
+static const struct cat_column etl_esquema_cols[] = {
+    {"version", CAT_INT, NULL, KEY, "Versión del esquema aplicada.", "Schema version applied."},
+    {"aplicado_en", CAT_DATETIME, NULL, CAT_NOT_NULL, "Cuándo se aplicó (UTC).",
+     "When it was applied (UTC)."},
+};
+
+static const struct cat_column etl_ejecuciones_cols[] = {
+    {"id", CAT_SERIAL, NULL, KEY, "Id de la ejecución.", "Run id."},
+    {"tipo", CAT_TEXT, NULL, CAT_NOT_NULL, "Tipo: full (completa) o daily (por fechas).",
+     "Kind: full or daily (by dates)."},
+    {"origen", CAT_TEXT, NULL, CAT_NOT_NULL, "Origen: http o cli.", "Origin: http or cli."},
+    {"estado", CAT_TEXT, NULL, CAT_NOT_NULL | IDX,
+     "Estado: running (en curso), succeeded (exitosa) o failed (fallida).",
+     "Status: running, succeeded or failed."},
+    {"inicio", CAT_DATETIME, NULL, CAT_NOT_NULL, "Inicio (UTC).", "Start (UTC)."},
+    {"fin", CAT_DATETIME, NULL, 0, "Fin (UTC); NULL mientras corre.",
+     "End (UTC); NULL while running."},
+    {"fecha_desde", CAT_DATE, NULL, 0, "Primera fecha de negocio cubierta.",
+     "First business date covered."},
+    {"fecha_hasta", CAT_DATE, NULL, 0, "Última fecha de negocio cubierta.",
+     "Last business date covered."},
+    {"registros", CAT_INT, NULL, CAT_NOT_NULL | CAT_ZERO, "Filas escritas.", "Rows written."},
+    {"solicitudes", CAT_INT, NULL, CAT_NOT_NULL | CAT_ZERO, "Solicitudes HTTP hechas a Bsale.",
+     "HTTP requests made to Bsale."},
+    {"reintentos", CAT_INT, NULL, CAT_NOT_NULL | CAT_ZERO, "Reintentos.", "Retries."},
+    {"error", CAT_LONGTEXT, NULL, 0, "Motivo del fallo; NULL si tuvo éxito; nunca un secreto.",
+     "Why it failed; NULL on success; never a secret."},
+    {"detalle", CAT_DOCUMENT, NULL, 0, "Resumen JSON de la ejecución (filas por tabla…).",
+     "JSON summary of the run (rows per table…)."},
+};
+
+static const struct cat_column etl_incidencias_cols[] = {
+    {"id", CAT_SERIAL, NULL, KEY, "Id de la incidencia.", "Incident id."},
+    {"id_ejecucion", CAT_ID, NULL, CAT_NOT_NULL | IDX, "Ejecución (etl_ejecuciones.id).",
+     "Run (etl_ejecuciones.id)."},
+    {"recurso", CAT_TEXT, NULL, CAT_NOT_NULL, "Ruta Bsale del registro (/documents/12.json).",
+     "The record's Bsale path (/documents/12.json)."},
+    {"id_recurso", CAT_ID, NULL, 0, "Id Bsale del registro; NULL si era ilegible.",
+     "The record's Bsale id; NULL when unreadable."},
+    {"problema", CAT_LONGTEXT, NULL, CAT_NOT_NULL, "Qué no cuadró; nunca un secreto.",
+     "What did not add up; never a secret."},
+    {"creado_en", CAT_DATETIME, NULL, CAT_NOT_NULL, "Cuándo se registró (UTC).",
+     "When it was recorded (UTC)."},
+    {"resuelto_en", CAT_DATETIME, NULL, IDX,
+     "Cuándo una ejecución posterior lo escribió bien (UTC); NULL mientras siga abierta.",
+     "When a later run wrote it correctly (UTC); NULL while open."},
+};
+
+static const struct cat_table t_etl_esquema =
+    TABLE("etl_esquema", etl_esquema_cols, NULL, CAT_ROLE_SCHEMA_VERSION,
+          "Versiones del esquema aplicadas por patitas-etl migrate.",
+          "Schema versions applied by patitas-etl migrate.");
+static const struct cat_table t_etl_ejecuciones =
+    TABLE("etl_ejecuciones", etl_ejecuciones_cols, NULL, CAT_ROLE_RUNS,
+          "Una fila por ejecución del ETL.", "One row per ETL run.");
+static const struct cat_table t_etl_incidencias =
+    TABLE("etl_incidencias", etl_incidencias_cols, NULL, CAT_ROLE_INCIDENTS,
+          "Registros que una ejecución no pudo copiar o verificar.",
+          "Records a run could not copy or verify.");
+
+static const struct cat_table *const own_tables[] = {
+    &t_etl_esquema,
+    &t_etl_ejecuciones,
+    &t_etl_incidencias,
+};
 
 static const struct cat_table *const all_tables[] = {
     &t_sucursales, &t_tipos_documento,  &t_formas_pago,    &t_usuarios,      &t_tipos_producto,
@@ -248,6 +487,51 @@ const struct cat_table *catalog_table(const char *name)
         if (strcmp(all_tables[i]->name, name) == 0)
             return all_tables[i];
     return NULL;
+}
+
+const struct cat_table *catalog_by_role(enum cat_role role)
+{
+    for (size_t i = 0; i < ARRAY_LEN(all_tables); i++)
+        if (all_tables[i]->role == role)
+            return all_tables[i];
+    for (size_t i = 0; i < ARRAY_LEN(own_tables); i++)
+        if (own_tables[i]->role == role)
+            return own_tables[i];
+    return NULL;
+}
+
+int catalog_role_index(enum cat_role role)
+{
+    for (size_t i = 0; i < ARRAY_LEN(all_tables); i++)
+        if (all_tables[i]->role == role)
+            return (int)i;
+    return -1;
+}
+
+const struct cat_table *const *catalog_own_tables(size_t *n)
+{
+    *n = ARRAY_LEN(own_tables);
+    return own_tables;
+}
+
+bool catalog_list_path(const struct cat_table *t, int64_t parent_id, char *dst, size_t n)
+{
+    const char *path = t->source.path ? t->source.path : "";
+    const char *hole = strstr(path, "{id}");
+    int k = hole ? snprintf(dst, n, "%.*s%lld%s", (int)(hole - path), path, (long long)parent_id,
+                            hole + 4)
+                 : snprintf(dst, n, "%s", path);
+    return k >= 0 && (size_t)k < n;
+}
+
+bool catalog_record_path(const struct cat_table *t, int64_t id, char *dst, size_t n)
+{
+    const char *path = t->source.path ? t->source.path : "";
+    size_t len = strlen(path);
+    if (len < 5 || strcmp(path + len - 5, ".json") != 0)
+        return false;
+    int k = snprintf(dst, n, "%.*s/%lld.json", (int)(len - 5), path, (long long)id);
+    return k >= 0 && (size_t)k < n;
 }
 
 int catalog_column_index(const struct cat_table *t, const char *name)
@@ -466,16 +750,6 @@ static size_t utf8_prefix(const char *s, size_t len, size_t max_chars)
 /* MySQL TEXT holds 65535 bytes: longer values are cut (at a character boundary) everywhere. */
 #define LONGTEXT_MAX_BYTES 65535
 
-static size_t utf8_prefix_bytes(const char *s, size_t len, size_t max_bytes)
-{
-    if (len <= max_bytes)
-        return len;
-    size_t n = max_bytes;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
 static void set_text(struct cat_rows *r, struct cat_value *cell, const char *s, size_t len)
 {
     cell->kind = CAT_V_TEXT;
@@ -672,7 +946,7 @@ static void convert_text(struct cat_rows *r, const struct map_ctx *m, const stru
     if (json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v)))
         report(m, c, v, "holds NUL characters; stored with U+FFFD in their place");
     size_t keep = c->type == CAT_TEXT ? utf8_prefix(s, len, TEXT_MAX_CHARS)
-                                      : utf8_prefix_bytes(s, len, LONGTEXT_MAX_BYTES);
+                                      : utf8_cut(s, len, LONGTEXT_MAX_BYTES);
     if (keep < len)
         report(m, c, v,
                c->type == CAT_TEXT ? "is longer than the column's 255 characters; stored its "
@@ -718,6 +992,8 @@ static void convert_cell(struct cat_rows *r, const struct map_ctx *m, const stru
         convert_text(r, m, c, v, cell);
         return;
     case CAT_SYNCED_AT:
+    case CAT_SERIAL:
+    case CAT_DOCUMENT: /* the ETL's own columns: never mapped from Bsale JSON */
         return;
     }
 }

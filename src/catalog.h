@@ -1,7 +1,10 @@
 /*
- * The declarative catalog: every warehouse table described once (columns,
- * types, keys, the Bsale JSON field each column comes from and how it
- * converts). DDL, upserts and the JSON item -> row mapping all derive from it.
+ * The declarative catalog: every table described once (columns, types, keys,
+ * the Bsale JSON field each column comes from and how it converts, where a
+ * run reads it, what becomes of rows Bsale stops listing, and its meaning in
+ * Spanish and English). The plan's streams, DDL, upserts, MySQL COMMENTs,
+ * docs/schema.md and the JSON item -> row mapping all derive from it. Code
+ * elsewhere finds tables by role (catalog_by_role), never by SQL name.
  * Knows nothing of HTTP or of a particular database's SQL dialect.
  */
 #ifndef PETL_CATALOG_H
@@ -22,6 +25,8 @@ enum cat_type {
     CAT_TEXT,      /* names, codes (VARCHAR(255) in MySQL): 255 characters */
     CAT_LONGTEXT,  /* descriptions, notes (TEXT): 65535 bytes */
     CAT_SYNCED_AT, /* sincronizado_en: filled by the writer, not from JSON */
+    CAT_SERIAL,    /* auto-increment BIGINT key of the ETL's own tables */
+    CAT_DOCUMENT,  /* a JSON document (MEDIUMTEXT in MySQL): up to 16 MB */
 };
 
 enum cat_col_flags {
@@ -29,13 +34,73 @@ enum cat_col_flags {
     CAT_INDEX = 1 << 1, /* gets an index */
     CAT_NOT_NULL = 1 << 2,
     CAT_PARENT = 1 << 3, /* value is the parent's id (document lines, price-list prices) */
+    CAT_ZERO = 1 << 4,   /* DEFAULT 0 */
 };
 
 struct cat_column {
-    const char *name; /* SQL column name (SCHEMA.md) */
+    const char *name; /* SQL column name (docs/schema.md) */
     enum cat_type type;
     const char *json; /* dotted path in the Bsale item ("office.id"); NULL for PARENT/SYNCED_AT */
     unsigned flags;
+    const char *es; /* meaning in Spanish: MySQL COMMENT and docs/schema.md */
+    const char *en; /* meaning in English: docs/schema.md */
+};
+
+/* What a table is for: code outside catalog.c names tables by role, never by SQL name. */
+enum cat_role {
+    CAT_ROLE_NONE = 0,
+    CAT_ROLE_DOCUMENTS,
+    CAT_ROLE_LINES,
+    CAT_ROLE_PAYMENTS,
+    CAT_ROLE_PRICE_LISTS,
+    CAT_ROLE_PRICES,
+    CAT_ROLE_CLIENTS,
+    CAT_ROLE_VARIANTS,
+    CAT_ROLE_STOCK,
+    CAT_ROLE_RUNS,
+    CAT_ROLE_INCIDENTS,
+    CAT_ROLE_OFFICES,
+    CAT_ROLE_DOCUMENT_TYPES,
+    CAT_ROLE_PAYMENT_TYPES,
+    CAT_ROLE_USERS,
+    CAT_ROLE_PRODUCT_TYPES,
+    CAT_ROLE_PRODUCTS,
+    CAT_ROLE_SCHEMA_VERSION, /* etl_esquema */
+    CAT_ROLE_COUNT
+};
+
+/* How a run reads a table's records from Bsale. */
+enum cat_fetch {
+    CAT_FETCH_NONE = 0, /* not from Bsale: the ETL's own bookkeeping */
+    CAT_FETCH_MASTER,   /* master data: the whole list, on a full sync */
+    CAT_FETCH_DAILY,    /* one list per business day, by date_filter */
+    CAT_FETCH_CHILD,    /* a sub-resource of each parent record (path holds "{id}") */
+};
+
+enum cat_date_kind {
+    CAT_DATE_NONE = 0,
+    CAT_DATE_DAY,   /* filter=<the day's first second> */
+    CAT_DATE_RANGE, /* filter=[<first second>,<last second>] */
+};
+
+struct cat_source {
+    enum cat_fetch fetch;
+    const char *path;        /* "/documents.json"; sub-resources "/price_lists/{id}/details.json" */
+    const char *expand;      /* expand= value for lists and single reads, or NULL */
+    const char *date_filter; /* list parameter of a DAILY table ("emissiondaterange") */
+    enum cat_date_kind date_kind;
+    enum cat_role parent;     /* records that belong to a parent table (NONE otherwise) */
+    const char *parent_col;   /* the column holding the parent's id */
+    const char *embedded;     /* member of the parent item that embeds them ("details"), or NULL */
+    const char *parent_query; /* list parameter selecting one parent's records ("documentid") */
+};
+
+/* What becomes of rows Bsale no longer lists. */
+enum cat_prune {
+    CAT_PRUNE_NEVER = 0,   /* kept: Bsale deactivates (estado) rather than deletes */
+    CAT_PRUNE_UNLISTED,    /* deleted after a complete full sync did not write them */
+    CAT_PRUNE_WITH_PARENT, /* replaced with their parent: a rewritten parent's others deleted */
+    CAT_PRUNE_VERIFIED,    /* re-read by id when a window skips them; deleted on a 404 */
 };
 
 struct cat_table {
@@ -44,12 +109,27 @@ struct cat_table {
     size_t ncols;
     const char *const *unique; /* extra UNIQUE column set (NULL-terminated) or NULL */
     const char *resource;      /* Bsale record kind ("documents/details"), see etl_resource_kind */
+    enum cat_role role;
+    struct cat_source source;
+    enum cat_prune prune;
+    const char *es; /* description in Spanish: MySQL COMMENT and docs/schema.md */
+    const char *en; /* description in English */
 };
 
-/* Every warehouse table, in creation order. Borrowed, static. */
+/* Every table synced from Bsale, in creation order. Borrowed, static. */
 const struct cat_table *const *catalog_tables(size_t *n);
-/* By SQL name ("documentos_venta"); NULL if unknown. */
+/* By SQL name ("documentos_venta"), synced tables only; NULL if unknown. */
 const struct cat_table *catalog_table(const char *name);
+/* The table playing role (synced or the ETL's own bookkeeping); never NULL for a listed role. */
+const struct cat_table *catalog_by_role(enum cat_role role);
+/* Index in catalog_tables() of the table playing role, or -1 (not a synced table). */
+int catalog_role_index(enum cat_role role);
+/* The ETL's own tables (etl_esquema, etl_ejecuciones, etl_incidencias), in creation order. */
+const struct cat_table *const *catalog_own_tables(size_t *n);
+/* t's Bsale list path for parent_id ("{id}" replaced); false when it does not fit dst. */
+bool catalog_list_path(const struct cat_table *t, int64_t parent_id, char *dst, size_t n);
+/* The path of one record of t by id ("/clients.json" -> "/clients/12.json"). */
+bool catalog_record_path(const struct cat_table *t, int64_t id, char *dst, size_t n);
 /* Index of a column in t, or -1. */
 int catalog_column_index(const struct cat_table *t, const char *name);
 

@@ -1,6 +1,7 @@
 /* Command-line parsing: global options, setting flags and the sync date options. */
 #include "common.h"
 
+#include "date.h"
 #include "cli.h"
 
 #include <stdlib.h>
@@ -122,8 +123,9 @@ static enum err_code take_date(const char *opt, const char *value, char dst[11],
         return err_set(e, ERR_USAGE, "option '--%s' needs a date YYYY-MM-DD", opt);
     if (dst[0])
         return err_set(e, ERR_USAGE, "option '--%s' given twice", opt);
-    if (!parse_date(value, NULL, NULL, NULL))
-        return err_set(e, ERR_USAGE, "--%s: '%.40s' is not a real date YYYY-MM-DD", opt, value);
+    if (!date_parse(value, NULL, NULL, NULL))
+        return err_set(e, ERR_USAGE, "--%s: '%.40s' is not a real date (want " DATE_WANT ")", opt,
+                       value);
     memcpy(dst, value, 11);
     return ERR_OK;
 }

@@ -9,7 +9,7 @@
 #include "common.h"
 #include "config.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 struct cli_globals {
     const char *env_file; /* borrowed from argv; NULL = ./.env if present */

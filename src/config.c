@@ -6,11 +6,15 @@
 #include "common.h"
 
 #define LOG_MODULE "config"
+#include "clock.h"
+#include "date.h"
 #include "config.h"
 
 #include "dotenv.h"
+#include "utf8.h"
 #include "log.h"
 #include "secret_mask.h"
+#include "parse.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -232,19 +236,6 @@ static bool has_control_char(const char *v)
     return false;
 }
 
-static bool parse_bool_value(const char *v, bool *out)
-{
-    static const char *const yes[] = {"true", "1", "yes", "on"};
-    static const char *const no[] = {"false", "0", "no", "off"};
-    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = true, true;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = false, true;
-    }
-    return false;
-}
-
 static bool tz_name_ok(const char *v)
 {
     size_t n = strlen(v);
@@ -384,8 +375,8 @@ static void convert_text(struct load *ld, struct config *cfg, const struct setti
             set_str(cfg, s, xstrdup(v));
         return;
     case T_DATE:
-        if (*v && !parse_date(v, NULL, NULL, NULL))
-            add_problem(ld, s->name, "%s: '%.40s' is not a date YYYY-MM-DD", s->name, v);
+        if (*v && !date_parse(v, NULL, NULL, NULL))
+            add_problem(ld, s->name, "%s: '%.40s' is not a date (want " DATE_WANT ")", s->name, v);
         else
             set_str(cfg, s, xstrdup(v));
         return;
@@ -415,7 +406,7 @@ static void convert(struct load *ld, struct config *cfg, size_t i)
         add_problem(ld, s->name, "%s is longer than %d bytes", s->name, VALUE_MAX);
         return;
     }
-    if (!dotenv_utf8_valid(v, strlen(v)) || has_control_char(v)) {
+    if (!utf8_valid(v, strlen(v)) || has_control_char(v)) {
         add_problem(ld, s->name, "%s contains invalid UTF-8 or a control character", s->name);
         return;
     }
@@ -428,7 +419,7 @@ static void convert(struct load *ld, struct config *cfg, size_t i)
         convert_number(ld, cfg, s, v);
         break;
     case T_BOOL:
-        if (!parse_bool_value(v, (bool *)field(cfg, s)))
+        if (!parse_yes_no(v, (bool *)field(cfg, s)))
             add_problem(ld, s->name, "%s: '%.40s' is not true or false", s->name, v);
         break;
     case T_ENUM:
@@ -546,10 +537,7 @@ static void register_secrets(const struct load *ld)
 /* The UTC date days from now, "YYYY-MM-DD". */
 static void utc_date(long days, char out[11])
 {
-    time_t t = time(NULL) + (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    (void)utc_format(time(NULL) + (time_t)days * 86400, "%Y-%m-%d", out, 11);
 }
 
 static bool usable(const struct load *ld, const char *name)

@@ -7,10 +7,12 @@
 
 #define LOG_MODULE "db"
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "db_backend.h"
 #include "log.h"
 #include "secret_mask.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -76,22 +78,17 @@ static enum err_code read_version(struct db *db, int *version, struct err *e)
     bool found = false;
     long long v = 0;
     *version = 0;
-    enum err_code rc = db->ops->has_table(db, "etl_esquema", &found, e);
+    const char *table = catalog_by_role(CAT_ROLE_SCHEMA_VERSION)->name;
+    enum err_code rc = db->ops->has_table(db, table, &found, e);
     if (rc || !found)
         return rc;
-    rc = db->ops->query(db, "SELECT MAX(version) FROM etl_esquema", store_int_cell, &v, e);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT MAX(version) FROM %s", table);
+    rc = db->ops->query(db, sql, store_int_cell, &v, e);
     if (rc)
         return rc;
     *version = (int)v;
     return ERR_OK;
-}
-
-static void utc_now(char *dst, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(dst, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 enum err_code db_migrate(struct db *db, struct err *e)
@@ -110,8 +107,10 @@ enum err_code db_migrate(struct db *db, struct err *e)
      * adds (ALTER TABLE ADD COLUMN) the columns and indexes an older version
      * lacks, so a new version step is a catalog entry plus a version bump.
      */
-    rc = db->ops->ensure_meta(db, e);
-    size_t n;
+    size_t n_own, n;
+    const struct cat_table *const *own = catalog_own_tables(&n_own);
+    for (size_t i = 0; !rc && i < n_own; i++)
+        rc = db->ops->ensure_table(db, own[i], e);
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; !rc && i < n; i++)
         rc = db->ops->ensure_table(db, tables[i], e);
@@ -121,10 +120,12 @@ enum err_code db_migrate(struct db *db, struct err *e)
         return ERR_OK;
     char version[16], now[20];
     snprintf(version, sizeof(version), "%d", DB_SCHEMA_VERSION);
-    utc_now(now, sizeof(now));
+    utc_now(now);
     const char *params[] = {version, now};
-    rc = db->ops->exec_params(db, "INSERT INTO etl_esquema (version, aplicado_en) VALUES (?, ?)",
-                              params, 2, NULL, e);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "INSERT INTO %s (version, aplicado_en) VALUES (?, ?)",
+             catalog_by_role(CAT_ROLE_SCHEMA_VERSION)->name);
+    rc = db->ops->exec_params(db, sql, params, 2, NULL, e);
     if (rc)
         return err_prefix(e, "migrate: recording schema version");
     log_info("schema migrated from version %d to %d backend=%s", found, DB_SCHEMA_VERSION,
@@ -352,6 +353,17 @@ void db_run_release(struct db_run *r)
     r->detalle = NULL;
 }
 
+/* The run and incident tables' names (etl_ejecuciones, etl_incidencias), from the catalog. */
+static const char *runs_table(void)
+{
+    return catalog_by_role(CAT_ROLE_RUNS)->name;
+}
+
+static const char *incidents_table(void)
+{
+    return catalog_by_role(CAT_ROLE_INCIDENTS)->name;
+}
+
 static const char *null_if_empty(const char *s)
 {
     return s && *s ? s : NULL;
@@ -361,7 +373,7 @@ enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
 {
     char inicio[20];
     if (!r->inicio[0]) {
-        utc_now(inicio, sizeof(inicio));
+        utc_now(inicio);
         snprintf(r->inicio, sizeof(r->inicio), "%s", inicio);
     }
     snprintf(r->estado, sizeof(r->estado), "running");
@@ -373,11 +385,12 @@ enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
                             null_if_empty(r->fecha_hasta),
                             r->detalle};
     long long id = 0;
-    enum err_code rc = db->ops->exec_params(
-        db,
-        "INSERT INTO etl_ejecuciones (tipo, origen, estado, inicio, fecha_desde, fecha_hasta, "
-        "registros, solicitudes, reintentos, detalle) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
-        params, ARRAY_LEN(params), &id, e);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s (tipo, origen, estado, inicio, fecha_desde, fecha_hasta, registros, "
+             "solicitudes, reintentos, detalle) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
+             runs_table());
+    enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), &id, e);
     if (rc)
         return err_prefix(e, "recording run");
     r->id = id;
@@ -398,11 +411,12 @@ enum err_code db_run_update(struct db *db, const struct db_run *r, struct err *e
     char *detalle = r->detalle ? secret_mask_dup(r->detalle, strlen(r->detalle)) : NULL;
     const char *params[] = {r->estado,  null_if_empty(r->fin), registros, solicitudes,
                             reintentos, null_if_empty(error),  detalle,   id};
-    enum err_code rc = db->ops->exec_params(
-        db,
-        "UPDATE etl_ejecuciones SET estado = ?, fin = ?, registros = ?, solicitudes = ?, "
-        "reintentos = ?, error = ?, detalle = ? WHERE id = ?",
-        params, ARRAY_LEN(params), NULL, e);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE %s SET estado = ?, fin = ?, registros = ?, solicitudes = ?, reintentos = ?, "
+             "error = ?, detalle = ? WHERE id = ?",
+             runs_table());
+    enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), NULL, e);
     free(detalle);
     if (rc)
         return err_prefix(e, "updating run %lld", r->id);
@@ -460,8 +474,8 @@ enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t
     if (limit <= 0)
         return ERR_OK;
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM etl_ejecuciones ORDER BY id DESC LIMIT %d",
-             limit);
+    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM %s ORDER BY id DESC LIMIT %d",
+             runs_table(), limit);
     struct run_list l = {0};
     enum err_code rc = db->ops->query(db, sql, collect_run, &l, e);
     if (rc) {
@@ -476,7 +490,7 @@ enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t
 enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e)
 {
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM etl_ejecuciones WHERE id = %lld", id);
+    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM %s WHERE id = %lld", runs_table(), id);
     struct run_list l = {0};
     enum err_code rc = db->ops->query(db, sql, collect_run, &l, e);
     if (rc) {
@@ -496,15 +510,15 @@ enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct e
 enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e)
 {
     char now[20];
-    utc_now(now, sizeof(now));
+    utc_now(now);
     const char *params[] = {now, reason ? reason : "interrupted"};
     /* A cause already recorded (the real one) is kept. */
-    enum err_code rc = db->ops->exec_params(db,
-                                            "UPDATE etl_ejecuciones SET estado = 'failed', "
-                                            "fin = COALESCE(fin, ?), "
-                                            "error = COALESCE(NULLIF(error, ''), ?) "
-                                            "WHERE estado = 'running'",
-                                            params, 2, NULL, e);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE %s SET estado = 'failed', fin = COALESCE(fin, ?), "
+             "error = COALESCE(NULLIF(error, ''), ?) WHERE estado = 'running'",
+             runs_table());
+    enum err_code rc = db->ops->exec_params(db, sql, params, 2, NULL, e);
     if (rc)
         return err_prefix(e, "failing stale runs");
     return ERR_OK;
@@ -517,13 +531,7 @@ enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e
 /* Copies at most max bytes of s, never ending inside a UTF-8 sequence. */
 static char *utf8_capped(const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return xstrndup(s, n);
+    return xstrndup(s, utf8_cut(s, strlen(s), max));
 }
 
 enum err_code db_incident_insert(struct db *db, long long run_id, const char *resource,
@@ -536,11 +544,12 @@ enum err_code db_incident_insert(struct db *db, long long run_id, const char *re
     char *res = utf8_capped(resource ? resource : "", DB_INCIDENT_RESOURCE_MAX);
     char *prob = utf8_capped(problem ? problem : "", DB_INCIDENT_PROBLEM_MAX);
     const char *params[] = {run, res, resource_id < 0 ? NULL : id, prob, created_at};
-    enum err_code rc =
-        db->ops->exec_params(db,
-                             "INSERT INTO etl_incidencias (id_ejecucion, recurso, id_recurso, "
-                             "problema, creado_en) VALUES (?, ?, ?, ?, ?)",
-                             params, ARRAY_LEN(params), NULL, e);
+    char sql[192];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s (id_ejecucion, recurso, id_recurso, problema, creado_en) "
+             "VALUES (?, ?, ?, ?, ?)",
+             incidents_table());
+    enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), NULL, e);
     free(res);
     free(prob);
     if (rc)
@@ -598,9 +607,8 @@ enum err_code db_incidents_open(struct db *db, int limit, struct db_incident **o
         return ERR_OK;
     char sql[256];
     snprintf(sql, sizeof(sql),
-             "SELECT " INCIDENT_COLS " FROM etl_incidencias WHERE resuelto_en IS NULL "
-             "ORDER BY id LIMIT %d",
-             limit);
+             "SELECT " INCIDENT_COLS " FROM %s WHERE resuelto_en IS NULL ORDER BY id LIMIT %d",
+             incidents_table(), limit);
     return incidents_query(db, sql, out, n, e);
 }
 
@@ -611,8 +619,8 @@ enum err_code db_incidents_of_run(struct db *db, long long run_id, struct db_inc
     *n = 0;
     char sql[256];
     snprintf(sql, sizeof(sql),
-             "SELECT " INCIDENT_COLS " FROM etl_incidencias WHERE id_ejecucion = %lld ORDER BY id",
-             run_id);
+             "SELECT " INCIDENT_COLS " FROM %s WHERE id_ejecucion = %lld ORDER BY id",
+             incidents_table(), run_id);
     return incidents_query(db, sql, out, n, e);
 }
 
@@ -626,8 +634,8 @@ enum err_code db_incidents_resolve(struct db *db, const long long *ids, size_t n
     for (size_t off = 0; off < n && !rc; off += DB_IN_CHUNK) {
         size_t k = n - off < DB_IN_CHUNK ? n - off : DB_IN_CHUNK;
         buf_reset(&sql);
-        (void)buf_append_str(&sql, "UPDATE etl_incidencias SET resuelto_en = ? WHERE id IN (",
-                             NULL);
+        (void)buf_appendf(&sql, NULL, "UPDATE %s SET resuelto_en = ? WHERE id IN (",
+                          incidents_table());
         for (size_t i = 0; i < k; i++)
             (void)buf_appendf(&sql, NULL, "%s%lld", i ? "," : "", ids[off + i]);
         (void)buf_append_str(&sql, ") AND resuelto_en IS NULL", NULL);
@@ -661,40 +669,24 @@ enum err_code db_run_close_left(struct db *db, const char *cause, int *closed, s
     struct left_runs l;
     memset(&l, 0, sizeof(l));
     *closed = 0;
-    enum err_code rc =
-        db_query(db, "SELECT id, inicio FROM etl_ejecuciones WHERE estado = 'running' ORDER BY id",
-                 collect_left, &l, e);
+    char sql[192];
+    snprintf(sql, sizeof(sql), "SELECT id, inicio FROM %s WHERE estado = 'running' ORDER BY id",
+             runs_table());
+    enum err_code rc = db_query(db, sql, collect_left, &l, e);
     char now[20];
-    utc_now(now, sizeof(now));
+    utc_now(now);
     for (size_t i = 0; !rc && i < l.n; i++) {
         char why[ERR_MSG_MAX];
         snprintf(why, sizeof(why), "%s (last seen %s UTC, when it started)", cause, l.since[i]);
         const char *params[] = {now, why, l.ids[i]};
-        rc = db->ops->exec_params(db,
-                                  "UPDATE etl_ejecuciones SET estado = 'failed', "
-                                  "fin = COALESCE(fin, ?), error = COALESCE(NULLIF(error, ''), ?) "
-                                  "WHERE id = ? AND estado = 'running'",
-                                  params, ARRAY_LEN(params), NULL, e);
+        snprintf(sql, sizeof(sql),
+                 "UPDATE %s SET estado = 'failed', fin = COALESCE(fin, ?), "
+                 "error = COALESCE(NULLIF(error, ''), ?) WHERE id = ? AND estado = 'running'",
+                 runs_table());
+        rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), NULL, e);
         *closed += !rc;
     }
     if (rc)
         return err_prefix(e, "closing runs left running");
     return ERR_OK;
-}
-
-int db_nameset_collect(void *ctx, int ncols, const char *const *names, const char *const *cells)
-{
-    (void)names;
-    struct db_nameset *ns = ctx;
-    if (ncols >= 1 && cells[0] && ns->n < ARRAY_LEN(ns->names))
-        snprintf(ns->names[ns->n++], sizeof(ns->names[0]), "%s", cells[0]);
-    return 0;
-}
-
-bool db_nameset_has(const struct db_nameset *ns, const char *name)
-{
-    for (size_t i = 0; i < ns->n; i++)
-        if (strcasecmp(ns->names[i], name) == 0)
-            return true;
-    return false;
 }

@@ -9,8 +9,8 @@
 
 #include "common.h"
 #include "catalog.h"
-#include "config.h"
 #include "err.h"
+#include "db_url.h"
 
 struct db;
 

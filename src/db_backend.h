@@ -23,8 +23,6 @@ struct db_ops {
     enum err_code (*has_table)(struct db *db, const char *name, bool *found, struct err *e);
     /* Creates t, or adds the catalog columns and indexes it lacks. */
     enum err_code (*ensure_table)(struct db *db, const struct cat_table *t, struct err *e);
-    /* Creates etl_esquema and etl_ejecuciones when missing. */
-    enum err_code (*ensure_meta)(struct db *db, struct err *e);
     enum err_code (*begin)(struct db *db, struct err *e);
     enum err_code (*commit)(struct db *db, struct err *e);
     enum err_code (*rollback)(struct db *db, struct err *e);
@@ -43,17 +41,6 @@ struct db {
 };
 
 #define DB_LOCK_BUSY_MSG "another sync is running"
-
-/* Names read back from the schema (columns, indexes), for upgrades. */
-struct db_nameset {
-    char names[96][80];
-    size_t n;
-};
-
-/* A db_row_fn that adds each row's first cell to the db_nameset ctx. */
-int db_nameset_collect(void *ctx, int ncols, const char *const *names, const char *const *cells);
-/* Case-insensitive: MySQL may report names in another case. */
-bool db_nameset_has(const struct db_nameset *ns, const char *name);
 
 enum err_code db_sqlite_open(const struct db_url *url, struct db **out, struct err *e) MUST_CHECK;
 enum err_code db_mysql_open(const struct db_url *url, struct db **out, struct err *e) MUST_CHECK;

@@ -8,6 +8,8 @@
 #define LOG_MODULE "db"
 #include "buf.h"
 #include "db_backend.h"
+#include "db_nameset.h"
+#include "db_sql.h"
 #include "log.h"
 
 #include <mysql.h>
@@ -188,78 +190,6 @@ static enum err_code m_has_table(struct db *db, const char *name, bool *found, s
 
 /* ---- DDL from the catalog ---- */
 
-static const char *m_type(enum cat_type t)
-{
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT";
-    case CAT_DECIMAL:
-        return "DECIMAL(18,4)";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-        return "VARCHAR(255)";
-    case CAT_LONGTEXT:
-        return "TEXT";
-    }
-    return "TEXT";
-}
-
-static void column_def(struct buf *b, const struct cat_column *c, bool adding)
-{
-    (void)buf_appendf(b, NULL, "%s %s %s", c->name, m_type(c->type),
-                      c->flags & CAT_NOT_NULL ? "NOT NULL" : "NULL");
-    if (adding && (c->flags & CAT_NOT_NULL))
-        (void)buf_append_str(
-            b, c->type == CAT_SYNCED_AT ? " DEFAULT '1970-01-01 00:00:00'" : " DEFAULT 0", NULL);
-}
-
-static void key_list(struct buf *b, const struct cat_table *t)
-{
-    bool first = true;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].flags & CAT_KEY) {
-            (void)buf_appendf(b, NULL, "%s%s", first ? "" : ", ", t->cols[i].name);
-            first = false;
-        }
-    }
-}
-
-static void unique_list(struct buf *b, const struct cat_table *t)
-{
-    for (size_t i = 0; t->unique[i]; i++)
-        (void)buf_appendf(b, NULL, "%s%s", i ? ", " : "", t->unique[i]);
-}
-
-static void create_sql(struct buf *b, const struct cat_table *t)
-{
-    (void)buf_appendf(b, NULL, "CREATE TABLE IF NOT EXISTS %s (", t->name);
-    for (size_t i = 0; i < t->ncols; i++) {
-        column_def(b, &t->cols[i], false);
-        (void)buf_append_str(b, ", ", NULL);
-    }
-    (void)buf_append_str(b, "PRIMARY KEY (", NULL);
-    key_list(b, t);
-    (void)buf_append_str(b, ")", NULL);
-    for (size_t i = 0; i < t->ncols; i++)
-        if (t->cols[i].flags & CAT_INDEX)
-            (void)buf_appendf(b, NULL, ", KEY idx_%s_%s (%s)", t->name, t->cols[i].name,
-                              t->cols[i].name);
-    if (t->unique) {
-        (void)buf_appendf(b, NULL, ", UNIQUE KEY uq_%s (", t->name);
-        unique_list(b, t);
-        (void)buf_append_str(b, ")", NULL);
-    }
-    (void)buf_append_str(b, ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-                         NULL);
-}
-
 static enum err_code list_names(struct db *db, const char *what, const char *table,
                                 struct db_nameset *ns, struct err *e)
 {
@@ -294,7 +224,7 @@ static enum err_code widen_text_columns(struct db *db, const struct cat_table *t
             continue;
         buf_reset(sql);
         (void)buf_appendf(sql, NULL, "ALTER TABLE %s MODIFY COLUMN ", t->name);
-        column_def(sql, c, false);
+        db_sql_column_def(sql, &db_sql_mysql, c, false);
         rc = m_exec(db, sql->data, e);
         if (!rc)
             log_info("widened column %s.%s to TEXT", t->name, c->name);
@@ -318,8 +248,7 @@ static enum err_code upgrade_table(struct db *db, const struct cat_table *t, str
             break;
         }
         buf_reset(&sql);
-        (void)buf_appendf(&sql, NULL, "ALTER TABLE %s ADD COLUMN ", t->name);
-        column_def(&sql, c, true);
+        db_sql_add_column(&sql, &db_sql_mysql, t, c);
         rc = m_exec(db, sql.data, e);
         if (!rc)
             log_info("added column %s.%s", t->name, c->name);
@@ -330,20 +259,20 @@ static enum err_code upgrade_table(struct db *db, const struct cat_table *t, str
         rc = list_names(db, "statistics", t->name, ns, e);
     for (size_t i = 0; !rc && i < t->ncols; i++) {
         const struct cat_column *c = &t->cols[i];
-        char idx[80];
-        snprintf(idx, sizeof(idx), "idx_%s_%s", t->name, c->name);
+        char idx[160];
+        db_sql_index_name(idx, sizeof(idx), t, c);
         if (!(c->flags & CAT_INDEX) || db_nameset_has(ns, idx))
             continue;
         buf_reset(&sql);
         (void)buf_appendf(&sql, NULL, "ALTER TABLE %s ADD INDEX %s (%s)", t->name, idx, c->name);
         rc = m_exec(db, sql.data, e);
     }
-    char uq[80];
-    snprintf(uq, sizeof(uq), "uq_%s", t->name);
+    char uq[160];
+    db_sql_unique_name(uq, sizeof(uq), t);
     if (!rc && t->unique && !db_nameset_has(ns, uq)) {
         buf_reset(&sql);
         (void)buf_appendf(&sql, NULL, "ALTER TABLE %s ADD UNIQUE KEY %s (", t->name, uq);
-        unique_list(&sql, t);
+        db_sql_unique_list(&sql, t);
         (void)buf_append_str(&sql, ")", NULL);
         rc = m_exec(db, sql.data, e);
     }
@@ -361,48 +290,13 @@ static enum err_code m_ensure_table(struct db *db, const struct cat_table *t, st
     } else if (!rc) {
         struct buf sql;
         buf_init(&sql, 0);
-        create_sql(&sql, t);
+        db_sql_create_table(&sql, &db_sql_mysql, t);
         rc = m_exec(db, sql.data, e);
         buf_release(&sql);
     }
     if (rc)
         return err_prefix(e, "table %s", t->name);
     return ERR_OK;
-}
-
-static enum err_code m_ensure_meta(struct db *db, struct err *e)
-{
-    enum err_code rc =
-        m_exec(db,
-               "CREATE TABLE IF NOT EXISTS etl_esquema (version INT NOT NULL PRIMARY KEY, "
-               "aplicado_en DATETIME NOT NULL) "
-               "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-               e);
-    if (rc)
-        return rc;
-    rc = m_exec(db,
-                "CREATE TABLE IF NOT EXISTS etl_ejecuciones ("
-                "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, tipo VARCHAR(16) NOT NULL, "
-                "origen VARCHAR(8) NOT NULL, estado VARCHAR(16) NOT NULL, "
-                "inicio DATETIME NOT NULL, fin DATETIME NULL, fecha_desde DATE NULL, "
-                "fecha_hasta DATE NULL, registros BIGINT NOT NULL DEFAULT 0, "
-                "solicitudes BIGINT NOT NULL DEFAULT 0, reintentos BIGINT NOT NULL DEFAULT 0, "
-                "error TEXT NULL, detalle MEDIUMTEXT NULL, "
-                "KEY idx_etl_ejecuciones_estado (estado)) "
-                "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-                e);
-    if (rc)
-        return rc;
-    return m_exec(db,
-                  "CREATE TABLE IF NOT EXISTS etl_incidencias ("
-                  "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, id_ejecucion BIGINT NOT NULL, "
-                  "recurso VARCHAR(255) NOT NULL, id_recurso BIGINT NULL, "
-                  "problema TEXT NOT NULL, creado_en DATETIME NOT NULL, "
-                  "resuelto_en DATETIME NULL, "
-                  "KEY idx_etl_incidencias_id_ejecucion (id_ejecucion), "
-                  "KEY idx_etl_incidencias_resuelto_en (resuelto_en)) "
-                  "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-                  e);
 }
 
 /* ---- transactions and upserts ---- */
@@ -420,28 +314,6 @@ static enum err_code m_commit(struct db *db, struct err *e)
 static enum err_code m_rollback(struct db *db, struct err *e)
 {
     return m_exec(db, "ROLLBACK", e);
-}
-
-static void upsert_prefix(struct buf *b, const struct cat_table *t)
-{
-    (void)buf_appendf(b, NULL, "INSERT INTO %s (", t->name);
-    for (size_t i = 0; i < t->ncols; i++)
-        (void)buf_appendf(b, NULL, "%s%s", i ? ", " : "", t->cols[i].name);
-    (void)buf_append_str(b, ") VALUES ", NULL);
-}
-
-/* VALUES(col) rather than an "AS new" alias: MariaDB does not know the alias. */
-static void upsert_suffix(struct buf *b, const struct cat_table *t)
-{
-    (void)buf_append_str(b, " ON DUPLICATE KEY UPDATE ", NULL);
-    bool first = true;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].flags & CAT_KEY)
-            continue;
-        (void)buf_appendf(b, NULL, "%s%s = VALUES(%s)", first ? "" : ", ", t->cols[i].name,
-                          t->cols[i].name);
-        first = false;
-    }
 }
 
 static void row_values(struct mysql_db *m, struct buf *b, const struct cat_rows *rows, size_t r,
@@ -484,8 +356,8 @@ static enum err_code m_upsert(struct db *db, const struct cat_rows *rows, const 
     buf_init(&suffix, 0);
     buf_init(&stmt, 0);
     buf_init(&row, 0);
-    upsert_prefix(&prefix, rows->table);
-    upsert_suffix(&suffix, rows->table);
+    db_sql_upsert_prefix(&prefix, rows->table);
+    db_sql_upsert_suffix(&suffix, &db_sql_mysql, rows->table);
     enum err_code rc = ERR_OK;
     size_t in_stmt = 0, first = 0;
     for (size_t r = 0; r < rows->n && !rc; r++) {
@@ -581,7 +453,6 @@ static const struct db_ops mysql_ops = {
     .query = m_query,
     .has_table = m_has_table,
     .ensure_table = m_ensure_table,
-    .ensure_meta = m_ensure_meta,
     .begin = m_begin,
     .commit = m_commit,
     .rollback = m_rollback,

@@ -7,6 +7,8 @@
 #define LOG_MODULE "db"
 #include "buf.h"
 #include "db_backend.h"
+#include "db_nameset.h"
+#include "db_sql.h"
 #include "log.h"
 
 #include <errno.h>
@@ -155,61 +157,6 @@ static enum err_code s_has_table(struct db *db, const char *name, bool *found, s
 
 /* ---- DDL from the catalog ---- */
 
-static const char *s_type(enum cat_type t)
-{
-    switch (t) {
-    case CAT_ID:
-    case CAT_INT:
-        return "BIGINT";
-    case CAT_FLAG:
-        return "SMALLINT";
-    case CAT_DECIMAL:
-        /* NUMERIC keeps 15 significant digits exactly; see catalog.c's precision rule. */
-        return "NUMERIC";
-    case CAT_DATE:
-        return "DATE";
-    case CAT_DATETIME:
-    case CAT_SYNCED_AT:
-        return "DATETIME";
-    case CAT_TEXT:
-    case CAT_LONGTEXT:
-        return "TEXT";
-    }
-    return "TEXT";
-}
-
-static void column_def(struct buf *b, const struct cat_column *c, bool adding)
-{
-    (void)buf_appendf(b, NULL, "%s %s", c->name, s_type(c->type));
-    if (c->flags & CAT_NOT_NULL) {
-        (void)buf_append_str(b, " NOT NULL", NULL);
-        /* ALTER TABLE ADD COLUMN NOT NULL needs a default for existing rows. */
-        if (adding)
-            (void)buf_append_str(
-                b, c->type == CAT_SYNCED_AT ? " DEFAULT '1970-01-01 00:00:00'" : " DEFAULT 0",
-                NULL);
-    }
-}
-
-static void create_sql(struct buf *b, const struct cat_table *t)
-{
-    (void)buf_appendf(b, NULL, "CREATE TABLE IF NOT EXISTS %s (", t->name);
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (i)
-            (void)buf_append_str(b, ", ", NULL);
-        column_def(b, &t->cols[i], false);
-    }
-    (void)buf_append_str(b, ", PRIMARY KEY (", NULL);
-    bool first = true;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].flags & CAT_KEY) {
-            (void)buf_appendf(b, NULL, "%s%s", first ? "" : ", ", t->cols[i].name);
-            first = false;
-        }
-    }
-    (void)buf_append_str(b, "))", NULL);
-}
-
 static enum err_code add_missing_columns(struct db *db, const struct cat_table *t, struct buf *sql,
                                          struct err *e)
 {
@@ -224,8 +171,7 @@ static enum err_code add_missing_columns(struct db *db, const struct cat_table *
         if (c->flags & CAT_KEY)
             return err_set(e, ERR_SCHEMA, "table %s lacks its key column %s", t->name, c->name);
         buf_reset(sql);
-        (void)buf_appendf(sql, NULL, "ALTER TABLE %s ADD COLUMN ", t->name);
-        column_def(sql, c, true);
+        db_sql_add_column(sql, &db_sql_sqlite, t, c);
         rc = s_exec(db, sql->data, e);
         if (!rc)
             log_info("added column %s.%s", t->name, c->name);
@@ -241,17 +187,19 @@ static enum err_code ensure_indexes(struct db *db, const struct cat_table *t, st
         const struct cat_column *c = &t->cols[i];
         if (!(c->flags & CAT_INDEX))
             continue;
+        char name[160];
+        db_sql_index_name(name, sizeof(name), t, c);
         buf_reset(sql);
-        (void)buf_appendf(sql, NULL, "CREATE INDEX IF NOT EXISTS idx_%s_%s ON %s (%s)", t->name,
-                          c->name, t->name, c->name);
+        (void)buf_appendf(sql, NULL, "CREATE INDEX IF NOT EXISTS %s ON %s (%s)", name, t->name,
+                          c->name);
         rc = s_exec(db, sql->data, e);
     }
     if (!rc && t->unique) {
+        char name[160];
+        db_sql_unique_name(name, sizeof(name), t);
         buf_reset(sql);
-        (void)buf_appendf(sql, NULL, "CREATE UNIQUE INDEX IF NOT EXISTS uq_%s ON %s (", t->name,
-                          t->name);
-        for (size_t i = 0; t->unique[i]; i++)
-            (void)buf_appendf(sql, NULL, "%s%s", i ? ", " : "", t->unique[i]);
+        (void)buf_appendf(sql, NULL, "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (", name, t->name);
+        db_sql_unique_list(sql, t);
         (void)buf_append_str(sql, ")", NULL);
         rc = s_exec(db, sql->data, e);
     }
@@ -269,7 +217,7 @@ static enum err_code s_ensure_table(struct db *db, const struct cat_table *t, st
     if (found) {
         rc = add_missing_columns(db, t, &sql, e);
     } else {
-        create_sql(&sql, t);
+        db_sql_create_table(&sql, &db_sql_sqlite, t);
         rc = s_exec(db, sql.data, e);
     }
     if (!rc)
@@ -279,30 +227,6 @@ out:
     if (rc)
         return err_prefix(e, "table %s", t->name);
     return ERR_OK;
-}
-
-static enum err_code s_ensure_meta(struct db *db, struct err *e)
-{
-    return s_exec(db,
-                  "CREATE TABLE IF NOT EXISTS etl_esquema (version INTEGER PRIMARY KEY, "
-                  "aplicado_en DATETIME NOT NULL);"
-                  "CREATE TABLE IF NOT EXISTS etl_ejecuciones ("
-                  "id INTEGER PRIMARY KEY AUTOINCREMENT, tipo TEXT NOT NULL, "
-                  "origen TEXT NOT NULL, estado TEXT NOT NULL, inicio DATETIME NOT NULL, "
-                  "fin DATETIME, fecha_desde DATE, fecha_hasta DATE, "
-                  "registros BIGINT NOT NULL DEFAULT 0, solicitudes BIGINT NOT NULL DEFAULT 0, "
-                  "reintentos BIGINT NOT NULL DEFAULT 0, error TEXT, detalle TEXT);"
-                  "CREATE INDEX IF NOT EXISTS idx_etl_ejecuciones_estado "
-                  "ON etl_ejecuciones (estado);"
-                  "CREATE TABLE IF NOT EXISTS etl_incidencias ("
-                  "id INTEGER PRIMARY KEY AUTOINCREMENT, id_ejecucion BIGINT NOT NULL, "
-                  "recurso TEXT NOT NULL, id_recurso BIGINT, problema TEXT NOT NULL, "
-                  "creado_en DATETIME NOT NULL, resuelto_en DATETIME);"
-                  "CREATE INDEX IF NOT EXISTS idx_etl_incidencias_id_ejecucion "
-                  "ON etl_incidencias (id_ejecucion);"
-                  "CREATE INDEX IF NOT EXISTS idx_etl_incidencias_resuelto_en "
-                  "ON etl_incidencias (resuelto_en)",
-                  e);
 }
 
 /* ---- transactions and upserts ---- */
@@ -327,29 +251,9 @@ static enum err_code s_rollback(struct db *db, struct err *e)
 
 static void upsert_sql(struct buf *b, const struct cat_table *t)
 {
-    (void)buf_appendf(b, NULL, "INSERT INTO %s (", t->name);
-    for (size_t i = 0; i < t->ncols; i++)
-        (void)buf_appendf(b, NULL, "%s%s", i ? ", " : "", t->cols[i].name);
-    (void)buf_append_str(b, ") VALUES (", NULL);
-    for (size_t i = 0; i < t->ncols; i++)
-        (void)buf_append_str(b, i ? ", ?" : "?", NULL);
-    (void)buf_append_str(b, ") ON CONFLICT (", NULL);
-    bool first = true;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].flags & CAT_KEY) {
-            (void)buf_appendf(b, NULL, "%s%s", first ? "" : ", ", t->cols[i].name);
-            first = false;
-        }
-    }
-    (void)buf_append_str(b, ") DO UPDATE SET ", NULL);
-    first = true;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].flags & CAT_KEY)
-            continue;
-        (void)buf_appendf(b, NULL, "%s%s = excluded.%s", first ? "" : ", ", t->cols[i].name,
-                          t->cols[i].name);
-        first = false;
-    }
+    db_sql_upsert_prefix(b, t);
+    db_sql_placeholders(b, t);
+    db_sql_upsert_suffix(b, &db_sql_sqlite, t);
 }
 
 /* The table's prepared upsert, compiled once per connection. Borrowed. */
@@ -502,7 +406,6 @@ static const struct db_ops sqlite_ops = {
     .query = s_query,
     .has_table = s_has_table,
     .ensure_table = s_ensure_table,
-    .ensure_meta = s_ensure_meta,
     .begin = s_begin,
     .commit = s_commit,
     .rollback = s_rollback,

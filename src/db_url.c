@@ -5,8 +5,9 @@
 #include "common.h"
 
 #define LOG_MODULE "config"
-#include "config.h"
 #include "log.h"
+#include "db_url.h"
+#include "parse.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -29,17 +30,6 @@ static const char *const mysql_schemes[] = {
     "mariadb+mysqldb",
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into a new string; NULL on a bad escape or an embedded NUL. */
 static char *pct_decode(const char *s, size_t n, bool plus_is_space)
 {
@@ -48,8 +38,8 @@ static char *pct_decode(const char *s, size_t n, bool plus_is_space)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 1 < n ? hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;
@@ -84,19 +74,6 @@ static enum err_code parse_sqlite(const char *rest, struct db_url *u, struct err
     if (!u->path || !*u->path || u->path[strlen(u->path) - 1] == '/')
         return err_set(e, ERR_CONFIG, "DATABASE_URL: invalid sqlite path");
     return ERR_OK;
-}
-
-static bool parse_bool_word(const char *v, bool *out)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = true, true;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = false, true;
-    }
-    return false;
 }
 
 static enum err_code apply_ssl_mode(struct db_url *u, const char *v, struct err *e)
@@ -147,7 +124,7 @@ static enum err_code apply_option(struct db_url *u, const char *k, char *v, bool
     bool b;
     long n;
     if (strcmp(k, "ssl") == 0 || strcmp(k, "ssl_verify_cert") == 0) {
-        if (!parse_bool_word(v, &b))
+        if (!parse_yes_no(v, &b))
             rc = err_set(e, ERR_CONFIG, "DATABASE_URL: option '%s' must be true or false", k);
         else if (k[3] == '\0')
             u->ssl = b;

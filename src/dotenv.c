@@ -6,6 +6,7 @@
 #include "common.h"
 
 #include "dotenv.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,47 +47,6 @@ const char *dotenv_get(const struct dotenv *d, const char *key)
         if (strcmp(d->v[i].key, key) == 0)
             return d->v[i].value;
     return NULL;
-}
-
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 when malformed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80, c &= 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800, c &= 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000, c &= 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-bool dotenv_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq_len(u + i, n - i);
-        if (!k)
-            return false;
-        i += k;
-    }
-    return true;
 }
 
 static bool at_eol(const struct reader *r)
@@ -319,7 +279,7 @@ static enum err_code parse_assignment(struct reader *r, struct dotenv *d, struct
         rc = read_quoted(r, &value, e);
     else
         read_unquoted(r, r->p > after_eq, &value);
-    if (!rc && !dotenv_utf8_valid(value, strlen(value))) {
+    if (!rc && !utf8_valid(value, strlen(value))) {
         rc = ERR_CONFIG;
         err_set(e, rc, "%s:%u: value of %s is not valid UTF-8", r->name, line, key);
     }

@@ -43,7 +43,4 @@ enum err_code dotenv_load_file(const char *path, struct dotenv *d, struct err *e
 /* The value for key, or NULL. Borrowed from d. */
 const char *dotenv_get(const struct dotenv *d, const char *key);
 
-/* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
-bool dotenv_utf8_valid(const char *s, size_t n);
-
 #endif

@@ -42,17 +42,23 @@ enum err_code err_prefix(struct err *e, const char *fmt, ...)
     return e->code;
 }
 
+#define ERR_NAME_ENTRY(name, value, meaning) [value] = #name,
+static const char *const err_names[] = {ERR_CODES(ERR_NAME_ENTRY)};
+#undef ERR_NAME_ENTRY
+
 const char *err_str(enum err_code code)
 {
-    static const char *const names[] = {
-        "ERR_OK",        "ERR_USAGE", "ERR_CONFIG",   "ERR_INVALID",
-        "ERR_IO",        "ERR_JSON",  "ERR_HTTP",     "ERR_BSALE_AUTH",
-        "ERR_BSALE",     "ERR_DB",    "ERR_BUSY",     "ERR_INTERRUPTED",
-        "ERR_NOT_FOUND", "ERR_LIMIT", "ERR_INTERNAL", "ERR_SCHEMA",
-    };
-    if ((size_t)code < ARRAY_LEN(names))
-        return names[code];
+    if ((size_t)code < ARRAY_LEN(err_names) && err_names[code])
+        return err_names[code];
     return "ERR_UNKNOWN";
+}
+
+enum err_code err_from_str(const char *name, enum err_code fallback)
+{
+    for (size_t i = 0; name && i < ARRAY_LEN(err_names); i++)
+        if (err_names[i] && strcmp(err_names[i], name) == 0)
+            return (enum err_code)i;
+    return fallback;
 }
 
 void err_clear(struct err *e)

@@ -5,8 +5,7 @@
  * new incident resolves them, and documents among them are re-read by id.
  */
 #include "common.h"
-
-#include "etl_internal.h"
+#include "etl_incidents.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,42 +14,6 @@
 
 /* Open incidents read per run at most; older ones come first. */
 #define OPEN_INCIDENTS_MAX 5000
-
-/* Drops an incomplete UTF-8 sequence at the end of s. */
-static void utf8_trim_partial(char *s)
-{
-    size_t n = strlen(s), start = n;
-    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    unsigned char lead = (unsigned char)s[start - 1];
-    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (n - (start - 1) < want)
-        s[start - 1] = '\0';
-}
-
-void etl_batch_add_incident(struct etl_batch *b, const char *resource, int64_t resource_id,
-                            const char *fmt, ...)
-{
-    if (b->n_incidents == b->incident_alloc) {
-        b->incident_alloc = b->incident_alloc ? b->incident_alloc * 2 : 8;
-        b->incidents = xrealloc(b->incidents, b->incident_alloc * sizeof(*b->incidents));
-    }
-    char problem[DB_INCIDENT_PROBLEM_MAX + 1];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(problem, sizeof(problem), fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        problem[0] = '\0';
-    else if ((size_t)k >= sizeof(problem))
-        utf8_trim_partial(problem); /* cut by the cap: never half a character */
-    struct etl_incident *in = &b->incidents[b->n_incidents++];
-    in->resource = xstrdup(resource ? resource : "");
-    in->resource_id = resource_id < 0 ? ETL_NO_ID : resource_id;
-    in->problem = xstrdup(problem);
-}
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -86,10 +49,11 @@ void etl_resource_kind(const char *path, char *out, size_t n)
 
 int64_t etl_incident_document(const char *resource, int64_t resource_id)
 {
-    static const char prefix[] = "/documents";
-    if (strncmp(resource, prefix, sizeof(prefix) - 1) != 0)
+    const char *docs = catalog_by_role(CAT_ROLE_DOCUMENTS)->resource; /* "documents" */
+    size_t len = strlen(docs);
+    if (resource[0] != '/' || strncmp(resource + 1, docs, len) != 0)
         return -1;
-    const char *p = resource + sizeof(prefix) - 1;
+    const char *p = resource + 1 + len;
     if (*p == '/' && p[1] >= '0' && p[1] <= '9') {
         char *end;
         long long id = strtoll(p + 1, &end, 10);
@@ -98,7 +62,7 @@ int64_t etl_incident_document(const char *resource, int64_t resource_id)
     }
     char kind[64];
     etl_resource_kind(resource, kind, sizeof(kind));
-    return strcmp(kind, "documents") == 0 && resource_id > 0 ? resource_id : -1;
+    return strcmp(kind, docs) == 0 && resource_id > 0 ? resource_id : -1;
 }
 
 /* Catalog index of the table holding records of kind, when keyed by one Bsale id; else -1. */
@@ -130,7 +94,7 @@ enum err_code etl_open_incidents_load(struct db *db, struct etl_open_incidents *
     if (rc)
         return rc;
     o->refs = xmalloc((o->n ? o->n : 1) * sizeof(*o->refs));
-    int docs = etl_table_index("documentos_venta");
+    int docs = catalog_role_index(CAT_ROLE_DOCUMENTS);
     for (size_t i = 0; i < o->n; i++) {
         const struct db_incident *in = &o->v[i];
         char kind[64];

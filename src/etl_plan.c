@@ -8,12 +8,16 @@
 #include "common.h"
 
 #define LOG_MODULE "sync"
+#include "date.h"
+#include "clock.h"
 #include "bsale_client.h"
-#include "etl_internal.h"
 #include "id_set.h"
 #include "json_util.h"
 #include "log.h"
+#include "sync_progress.h"
 #include "transform.h"
+#include "etl_plan.h"
+#include "etl_incidents.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,27 +26,11 @@
 #include <unistd.h>
 
 #define FLUSH_ROWS 5000
-#define PROGRESS_LOG_S 5.0
-#define PROGRESS_BAR_S 0.25
 #define KEEPALIVE_S 60.0
 /* Missing references from one page at which the whole list is cheaper than single GETs. */
 #define MISSING_REFS_LIST 25
 /* Pages of one document's lines read at most (5,000 lines): far past real documents. */
 #define DETAILS_MAX_PAGES 100
-
-/* A master-data list and the table its items land in. */
-struct master_stream {
-    const char *path;
-    const char *table;
-};
-
-static const struct master_stream master_streams[] = {
-    {"/offices.json", "sucursales"},           {"/document_types.json", "tipos_documento"},
-    {"/payment_types.json", "formas_pago"},    {"/users.json", "usuarios"},
-    {"/product_types.json", "tipos_producto"}, {"/products.json", "productos"},
-    {"/variants.json", "variantes"},           {"/clients.json", "clientes"},
-    {"/price_lists.json", "listas_precio"},    {"/stocks.json", "stock"},
-};
 
 struct stream_ctx {
     struct etl_run_ctx *run;
@@ -80,11 +68,33 @@ struct etl_plan_state {
     struct doc_wait *waits;    /* still waiting */
     struct doc_wait *finished; /* done, freed when the plan ends */
     size_t n_waits;
-    struct id_set known[2]; /* clientes, variantes already checked this run */
+    struct id_set known[2]; /* clients, variants already checked this run */
     bool whole_list[2];     /* the whole list was queued instead of single GETs */
-    int t_prices, t_price_lists, t_payments, t_clients, t_variants;
     bool fetch_missing_refs;
 };
+
+/* A document's embedded lines (an envelope capped at 25, or a bare array). Borrowed. */
+static json_t *embedded_lines(json_t *doc)
+{
+    return transform_items(json_object_get(doc, catalog_by_role(CAT_ROLE_LINES)->source.embedded));
+}
+
+/* "/documents/12.json": where incidents about one document are filed. */
+static void document_path(int64_t doc_id, char *dst, size_t n)
+{
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    if (!catalog_record_path(docs, doc_id, dst, n))
+        snprintf(dst, n, "%s", docs->source.path);
+}
+
+/* "expand=[details,payments]" for t, empty when t expands nothing. */
+static void expand_query(const struct cat_table *t, char *dst, size_t n)
+{
+    if (t->source.expand)
+        snprintf(dst, n, "expand=%s", t->source.expand);
+    else if (n)
+        *dst = '\0';
+}
 
 static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t parent)
 {
@@ -95,40 +105,6 @@ static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t
     s->next = run->plan_state->streams;
     run->plan_state->streams = s;
     return s;
-}
-
-static void progress(struct etl_run_ctx *run, bool final)
-{
-    double now = etl_now();
-    double every = run->progress_bar ? PROGRESS_BAR_S : PROGRESS_LOG_S;
-    if (!final && now - run->last_progress < every)
-        return;
-    run->last_progress = now;
-    struct bsale_stats st = {0};
-    bsale_client_stats(run->client, &st);
-    pthread_mutex_lock(&run->counters.mu);
-    long long rows = run->counters.rows_total;
-    pthread_mutex_unlock(&run->counters.mu);
-    double secs = now - run->started > 0.001 ? now - run->started : 0.001;
-    double page_rate = (double)st.pages / secs;
-    long long left = st.pages_total > st.pages ? st.pages_total - st.pages : 0;
-    double eta = page_rate > 0 ? (double)left / page_rate : 0;
-    if (run->progress_bar) {
-        int pct = st.pages_total ? (int)(100.0 * (double)st.pages / (double)st.pages_total) : 0;
-        char bar[21];
-        for (int i = 0; i < 20; i++)
-            bar[i] = i < pct / 5 ? '#' : '-';
-        bar[20] = '\0';
-        fprintf(
-            stderr, "\r[%s] %3d%% %lld/%lld pages  %lld rows  %.1f req/s  %lld retries  ETA %.0fs ",
-            bar, pct, st.pages, st.pages_total, rows, (double)st.requests / secs, st.retries, eta);
-        if (final)
-            fputc('\n', stderr);
-        return;
-    }
-    log_info("progress pages=%lld/%lld rows=%lld rows_s=%.0f req_s=%.1f retries=%lld eta_s=%.0f",
-             st.pages, st.pages_total, rows, (double)rows / secs, (double)st.requests / secs,
-             st.retries, eta);
 }
 
 static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
@@ -144,7 +120,7 @@ static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
 
 static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
 {
-    if (run->cancel && *run->cancel)
+    if (run->cancel && atomic_load(run->cancel))
         return err_set(e, ERR_INTERRUPTED, "interrupted");
     return ERR_OK;
 }
@@ -152,7 +128,7 @@ static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
 /* The run thread's connection holds the lock and the run record: keep it from idling out. */
 static void keep_alive(struct etl_run_ctx *run)
 {
-    double now = etl_now();
+    double now = clock_monotonic();
     if (now - run->last_ping < KEEPALIVE_S)
         return;
     run->last_ping = now;
@@ -163,7 +139,7 @@ static void keep_alive(struct etl_run_ctx *run)
 
 static enum err_code after_page(struct etl_run_ctx *run, struct err *e)
 {
-    progress(run, false);
+    sync_progress(&run->progress, run->client, &run->counters, false);
     keep_alive(run);
     return flush(run, false, e);
 }
@@ -253,17 +229,25 @@ static void queue_stream(struct etl_run_ctx *run, const char *path, const char *
 
 static enum err_code on_list_page(void *p, json_t *page, struct err *e);
 
-static void queue_prices(struct etl_run_ctx *run, json_t *lists)
+/* Sub-resources read for each listed parent (a price list's prices), not embedded in it. */
+static void queue_children(struct etl_run_ctx *run, int parent_table, json_t *parents)
 {
-    size_t i;
-    json_t *list;
-    json_array_foreach (lists, i, list) {
-        int64_t id;
-        if (!json_util_int64(json_object_get(list, "id"), &id))
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t t = 0; t < n; t++) {
+        const struct cat_source *src = &tables[t]->source;
+        if (src->fetch != CAT_FETCH_CHILD || src->embedded ||
+            src->parent != tables[parent_table]->role)
             continue;
-        char path[64];
-        snprintf(path, sizeof(path), "/price_lists/%lld/details.json", (long long)id);
-        queue_stream(run, path, NULL, on_list_page, stream_new(run, run->plan_state->t_prices, id));
+        size_t i;
+        json_t *parent;
+        json_array_foreach (parents, i, parent) {
+            int64_t id;
+            char path[64];
+            if (json_util_int64(json_object_get(parent, "id"), &id) &&
+                catalog_list_path(tables[t], id, path, sizeof(path)))
+                queue_stream(run, path, NULL, on_list_page, stream_new(run, (int)t, id));
+        }
     }
 }
 
@@ -277,8 +261,7 @@ static enum err_code on_list_page(void *p, json_t *page, struct err *e)
     json_t *items = json_object_get(page, "items");
     if ((rc = transform_page(run->pending, s->table, items, s->parent, e)))
         return rc;
-    if (s->table == run->plan_state->t_price_lists)
-        queue_prices(run, items);
+    queue_children(run, s->table, items);
     return after_page(run, e);
 }
 
@@ -293,20 +276,19 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
             ids[fresh++] = ids[i];
     if (!fresh)
         return ERR_OK;
-    int table = which == 0 ? ps->t_clients : ps->t_variants;
+    int table = catalog_role_index(which == 0 ? CAT_ROLE_CLIENTS : CAT_ROLE_VARIANTS);
     const struct cat_rows *rows = etl_batch_rows(run->pending, table);
     int64_t *missing = NULL;
     size_t n_missing = 0;
     enum err_code rc = db_missing_ids(run->db, rows->table, ids, fresh, &missing, &n_missing, e);
     if (rc)
         return rc;
-    const char *resource = which == 0 ? "clients" : "variants";
+    const char *resource = rows->table->resource;
     if (ps->whole_list[which] || n_missing >= MISSING_REFS_LIST) {
         /* Many missing (a young warehouse): paging the whole list costs fewer requests. */
         if (!ps->whole_list[which]) {
-            char path[32];
-            snprintf(path, sizeof(path), "/%s.json", resource);
-            queue_stream(run, path, NULL, on_list_page, stream_new(run, table, 0));
+            queue_stream(run, rows->table->source.path, NULL, on_list_page,
+                         stream_new(run, table, 0));
             log_info("fetching the whole %s list: %zu referenced ones are missing", resource,
                      n_missing);
         }
@@ -316,8 +298,8 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
     struct stream_ctx *s = n_missing ? stream_new(run, table, 0) : NULL;
     for (size_t i = 0; i < n_missing; i++) {
         char path[64];
-        snprintf(path, sizeof(path), "/%s/%lld.json", resource, (long long)missing[i]);
-        bsale_queue_get_or_bad(run->client, path, NULL, on_single, on_single_bad, s);
+        if (catalog_record_path(rows->table, missing[i], path, sizeof(path)))
+            bsale_queue_get_or_bad(run->client, path, NULL, on_single, on_single_bad, s);
     }
     if (n_missing)
         log_info("fetching %zu referenced %s missing from the warehouse", n_missing, resource);
@@ -351,7 +333,7 @@ static enum err_code check_refs(struct etl_run_ctx *run, json_t *docs, json_t *l
     enum err_code rc = fetch_missing(run, 0, ids, n, e);
     n = 0;
     json_array_foreach (docs, i, doc) {
-        json_t *embedded = transform_items(json_object_get(doc, "details"));
+        json_t *embedded = embedded_lines(doc);
         json_array_foreach (embedded, k, line) {
             collect_id(json_object_get(line, "variant"), &ids, &n, &alloc);
         }
@@ -475,7 +457,7 @@ static enum err_code on_details_end(void *p, const struct bsale_list_end *end, s
         return rc ? rc : flush(run, false, e);
     }
     char resource[48];
-    snprintf(resource, sizeof(resource), "/documents/%lld.json", (long long)w->doc_id);
+    document_path(w->doc_id, resource, sizeof(resource));
     doubtful(run, resource, w->doc_id,
              "document not written: %s (lines list: %lld items, count %lld, %lld pages)", why,
              end->items, end->count, end->pages);
@@ -494,7 +476,7 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
     w->expected = expected;
     size_t i;
     json_t *line;
-    json_array_foreach (transform_items(json_object_get(doc, "details")), i, line) {
+    json_array_foreach (embedded_lines(doc), i, line) {
         wait_add_line(w, line, false);
     }
     w->next = ps->waits;
@@ -503,7 +485,7 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
     ps->waits = w;
     ps->n_waits++;
     char path[64];
-    snprintf(path, sizeof(path), "/documents/%lld/details.json", (long long)doc_id);
+    (void)catalog_list_path(catalog_by_role(CAT_ROLE_LINES), doc_id, path, sizeof(path));
     struct bsale_list_spec spec = {.on_page = on_details_page,
                                    .on_end = on_details_end,
                                    .on_bad = on_details_bad,
@@ -528,10 +510,11 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
     if (!transform_payments_complete(doc) || read_bare(doc)) {
+        const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
         char query[64];
-        snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
-        queue_stream(run, "/payments.json", query, on_list_page,
-                     stream_new(run, run->plan_state->t_payments, 0));
+        snprintf(query, sizeof(query), "%s=%lld", pay->source.parent_query, (long long)doc_id);
+        queue_stream(run, pay->source.path, query, on_list_page,
+                     stream_new(run, catalog_role_index(CAT_ROLE_PAYMENTS), 0));
     }
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
@@ -585,41 +568,58 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
 
 static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *plan)
 {
-    int table = etl_table_index("documentos_venta");
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    char expand[64];
+    expand_query(docs, expand, sizeof(expand));
     for (size_t i = 0; i < plan->n_verify; i++) {
         char path[64];
-        snprintf(path, sizeof(path), "/documents/%lld.json", (long long)plan->verify_ids[i]);
-        bsale_queue_get_or_bad(run->client, path, "expand=[details,payments]", on_verified,
-                               on_single_bad, stream_new(run, table, plan->verify_ids[i]));
+        document_path(plan->verify_ids[i], path, sizeof(path));
+        bsale_queue_get_or_bad(
+            run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
+            stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), plan->verify_ids[i]));
     }
+}
+
+/* One day's list of a DAILY table: documents emitted, payments recorded (credit ones too). */
+static void queue_day(struct etl_run_ctx *run, int table, long long from, long long to)
+{
+    const struct cat_table *t = etl_batch_rows(run->pending, table)->table;
+    char query[160];
+    expand_query(t, query, sizeof(query));
+    size_t len = strlen(query);
+    const char *sep = len ? "&" : "";
+    if (t->source.date_kind == CAT_DATE_RANGE)
+        snprintf(query + len, sizeof(query) - len, "%s%s=[%lld,%lld]", sep, t->source.date_filter,
+                 from, to);
+    else
+        snprintf(query + len, sizeof(query) - len, "%s%s=%lld", sep, t->source.date_filter, from);
+    bool docs = t->role == CAT_ROLE_DOCUMENTS;
+    /* A document whose embedded line or payment is garbage is read again bare. */
+    const char *bare = query + len + (len ? 1 : 0);
+    queue_stream_items(run, t->source.path, query, docs && len ? bare : NULL,
+                       docs ? on_documents_page : on_list_page, stream_new(run, table, 0));
 }
 
 static enum err_code queue_document_windows(struct etl_run_ctx *run, const struct etl_plan *plan,
                                             struct err *e)
 {
-    struct etl_plan_state *ps = run->plan_state;
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
     char day[11];
     memcpy(day, plan->date_from, sizeof(day));
-    long n_days = etl_days_between(plan->date_from, plan->date_to);
+    long n_days = date_days_between(plan->date_from, plan->date_to);
     if (n_days < 1)
         return err_set(e, ERR_INVALID, "date range %s..%s is empty", plan->date_from,
                        plan->date_to);
     for (long d = 0; d < n_days; d++) {
         long long from, to;
-        enum err_code rc = etl_day_window(day, &from, &to, e);
+        enum err_code rc = date_day_window(day, &from, &to, e);
         if (rc)
             return rc;
-        char query[128], bare[96];
-        snprintf(bare, sizeof(bare), "emissiondaterange=[%lld,%lld]", from, to);
-        snprintf(query, sizeof(query), "expand=[details,payments]&%s", bare);
-        /* A document whose embedded line or payment is garbage is read again bare. */
-        queue_stream_items(run, "/documents.json", query, bare, on_documents_page,
-                           stream_new(run, etl_table_index("documentos_venta"), 0));
-        /* Payments recorded that day, including credit payments tied to no document. */
-        snprintf(query, sizeof(query), "recorddate=%lld", from);
-        queue_stream(run, "/payments.json", query, on_list_page,
-                     stream_new(run, ps->t_payments, 0));
-        if ((rc = etl_date_add(day, 1, day, e)))
+        for (size_t t = 0; t < n; t++)
+            if (tables[t]->source.fetch == CAT_FETCH_DAILY)
+                queue_day(run, (int)t, from, to);
+        if ((rc = date_add(day, 1, day, e)))
             return rc;
     }
     return ERR_OK;
@@ -627,19 +627,21 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
 
 static void queue_master(struct etl_run_ctx *run)
 {
-    for (size_t i = 0; i < ARRAY_LEN(master_streams); i++)
-        queue_stream(run, master_streams[i].path, NULL, on_list_page,
-                     stream_new(run, etl_table_index(master_streams[i].table), 0));
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t t = 0; t < n; t++) {
+        if (tables[t]->source.fetch != CAT_FETCH_MASTER)
+            continue;
+        char expand[64];
+        expand_query(tables[t], expand, sizeof(expand));
+        queue_stream(run, tables[t]->source.path, *expand ? expand : NULL, on_list_page,
+                     stream_new(run, (int)t, 0));
+    }
 }
 
 static void state_init(struct etl_plan_state *ps, const struct etl_plan *plan)
 {
     memset(ps, 0, sizeof(*ps));
-    ps->t_prices = etl_table_index("precios");
-    ps->t_price_lists = etl_table_index("listas_precio");
-    ps->t_payments = etl_table_index("pagos");
-    ps->t_clients = etl_table_index("clientes");
-    ps->t_variants = etl_table_index("variantes");
     ps->fetch_missing_refs = plan->fetch_missing_refs;
 }
 
@@ -667,7 +669,7 @@ static void drop_stray_waits(struct etl_run_ctx *run)
     while (run->plan_state->waits) {
         struct doc_wait *w = run->plan_state->waits;
         char resource[48];
-        snprintf(resource, sizeof(resource), "/documents/%lld.json", (long long)w->doc_id);
+        document_path(w->doc_id, resource, sizeof(resource));
         doubtful(run, resource, w->doc_id, "document not written: its lines list never ended");
         wait_unlink(run->plan_state, w);
     }
@@ -691,7 +693,7 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
         drop_stray_waits(ctx);
     if (!rc)
         rc = flush(ctx, true, e);
-    progress(ctx, true);
+    sync_progress(&ctx->progress, ctx->client, &ctx->counters, true);
     etl_batch_free(ctx->pending);
     ctx->pending = NULL;
     state_release(&ps);

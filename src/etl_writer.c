@@ -7,62 +7,14 @@
 #include "common.h"
 
 #define LOG_MODULE "writer"
-#include "etl_internal.h"
+#include "clock.h"
 #include "log.h"
+#include "etl_writer.h"
+#include "etl_batch.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct etl_batch *etl_batch_new(void)
-{
-    size_t n;
-    const struct cat_table *const *tables = catalog_tables(&n);
-    struct etl_batch *b = xcalloc(1, sizeof(*b));
-    for (size_t i = 0; i < n && i < ETL_MAX_TABLES; i++)
-        cat_rows_init(&b->rows[i], tables[i]);
-    return b;
-}
-
-void etl_batch_free(struct etl_batch *b)
-{
-    if (!b)
-        return;
-    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
-        if (b->rows[i].table)
-            cat_rows_release(&b->rows[i]);
-    for (size_t i = 0; i < b->n_incidents; i++) {
-        free(b->incidents[i].resource);
-        free(b->incidents[i].problem);
-    }
-    free(b->incidents);
-    free(b->doc_ids);
-    free(b);
-}
-
-int etl_table_index(const char *name)
-{
-    size_t n;
-    const struct cat_table *const *tables = catalog_tables(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(tables[i]->name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-struct cat_rows *etl_batch_rows(struct etl_batch *b, int table_index)
-{
-    return &b->rows[table_index];
-}
-
-void etl_batch_add_doc(struct etl_batch *b, int64_t doc_id)
-{
-    if (b->n_docs == b->doc_alloc) {
-        b->doc_alloc = b->doc_alloc ? b->doc_alloc * 2 : 64;
-        b->doc_ids = xrealloc(b->doc_ids, b->doc_alloc * sizeof(*b->doc_ids));
-    }
-    b->doc_ids[b->n_docs++] = doc_id;
-}
 
 struct etl_writer {
     struct db *db;
@@ -91,14 +43,14 @@ static int64_t *batch_line_ids(const struct cat_rows *lines, size_t *n)
 /* Removes lines of the batch's documents that are not in the batch. */
 static enum err_code replace_lines(struct db *db, const struct etl_batch *b, struct err *e)
 {
-    int li = etl_table_index("detalles_venta");
+    int li = catalog_role_index(CAT_ROLE_LINES);
     if (!b->n_docs || li < 0)
         return ERR_OK;
     const struct cat_rows *lines = &b->rows[li];
     size_t n_keep;
     int64_t *keep = batch_line_ids(lines, &n_keep);
-    enum err_code rc = db_delete_children(db, lines->table, "id_documento", b->doc_ids, b->n_docs,
-                                          keep, n_keep, e);
+    enum err_code rc = db_delete_children(db, lines->table, lines->table->source.parent_col,
+                                          b->doc_ids, b->n_docs, keep, n_keep, e);
     free(keep);
     return rc;
 }
@@ -145,7 +97,7 @@ static void count_batch(struct etl_writer *w, const struct etl_batch *b, size_t 
 static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b, struct err *e)
 {
     char synced_at[20];
-    etl_utc_now(synced_at);
+    utc_now(synced_at);
     long long *resolved = NULL;
     size_t n_resolved = 0;
     etl_open_incidents_match(w->open, b, &resolved, &n_resolved);

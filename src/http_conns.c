@@ -8,21 +8,16 @@
 #include "common.h"
 
 #define LOG_MODULE "http"
+#include "clock.h"
 #include "log.h"
 
+#include "http_conns.h"
 #include "http_internal.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 
 #define REAPER_PERIOD_S 1
-
-static double seconds_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
 
 static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
@@ -38,7 +33,7 @@ static void set_waiting(struct http_server *s, struct MHD_Connection *conn, bool
         return;
     pthread_mutex_lock(&s->conns_lock);
     hc->waiting = waiting;
-    clock_gettime(CLOCK_MONOTONIC, &hc->waiting_since);
+    hc->waiting_since = clock_monotonic();
     pthread_mutex_unlock(&s->conns_lock);
 }
 
@@ -59,7 +54,7 @@ static void track(struct http_server *s, struct MHD_Connection *conn, void **soc
     struct http_conn *hc = xcalloc(1, sizeof(*hc));
     hc->fd = ci ? ci->connect_fd : -1;
     hc->waiting = true;
-    clock_gettime(CLOCK_MONOTONIC, &hc->waiting_since);
+    hc->waiting_since = clock_monotonic();
     pthread_mutex_lock(&s->conns_lock);
     hc->next = s->conns;
     if (s->conns)
@@ -101,7 +96,7 @@ static int cut_slow(struct http_server *s, double limit_s)
 {
     int cut = 0;
     for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
-        if (!hc->waiting || hc->fd < 0 || seconds_since(&hc->waiting_since) <= limit_s)
+        if (!hc->waiting || hc->fd < 0 || clock_monotonic() - hc->waiting_since <= limit_s)
             continue;
         hc->waiting = false; /* once: its thread sees the end of the stream and closes it */
         if (shutdown(hc->fd, SHUT_RDWR) == 0)
@@ -117,8 +112,7 @@ static void *reaper_main(void *arg)
     pthread_mutex_lock(&s->conns_lock);
     while (!s->reaper_stop) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += REAPER_PERIOD_S;
+        clock_deadline(REAPER_PERIOD_S, &until);
         pthread_cond_timedwait(&s->reaper_wake, &s->conns_lock, &until);
         int cut = s->reaper_stop ? 0 : cut_slow(s, limit_s);
         if (cut)

@@ -1,6 +1,7 @@
 /* Query-parameter validation for the HTTP routes (FastAPI-style 422 messages). */
 #include "common.h"
 
+#include "date.h"
 #include "http_params.h"
 
 #include <ctype.h>
@@ -104,33 +105,6 @@ static enum err_code check_names(const struct http_query *q, const char *const *
     return ERR_OK;
 }
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-bool http_parse_date(const char *s, int *y, int *m, int *d)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return false;
-    int yy = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int mm = (s[5] - '0') * 10 + (s[6] - '0');
-    int dd = (s[8] - '0') * 10 + (s[9] - '0');
-    if (yy < 1 || mm < 1 || mm > 12 || dd < 1)
-        return false;
-    int maxd = mdays[mm - 1] + (mm == 2 && is_leap(yy) ? 1 : 0);
-    if (dd > maxd)
-        return false;
-    *y = yy;
-    *m = mm;
-    *d = dd;
-    return true;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 static long days_from_civil(int y, int m, int d)
 {
@@ -145,7 +119,7 @@ static long days_from_civil(int y, int m, int d)
 long http_days_inclusive(const char *a, const char *b)
 {
     int ya, ma, da, yb, mb, db;
-    if (!http_parse_date(a, &ya, &ma, &da) || !http_parse_date(b, &yb, &mb, &db))
+    if (!date_parse(a, &ya, &ma, &da) || !date_parse(b, &yb, &mb, &db))
         return 0;
     return days_from_civil(yb, mb, db) - days_from_civil(ya, ma, da) + 1;
 }
@@ -157,10 +131,8 @@ static enum err_code take_date(const struct http_query *q, const char *key, char
     int y, m, d;
     if (!v)
         return ERR_OK;
-    if (!http_parse_date(v, &y, &m, &d))
-        return err_set(e, ERR_INVALID,
-                       "invalid query parameter '%s': expected a real calendar date YYYY-MM-DD",
-                       key);
+    if (!date_parse(v, &y, &m, &d))
+        return err_set(e, ERR_INVALID, "invalid query parameter '%s': expected " DATE_WANT, key);
     memcpy(dst, v, 11);
     return ERR_OK;
 }

@@ -8,7 +8,7 @@
 
 #include "common.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 #define HTTP_QUERY_MAX 16
 
@@ -51,9 +51,6 @@ enum http_uri_fault { HTTP_URI_OK = 0, HTTP_URI_BAD_PATH, HTTP_URI_BAD_QUERY };
  * For a query fault, name gets the parameter's name made safe to echo.
  */
 enum http_uri_fault http_uri_check(const char *raw, char *name, size_t name_len);
-
-/* Strict "YYYY-MM-DD" of a real calendar date. */
-bool http_parse_date(const char *s, int *y, int *m, int *d);
 
 /* Days from a to b inclusive (valid dates; b before a gives <= 0). */
 long http_days_inclusive(const char *a, const char *b);

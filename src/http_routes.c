@@ -9,10 +9,14 @@
 
 #include "buf.h"
 #include "http_internal.h"
+#include "http_reply.h"
+#include "http_request.h"
+#include "http_routes.h"
 #include "http_params.h"
 #include "json_util.h"
-#include "metrics.h"
-#include "openapi.h"
+#include "utf8.h"
+#include "http_metrics.h"
+#include "http_openapi.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +58,7 @@ struct http_route {
 static const struct http_route routes[] = {HTTP_ROUTES(ROUTE_ENTRY)};
 static const struct http_route_info route_infos[] = {HTTP_ROUTES(INFO_ENTRY)};
 
-const struct http_route_info *http_server_routes(size_t *n)
+const struct http_route_info *http_routes_info(size_t *n)
 {
     *n = ARRAY_LEN(route_infos);
     return route_infos;
@@ -185,7 +189,7 @@ static enum MHD_Result h_health(struct http_ctx *c, const char *arg)
 static enum MHD_Result h_ready(struct http_ctx *c, const char *arg)
 {
     struct err e = ERR_INIT;
-    if (http_server_stopping(c->srv))
+    if (c->stopping)
         return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
     if (etl_runner_ready(c->srv->runner, &e) != ERR_OK)
         return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", e.msg);
@@ -226,7 +230,7 @@ static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
     read_query(c, &q);
     if (http_params_trigger(kind, &q, c->srv->cfg->etl_max_range_days, &req, &wait, &e))
         return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", e.msg);
-    if (http_server_stopping(c->srv))
+    if (c->stopping)
         return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
     enum err_code rc = etl_runner_start(c->srv->runner, &req, &run_id, &e);
     if (rc == ERR_BUSY) {

@@ -5,11 +5,17 @@
 #include "common.h"
 
 #define LOG_MODULE "http"
+#include "clock.h"
 #include "log.h"
 
 #include "http_internal.h"
+#include "http_reply.h"
+#include "http_request.h"
+#include "http_routes.h"
+#include "http_server.h"
 #include "json_util.h"
-#include "openapi.h"
+#include "utf8.h"
+#include "http_openapi.h"
 #include "secret_mask.h"
 
 #include <arpa/inet.h>
@@ -25,13 +31,6 @@
 #define HTTP_MEMORY_LIMIT (32 * 1024)
 #define HTTP_DRAIN_MAX_S 5.0
 #define HTTP_BODY_DROP_MIN (1024ULL * 1024)
-
-static double elapsed_s(const struct timespec *since)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
 
 /* Copies at most n-1 bytes of s as printable UTF-8 (log fields must be valid JSON strings). */
 static void copy_printable(char *dst, size_t n, const char *s)
@@ -56,86 +55,7 @@ static void remote_ip(struct MHD_Connection *conn, char *dst, size_t n)
         dst[0] = '\0';
 }
 
-enum MHD_Result http_reply(struct http_ctx *c, unsigned status, const char *content_type,
-                           const char *body, size_t len, const char *const *headers)
-{
-    /* Whatever a handler quoted (an upstream error, a stored run), no secret goes out. */
-    char *masked = body ? secret_mask_dup(body, len) : xstrdup("");
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(masked), masked, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(masked);
-        return MHD_NO;
-    }
-    bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
-    ok = ok && MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
-    for (size_t i = 0; ok && headers && headers[i] && headers[i + 1]; i += 2)
-        ok = MHD_add_response_header(r, headers[i], headers[i + 1]) == MHD_YES;
-    enum MHD_Result rc = ok ? MHD_queue_response(c->conn, status, r) : MHD_NO;
-    MHD_destroy_response(r);
-    if (rc == MHD_YES)
-        c->req->status = status;
-    return rc;
-}
-
-enum MHD_Result http_reply_json(struct http_ctx *c, unsigned status, json_t *body,
-                                const char *const *headers)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-    json_decref(body);
-    if (!text) {
-        static const char oops[] = "{\"detail\":\"internal error\"}";
-        return http_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json", oops,
-                          sizeof(oops) - 1, NULL);
-    }
-    enum MHD_Result rc = http_reply(c, status, "application/json", text, strlen(text), headers);
-    free(text);
-    return rc;
-}
-
-enum MHD_Result http_reply_detail(struct http_ctx *c, unsigned status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    char *full = NULL;
-    if (vasprintf(&full, fmt, ap) < 0)
-        full = NULL;
-    va_end(ap);
-    secret_mask(full); /* before the cut, which could leave part of a secret */
-    snprintf(msg, sizeof(msg), "%s", full ? full : "internal error");
-    free(full);
-    utf8_sanitize(msg);
-    return http_reply_json(c, status, json_pack("{s:s}", "detail", msg), NULL);
-}
-
-unsigned http_status_for(enum err_code code)
-{
-    switch (code) {
-    case ERR_OK:
-        return MHD_HTTP_OK;
-    case ERR_INVALID:
-        return MHD_HTTP_UNPROCESSABLE_CONTENT;
-    case ERR_NOT_FOUND:
-        return MHD_HTTP_NOT_FOUND;
-    case ERR_BUSY:
-        return MHD_HTTP_CONFLICT;
-    case ERR_LIMIT:
-        return MHD_HTTP_CONTENT_TOO_LARGE;
-    case ERR_HTTP:
-    case ERR_BSALE:
-    case ERR_BSALE_AUTH:
-        return MHD_HTTP_BAD_GATEWAY;
-    case ERR_DB:
-    case ERR_SCHEMA:
-    case ERR_INTERRUPTED:
-        return MHD_HTTP_SERVICE_UNAVAILABLE;
-    default:
-        return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
-}
-
-bool http_server_stopping(struct http_server *s)
+static bool server_stopping(struct http_server *s)
 {
     pthread_mutex_lock(&s->lock);
     bool stopping = s->stopping;
@@ -158,7 +78,7 @@ static struct http_request *request_begin(struct http_server *s, struct MHD_Conn
     if (!req)
         req = xcalloc(1, sizeof(*req));
     req->begun = true;
-    clock_gettime(CLOCK_MONOTONIC, &req->start);
+    req->start = clock_monotonic();
     copy_printable(req->method, sizeof(req->method), method);
     copy_printable(req->path, sizeof(req->path), url);
     copy_printable(req->user_agent, sizeof(req->user_agent),
@@ -237,13 +157,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return http_reply_detail(&c, MHD_HTTP_CONTENT_TOO_LARGE,
                                  "request body over %ld bytes (HTTP_MAX_BODY)",
                                  s->cfg->http_max_body);
+    c.stopping = server_stopping(s);
     return http_dispatch(&c);
 }
 
 static void log_request(const struct http_server *s, const struct http_request *req,
                         enum MHD_RequestTerminationCode toe)
 {
-    double secs = elapsed_s(&req->start);
+    double secs = clock_monotonic() - req->start;
     json_t *f;
     if (s->cfg->log_format == LOG_FORMAT_JSON) {
         char latency[32];
@@ -385,8 +306,7 @@ unsigned http_server_port(const struct http_server *s)
 static void drain(struct http_server *s, double max_s)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)max_s;
+    clock_deadline(max_s, &deadline);
     pthread_mutex_lock(&s->lock);
     while (s->active > 0)
         if (pthread_cond_timedwait(&s->idle, &s->lock, &deadline) == ETIMEDOUT)

@@ -8,7 +8,7 @@
 #include "common.h"
 #include "config.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 struct http_server;
 
@@ -37,12 +37,5 @@ void http_server_stop(struct http_server *s);
  */
 enum err_code http_server_run(const struct config *cfg, struct etl_runner *runner,
                               struct err *e) MUST_CHECK;
-
-/* The route table, for documentation checks. Borrowed, static. */
-struct http_route_info {
-    const char *method; /* "GET", "POST" */
-    const char *path;   /* OpenAPI template, e.g. "/etl/runs/{run_id}" */
-};
-const struct http_route_info *http_server_routes(size_t *n);
 
 #endif

@@ -19,7 +19,4 @@ json_t *json_util_path(json_t *root, const char *path);
 /* Integer from a JSON integer, an integral real, or a numeric string ("12", "12.0"). */
 bool json_util_int64(json_t *v, int64_t *out);
 
-/* Replaces each byte of an invalid UTF-8 sequence in s by '?', in place. */
-void utf8_sanitize(char *s);
-
 #endif

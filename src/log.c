@@ -2,10 +2,12 @@
 #include "common.h"
 
 #define LOG_MODULE "log"
+#include "clock.h"
 #include "log.h"
 
 #include "buf.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "secret_mask.h"
 
 #include <pthread.h>
@@ -98,9 +100,7 @@ static void format_time(char *dst, size_t n)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    size_t k = strftime(dst, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    size_t k = utc_format(tv.tv_sec, "%Y-%m-%dT%H:%M:%S", dst, n);
     snprintf(dst + k, n - k, ".%03ldZ", (long)(tv.tv_usec / 1000));
 }
 

@@ -7,9 +7,10 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "commands.h"
+#include "cli_commands.h"
 #include "config.h"
-#include "etl.h"
+#include "db_schema_docs.h"
+#include "sync_runner.h"
 #include "log.h"
 #include "version.h"
 
@@ -79,27 +80,12 @@ static int load_config(const struct cli_globals *g, struct config *cfg)
     return rc;
 }
 
-/* ---- the service's actions (src/commands.c) ---- */
-
-static int cmd_serve(const struct config *cfg)
+/* The one mapping from an action's outcome to the exit status: refused input is a usage error. */
+static int exit_code_for(enum err_code rc)
 {
-    return cmd_serve_run(cfg);
-}
-
-static int cmd_sync(const struct config *cfg, const struct sync_args *a)
-{
-    return cmd_sync_run(cfg, &a->req, a->json);
-}
-
-static int cmd_migrate(const struct config *cfg)
-{
-    return cmd_migrate_run(cfg);
-}
-
-/* date: "YYYY-MM-DD", or "" for the latest date with sales */
-static int cmd_report(const struct config *cfg, const char *date)
-{
-    return cmd_report_run(cfg, *date ? date : NULL);
+    if (rc == ERR_OK)
+        return EXIT_OK;
+    return rc == ERR_INVALID || rc == ERR_USAGE ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
 /* ---- argument handling per command ---- */
@@ -124,7 +110,7 @@ static int main_serve(const struct command *cmd, int argc, char **argv, struct c
     int rc = parse_plain(cmd, argc, argv, g);
     if (rc >= 0 || (rc = load_config(g, &cfg)) != EXIT_OK)
         return rc;
-    rc = cmd_serve(&cfg);
+    rc = exit_code_for(cmd_serve_run(&cfg));
     config_release(&cfg);
     return rc;
 }
@@ -135,7 +121,7 @@ static int main_migrate(const struct command *cmd, int argc, char **argv, struct
     int rc = parse_plain(cmd, argc, argv, g);
     if (rc >= 0 || (rc = load_config(g, &cfg)) != EXIT_OK)
         return rc;
-    rc = cmd_migrate(&cfg);
+    rc = exit_code_for(cmd_migrate_run(&cfg));
     config_release(&cfg);
     return rc;
 }
@@ -156,7 +142,7 @@ static int main_sync(const struct command *cmd, int argc, char **argv, struct cl
     int rc = load_config(g, &cfg);
     if (rc != EXIT_OK)
         return rc;
-    rc = cmd_sync(&cfg, &args);
+    rc = exit_code_for(cmd_sync_run(&cfg, &args.req, args.json));
     config_release(&cfg);
     return rc;
 }
@@ -176,7 +162,7 @@ static int main_report(const struct command *cmd, int argc, char **argv, struct 
     int rc = load_config(g, &cfg);
     if (rc != EXIT_OK)
         return rc;
-    rc = cmd_report(&cfg, date);
+    rc = exit_code_for(cmd_report_run(&cfg, *date ? date : NULL));
     config_release(&cfg);
     return rc;
 }
@@ -200,6 +186,15 @@ static int main_config_docs(const struct command *cmd, int argc, char **argv, st
     if (rc >= 0)
         return rc;
     config_write_docs(stdout);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+static int main_schema_docs(const struct command *cmd, int argc, char **argv, struct cli_globals *g)
+{
+    int rc = parse_plain(cmd, argc, argv, g);
+    if (rc >= 0)
+        return rc;
+    db_schema_write_docs(stdout);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
@@ -238,6 +233,7 @@ static const struct command commands[] = {
      "Print the configuration (secrets redacted) and where each value came from; validate it", "",
      ""},
     {"config docs", main_config_docs, "Print the settings table of docs/config.md", "", ""},
+    {"schema docs", main_schema_docs, "Print the tables section of docs/schema.md", "", ""},
     {"version", main_version, "Print the version", "", ""},
 };
 

@@ -1,12 +1,12 @@
 /* Strict parsing of numbers and dates: the whole string, no overflow, within bounds. */
 #include "common.h"
-
-#include "config.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_digit(char c)
 {
@@ -47,30 +47,26 @@ bool parse_double(const char *s, double min, double max, double *out)
     return true;
 }
 
-static int days_in_month(int y, int m)
+bool parse_yes_no(const char *v, bool *out)
 {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
+    static const char *const yes[] = {"true", "1", "yes", "on"};
+    static const char *const no[] = {"false", "0", "no", "off"};
+    for (size_t i = 0; v && i < ARRAY_LEN(yes); i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = true, true;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = false, true;
+    }
+    return false;
 }
 
-bool parse_date(const char *s, int *y, int *m, int *d)
+int hex_digit(char c)
 {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !is_digit(s[i]))
-            return false;
-    int yy = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int mm = (s[5] - '0') * 10 + (s[6] - '0');
-    int dd = (s[8] - '0') * 10 + (s[9] - '0');
-    if (yy < 1900 || mm < 1 || mm > 12 || dd < 1 || dd > days_in_month(yy, mm))
-        return false;
-    if (y)
-        *y = yy;
-    if (m)
-        *m = mm;
-    if (d)
-        *d = dd;
-    return true;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }

@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include "secret_mask.h"
+#include "parse.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -117,22 +118,11 @@ void secret_mask_clear(void)
     pthread_mutex_unlock(&mask_lock);
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long hex_n(const char *p, size_t n)
 {
     long v = 0;
     for (size_t i = 0; i < n; i++) {
-        int h = hex_val(p[i]);
+        int h = hex_digit(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -243,36 +233,36 @@ static bool may_start(const struct secret *s, char c)
     return c == s->text[0] || (s->raw && (c == '%' || c == '+' || c == '\\'));
 }
 
-/* Length of the longest registered secret spelled at p (0 if none); mask_lock held. */
-static size_t secret_at(const char *p)
+/* Length of s spelled at p (0 if not). */
+static size_t span_of(const struct secret *s, const char *p)
 {
-    size_t best = 0;
+    if (!may_start(s, *p))
+        return 0;
+    if (s->raw) {
+        int budget = MATCH_BUDGET;
+        const char *end = match_at(p, (const unsigned char *)s->text, s->len, &budget);
+        return end ? (size_t)(end - p) : 0;
+    }
+    return strncmp(p, s->text, s->len) == 0 ? s->len : 0;
+}
+
+/* Length of the longest secret (registered, or extra) spelled at p (0 if none); lock held. */
+static size_t secret_at(const char *p, const struct secret *extra)
+{
+    size_t best = extra ? span_of(extra, p) : 0;
     for (size_t i = 0; i < n_secrets; i++) {
-        const struct secret *s = &secrets[i];
-        if (!may_start(s, *p))
-            continue;
-        size_t len = 0;
-        if (s->raw) {
-            int budget = MATCH_BUDGET;
-            const char *end = match_at(p, (const unsigned char *)s->text, s->len, &budget);
-            len = end ? (size_t)(end - p) : 0;
-        } else if (strncmp(p, s->text, s->len) == 0) {
-            len = s->len;
-        }
+        size_t len = span_of(&secrets[i], p);
         best = len > best ? len : best;
     }
     return best;
 }
 
-size_t secret_mask(char *s)
+static size_t mask_locked(char *s, const struct secret *extra)
 {
     static const char mask[] = SECRET_MASK_TEXT;
     size_t count = 0;
-    if (!s)
-        return 0;
-    pthread_mutex_lock(&mask_lock);
-    for (char *p = s; n_secrets && *p;) {
-        size_t span = secret_at(p);
+    for (char *p = s; (n_secrets || extra) && *p;) {
+        size_t span = secret_at(p, extra);
         if (!span) {
             p++;
             continue;
@@ -283,6 +273,21 @@ size_t secret_mask(char *s)
         p += m;
         count++;
     }
+    return count;
+}
+
+size_t secret_mask(char *s)
+{
+    return secret_mask_with(s, NULL);
+}
+
+size_t secret_mask_with(char *s, const char *secret)
+{
+    if (!s)
+        return 0;
+    struct secret extra = {.text = (char *)secret, .len = secret ? strlen(secret) : 0, .raw = true};
+    pthread_mutex_lock(&mask_lock);
+    size_t count = mask_locked(s, extra.len ? &extra : NULL);
     pthread_mutex_unlock(&mask_lock);
     return count;
 }

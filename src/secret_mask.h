@@ -21,6 +21,8 @@ void secret_mask_clear(void);
 
 /* Masks every registered secret in s, in place (the text never grows); returns the count. */
 size_t secret_mask(char *s);
+/* The same, plus secret (may be NULL) in its raw, JSON and percent spellings, registered or not. */
+size_t secret_mask_with(char *s, const char *secret);
 /* A masked copy of s[0..len) (owned, NUL-terminated). */
 char *secret_mask_dup(const char *s, size_t len);
 

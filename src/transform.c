@@ -1,8 +1,8 @@
 /*
  * Document splitting. Quirks handled here, with the catalog doing per-column
  * conversion: embedded collections are envelopes capped at 25 items whose
- * count tells the truth (API.md §3.1), and embedded payments may lack their
- * `document` reference, which is then the parent document.
+ * count tells the truth (docs/bsale-api.md, Expand and sub-resources), and embedded payments may
+ * lack their `document` reference, which is then the parent document.
  */
 #include "common.h"
 
@@ -39,7 +39,7 @@ static bool collection_complete(json_t *coll, int64_t *count)
 
 bool transform_lines_complete(json_t *doc, int64_t *count)
 {
-    json_t *details = json_object_get(doc, "details");
+    json_t *details = json_object_get(doc, catalog_by_role(CAT_ROLE_LINES)->source.embedded);
     if (!details) {
         if (count)
             *count = -1;
@@ -50,7 +50,7 @@ bool transform_lines_complete(json_t *doc, int64_t *count)
 
 bool transform_payments_complete(json_t *doc)
 {
-    json_t *payments = json_object_get(doc, "payments");
+    json_t *payments = json_object_get(doc, catalog_by_role(CAT_ROLE_PAYMENTS)->source.embedded);
     if (!payments || !transform_items(payments))
         return true;
     return collection_complete(payments, NULL);
@@ -68,23 +68,12 @@ static void add_issue(void *ctx, int64_t record_id, const char *problem)
     etl_batch_add_incident(sink->b, sink->resource, record_id, "%s", problem);
 }
 
-/* "documents/details" + 12 -> "/documents/12/details.json"; "clients" -> "/clients.json". */
-static void resource_path(const struct cat_table *t, int64_t parent, char *out, size_t n)
-{
-    const char *kind = t->resource ? t->resource : t->name;
-    const char *slash = strchr(kind, '/');
-    if (slash)
-        snprintf(out, n, "/%.*s/%lld/%s.json", (int)(slash - kind), kind, (long long)parent,
-                 slash + 1);
-    else
-        snprintf(out, n, "/%s.json", kind);
-}
-
 bool transform_item(struct etl_batch *b, int ti, json_t *item, int64_t parent)
 {
     struct cat_rows *rows = etl_batch_rows(b, ti);
     struct incident_sink sink = {.b = b};
-    resource_path(rows->table, parent, sink.resource, sizeof(sink.resource));
+    /* "/documents/12/details.json", "/clients.json": the list the record came from. */
+    (void)catalog_list_path(rows->table, parent, sink.resource, sizeof(sink.resource));
     struct cat_report rep = {add_issue, &sink};
     if (!catalog_map_item_report(rows, item, parent, &rep))
         return false;
@@ -106,7 +95,7 @@ enum err_code transform_page(struct etl_batch *b, int ti, json_t *items, int64_t
 
 static void add_lines(struct etl_batch *b, json_t *lines, int64_t doc_id)
 {
-    int ti = etl_table_index("detalles_venta");
+    int ti = catalog_role_index(CAT_ROLE_LINES);
     size_t i;
     json_t *line;
     struct id_set seen = {0};
@@ -122,12 +111,13 @@ static void add_lines(struct etl_batch *b, json_t *lines, int64_t doc_id)
 
 static void add_payments(struct etl_batch *b, json_t *doc, int64_t doc_id)
 {
-    json_t *items = transform_items(json_object_get(doc, "payments"));
+    const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
+    json_t *items = transform_items(json_object_get(doc, pay->source.embedded));
     if (!items)
         return;
-    int ti = etl_table_index("pagos");
+    int ti = catalog_role_index(CAT_ROLE_PAYMENTS);
     struct cat_rows *rows = etl_batch_rows(b, ti);
-    int col = catalog_column_index(rows->table, "id_documento");
+    int col = catalog_column_index(pay, pay->source.parent_col);
     size_t i;
     json_t *p;
     json_array_foreach (items, i, p) {
@@ -146,9 +136,11 @@ bool transform_document_id(struct etl_batch *b, json_t *doc, int64_t *doc_id)
     json_t *id = json_is_object(doc) ? json_object_get(doc, "id") : NULL;
     if (id && json_util_int64(id, doc_id))
         return true;
-    etl_batch_add_incident(b, "/documents.json", ETL_NO_ID,
-                           "documentos_venta: key column 'id_bsale' (id) is %s; document "
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    etl_batch_add_incident(b, docs->source.path, ETL_NO_ID,
+                           "%s: key column 'id_bsale' (id) is %s; document "
                            "skipped with its lines and payments",
+                           docs->name,
                            !json_is_object(doc) ? "unreadable: the item is not an object"
                            : id                 ? "not a valid id"
                                                 : "missing");
@@ -161,10 +153,11 @@ enum err_code transform_document(struct etl_batch *b, json_t *doc, json_t *lines
     int64_t doc_id;
     if (!transform_document_id(b, doc, &doc_id))
         return ERR_OK;
-    int ti = etl_table_index("documentos_venta");
+    int ti = catalog_role_index(CAT_ROLE_DOCUMENTS);
     if (!transform_item(b, ti, doc, 0))
         return ERR_OK;
-    json_t *embedded = transform_items(json_object_get(doc, "details"));
+    json_t *embedded =
+        transform_items(json_object_get(doc, catalog_by_role(CAT_ROLE_LINES)->source.embedded));
     json_t *use = lines ? lines : embedded;
     if (use)
         add_lines(b, use, doc_id);

@@ -7,7 +7,7 @@
 
 #include "common.h"
 #include "err.h"
-#include "etl_internal.h"
+#include "etl_batch.h"
 
 #include <jansson.h>
 

@@ -225,18 +225,38 @@ case_version() {
   expect_rc 0
 }
 
+# The generated part of doc $1, between its "$2" markers, must equal out.txt (from command $3).
+expect_generated() {
+  doc="$src/$1"
+  [ -f "$doc" ] || fail "$doc missing"
+  sed -n "/^<!-- BEGIN $2/,/^<!-- END $2/p" "$doc" | sed '1d;$d' >doc_part.txt
+  if ! diff -u doc_part.txt out.txt >diff.txt; then
+    cat diff.txt >&2
+    fail "$1 is out of date: regenerate it with 'patitas-etl $3'"
+  fi
+}
+
 case_docs_in_sync() {
   run -- config docs
   expect_rc 0
-  doc="$src/docs/config.md"
-  [ -f "$doc" ] || fail "$doc missing"
-  # the generated table sits between markers and must equal `config docs`
-  sed -n '/^<!-- BEGIN SETTINGS TABLE/,/^<!-- END SETTINGS TABLE/p' "$doc" | sed '1d;$d' >doc_table.txt
-  if ! diff -u doc_table.txt out.txt >diff.txt; then
-    cat diff.txt >&2
-    fail "docs/config.md is out of date: regenerate it with 'patitas-etl config docs'"
-  fi
+  expect_generated docs/config.md "SETTINGS TABLE" "config docs"
   [ "$(grep -c '^| `' out.txt)" -ge 26 ] || fail "too few rows"
+}
+
+case_schema_docs_in_sync() {
+  run -- schema docs
+  expect_rc 0
+  expect_generated docs/schema.md "SCHEMA TABLES" "schema docs"
+  # every synced table and the ETL's own are there, each with its columns
+  for t in sucursales documentos_venta detalles_venta pagos precios stock etl_ejecuciones \
+    etl_incidencias; do
+    grep -q "^### \`$t\`" out.txt || fail "table $t missing"
+  done
+  [ "$(grep -c '^| `' out.txt)" -ge 150 ] || fail "too few column rows"
+  # needs no configuration
+  run -- schema docs --help
+  expect_rc 0
+  expect_out "usage: patitas-etl schema docs"
 }
 
 "case_$case"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <stdatomic.h>
 
 #define DOCS "/v1/documents.json"
 
@@ -512,7 +513,7 @@ static void test_callback_error_stops_run(void **state)
 static void *cancel_later(void *arg)
 {
     usleep(150 * 1000);
-    *(volatile sig_atomic_t *)arg = 1;
+    atomic_store((atomic_bool *)arg, true);
     return NULL;
 }
 
@@ -520,8 +521,8 @@ static void test_cancel_during_wait(void **state)
 {
     (void)state;
     struct fixture *fx = fx_new();
-    static volatile sig_atomic_t cancel;
-    cancel = 0;
+    static atomic_bool cancel;
+    atomic_store(&cancel, false);
     fx->o.cancel = &cancel;
     fx->o.retry_budget_s = 120;
     rule(fx, 0, FB_STATUS, 429, "", "30", 0);

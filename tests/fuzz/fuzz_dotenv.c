@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include "dotenv.h"
+#include "utf8.h"
 #include "fuzz.h"
 
 #include <stdlib.h>
@@ -17,7 +18,7 @@ static void check_entries(const struct dotenv *d)
         if (!*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
                        strlen(k))
             abort();
-        if (strlen(v) > DOTENV_LINE_MAX || !dotenv_utf8_valid(v, strlen(v)))
+        if (strlen(v) > DOTENV_LINE_MAX || !utf8_valid(v, strlen(v)))
             abort();
         if (d->v[i].line == 0)
             abort();

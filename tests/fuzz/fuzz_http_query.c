@@ -6,6 +6,7 @@
  */
 #include "common.h"
 
+#include "date.h"
 #include "fuzz.h"
 #include "http_params.h"
 
@@ -70,8 +71,7 @@ static void check_dates(const struct etl_request *req)
     bool from = req->date_from[0], to = req->date_to[0];
     if (from != to)
         abort();
-    if (from && (!http_parse_date(req->date_from, &y, &m, &d) ||
-                 !http_parse_date(req->date_to, &y, &m, &d)))
+    if (from && (!date_parse(req->date_from, &y, &m, &d) || !date_parse(req->date_to, &y, &m, &d)))
         abort();
     long days = from ? http_days_inclusive(req->date_from, req->date_to) : 1;
     if (days < 1 || (req->kind == ETL_FULL && days > MAX_RANGE_DAYS))

@@ -8,9 +8,10 @@
 #include "common.h"
 
 #include "catalog.h"
-#include "etl_internal.h"
+#include "etl_batch.h"
 #include "fuzz.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "transform.h"
 
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static bool valid_utf8(const char *s, size_t len)
     return same;
 }
 
-static size_t utf8_chars(const char *s, size_t len)
+static size_t chars_in(const char *s, size_t len)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
@@ -41,7 +42,7 @@ static void check_cell(const struct cat_column *c, const struct cat_value *v)
         return;
     if (strlen(v->s) != v->len || !valid_utf8(v->s, v->len))
         abort();
-    if (c->type == CAT_TEXT && utf8_chars(v->s, v->len) > 255)
+    if (c->type == CAT_TEXT && chars_in(v->s, v->len) > 255)
         abort();
     if (c->type == CAT_LONGTEXT && v->len > 65535)
         abort();

@@ -23,6 +23,7 @@ endforeach()
 
 if(ENABLE_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   # Coverage feedback from the parsers themselves, not only from the target files.
-  target_compile_options(petl_core PRIVATE -fsanitize=fuzzer-no-link)
-  target_compile_options(petl_base PRIVATE -fsanitize=fuzzer-no-link)
+  foreach(lib ${PETL_ROLE_LIBS})
+    target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link)
+  endforeach()
 endif()

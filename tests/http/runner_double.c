@@ -306,11 +306,6 @@ void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out)
     pthread_mutex_unlock(&r->lock);
 }
 
-const char *etl_kind_name(enum etl_kind k)
-{
-    return k == ETL_FULL ? "full" : "daily";
-}
-
 #ifdef PETL_DOUBLE_CATALOG
 #include "catalog.h"
 

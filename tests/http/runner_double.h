@@ -1,12 +1,12 @@
 /*
- * A stand-in for the runner (src/etl.h) used only by the HTTP tests: runs are
+ * A stand-in for the runner (src/sync_runner.h) used only by the HTTP tests: runs are
  * timers whose length and outcome the test chooses, so every HTTP path can be
  * driven without Bsale or a database.
  */
 #ifndef PETL_RUNNER_DOUBLE_H
 #define PETL_RUNNER_DOUBLE_H
 
-#include "etl.h"
+#include "sync_runner.h"
 
 struct runner_double_opts {
     int run_ms;            /* how long a run lasts; < 0 = until released or shut down */

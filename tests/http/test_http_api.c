@@ -4,9 +4,11 @@
  */
 #include "common.h"
 
+#include "date.h"
 #include "buf.h"
 #include "http_client.h"
 #include "http_params.h"
+#include "http_routes.h"
 #include "http_server.h"
 #include "log.h"
 #include "runner_double.h"
@@ -151,18 +153,18 @@ static void assert_json_error(struct reply *r, long status, const char *detail_p
 static void test_params_dates(void **state)
 {
     int y, m, d;
-    assert_true(http_parse_date("2024-02-29", &y, &m, &d));
+    assert_true(date_parse("2024-02-29", &y, &m, &d));
     assert_int_equal(y * 10000 + m * 100 + d, 20240229);
-    assert_true(http_parse_date("2000-02-29", &y, &m, &d));
-    assert_false(http_parse_date("2023-02-29", &y, &m, &d));
-    assert_false(http_parse_date("2100-02-29", &y, &m, &d));
-    assert_false(http_parse_date("2024-02-30", &y, &m, &d));
-    assert_false(http_parse_date("2024-13-01", &y, &m, &d));
-    assert_false(http_parse_date("2024-04-31", &y, &m, &d));
-    assert_false(http_parse_date("2024-4-01", &y, &m, &d));
-    assert_false(http_parse_date("2024-04-01x", &y, &m, &d));
-    assert_false(http_parse_date("+024-04-01", &y, &m, &d));
-    assert_false(http_parse_date("", &y, &m, &d));
+    assert_true(date_parse("2000-02-29", &y, &m, &d));
+    assert_false(date_parse("2023-02-29", &y, &m, &d));
+    assert_false(date_parse("2100-02-29", &y, &m, &d));
+    assert_false(date_parse("2024-02-30", &y, &m, &d));
+    assert_false(date_parse("2024-13-01", &y, &m, &d));
+    assert_false(date_parse("2024-04-31", &y, &m, &d));
+    assert_false(date_parse("2024-4-01", &y, &m, &d));
+    assert_false(date_parse("2024-04-01x", &y, &m, &d));
+    assert_false(date_parse("+024-04-01", &y, &m, &d));
+    assert_false(date_parse("", &y, &m, &d));
     assert_int_equal(http_days_inclusive("2024-03-01", "2024-03-01"), 1);
     assert_int_equal(http_days_inclusive("2024-02-01", "2024-03-01"), 30);
     assert_int_equal(http_days_inclusive("2023-12-31", "2024-12-31"), 367);
@@ -786,7 +788,7 @@ static void test_openapi_matches_routes(void **state)
 
     /* Every route the server has is documented... */
     size_t n = 0;
-    const struct http_route_info *routes = http_server_routes(&n);
+    const struct http_route_info *routes = http_routes_info(&n);
     assert_true(n >= 9);
     for (size_t i = 0; i < n; i++) {
         char m[16];

@@ -6,7 +6,7 @@
 #include "common.h"
 
 #include "config.h"
-#include "etl.h"
+#include "sync_runner.h"
 #include "fake_bsale.h"
 #include "harness.h"
 #include "log.h"

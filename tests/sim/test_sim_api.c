@@ -1,5 +1,5 @@
 /*
- * bsale-sim against API.md: envelopes, paging, filters, expand, quirks, errors,
+ * bsale-sim against docs/bsale-api.md: envelopes, paging, filters, expand, quirks, errors,
  * statistics, mutations and determinism. Usage: test_sim_api <path-to-bsale-sim>
  */
 #include "sim_test_util.h"

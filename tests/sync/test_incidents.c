@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
-#include "etl.h"
+#include "sync_runner.h"
 #include "fake_bsale.h"
 #include "log.h"
 

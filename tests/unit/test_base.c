@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "err.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "log.h"
 
 #include <setjmp.h>

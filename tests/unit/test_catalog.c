@@ -85,6 +85,26 @@ static void test_tables_follow_schema(void **state)
     assert_true(catalog_table("documentos_venta")->cols[fi].flags & CAT_INDEX);
 }
 
+/* Code outside the catalog finds tables by role: each role has exactly one table. */
+static void test_tables_by_role(void **state)
+{
+    (void)state;
+    for (int r = CAT_ROLE_NONE + 1; r < CAT_ROLE_COUNT; r++) {
+        const struct cat_table *t = catalog_by_role((enum cat_role)r);
+        assert_non_null(t);
+        assert_int_equal(t->role, r);
+    }
+    assert_null(catalog_by_role(CAT_ROLE_NONE));
+    assert_ptr_equal(catalog_by_role(CAT_ROLE_DOCUMENTS), catalog_table("documentos_venta"));
+    assert_ptr_equal(catalog_by_role(CAT_ROLE_LINES), catalog_table("detalles_venta"));
+    assert_string_equal(catalog_by_role(CAT_ROLE_RUNS)->name, "etl_ejecuciones");
+    assert_string_equal(catalog_by_role(CAT_ROLE_INCIDENTS)->name, "etl_incidencias");
+    size_t n;
+    const struct cat_table *const *t = catalog_tables(&n);
+    for (size_t i = 0; i < n; i++)
+        assert_ptr_equal(catalog_by_role(t[i]->role), t[i]);
+}
+
 static void check_decimal(const char *json, const char *want)
 {
     json_t *root = parse(json);
@@ -158,7 +178,7 @@ static void test_date_conversion(void **state)
     json_decref(root);
 }
 
-/* Shaped like API.md §9.1, first item, with quirks added. */
+/* Shaped like a documents list item (docs/bsale-api.md), with quirks added. */
 static const char document_json[] =
     "{\"href\":\"https://api.bsale.io/v1/documents/90211.json\",\"id\":90211,"
     "\"emissionDate\":1707955200,\"expirationDate\":\"\",\"generationDate\":1707999013,"
@@ -648,6 +668,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_follow_schema),
+        cmocka_unit_test(test_tables_by_role),
         cmocka_unit_test(test_decimal_conversion),
         cmocka_unit_test(test_date_conversion),
         cmocka_unit_test(test_map_document),

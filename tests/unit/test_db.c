@@ -9,7 +9,8 @@
 #include "catalog.h"
 #include "config.h"
 #include "db.h"
-#include "etl_internal.h"
+#include "db_sql.h"
+#include "etl_writer.h"
 #include "transform.h"
 #include "json_util.h"
 #include "log.h"
@@ -219,7 +220,7 @@ static void make_lines(struct cat_rows *r, int64_t first, size_t n, int64_t doc)
 
 /* ---- schema ---- */
 
-/* SCHEMA.md, written out independently of the catalog: the contract under test. */
+/* The schema contract (docs/schema.md), written out independently of the catalog. */
 static const char *const schema_md[] = {
     "sucursales: id_bsale nombre descripcion direccion comuna ciudad pais centro_costo es_virtual "
     "estado sincronizado_en",
@@ -342,6 +343,50 @@ static void test_migrate_creates_schema(void **state)
                      "DATABASE() AND table_name = 'sucursales' AND column_name = 'es_virtual'",
                      "smallint(6)\n");
     }
+}
+
+/* MySQL tables and columns carry the catalog's Spanish descriptions, quotes and accents intact. */
+static void check_comments(struct db *db, const struct cat_table *t)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT table_comment FROM information_schema.tables WHERE table_schema = "
+             "DATABASE() AND table_name = '%s'",
+             t->name);
+    char want[1200];
+    snprintf(want, sizeof(want), "%s\n", t->es);
+    assert_query(db, sql, want);
+    for (size_t i = 0; i < t->ncols; i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT column_comment FROM information_schema.columns WHERE table_schema = "
+                 "DATABASE() AND table_name = '%s' AND column_name = '%s'",
+                 t->name, t->cols[i].name);
+        snprintf(want, sizeof(want), "%s\n", t->cols[i].es);
+        assert_query(db, sql, want);
+    }
+}
+
+static void test_mysql_comments_describe_the_schema(void **state)
+{
+    struct fixture *f = *state;
+    size_t n, n_own;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    const struct cat_table *const *own = catalog_own_tables(&n_own);
+    for (size_t i = 0; i < n; i++)
+        check_comments(f->db, tables[i]);
+    for (size_t i = 0; i < n_own; i++)
+        check_comments(f->db, own[i]);
+}
+
+/* A description is a string literal in DDL: quotes and backslashes are doubled, nothing else. */
+static void test_comment_literal_is_escaped(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 0);
+    db_sql_comment(&b, "COMMENT", "l'año \\ 0 = activo");
+    assert_string_equal(b.data, " COMMENT 'l''año \\\\ 0 = activo'");
+    buf_release(&b);
 }
 
 static void test_migrate_is_idempotent(void **state)
@@ -1266,6 +1311,7 @@ int main(int argc, char **argv)
         return rc;
     const struct CMUnitTest common[] = {
         cmocka_unit_test_setup_teardown(test_migrate_creates_schema, setup_migrated, teardown),
+        cmocka_unit_test(test_comment_literal_is_escaped),
         cmocka_unit_test_setup_teardown(test_migrate_is_idempotent, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_schema_check_errors, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_upgrades_older_database, setup_empty,
@@ -1291,6 +1337,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mysql_bad_credentials),
         cmocka_unit_test(test_mysql_unreachable),
         cmocka_unit_test(test_mysql_tls_required),
+        cmocka_unit_test_setup_teardown(test_mysql_comments_describe_the_schema, setup_migrated,
+                                        teardown),
     };
     const struct CMUnitTest sqlite_only[] = {
         cmocka_unit_test(test_sqlite_bad_path),

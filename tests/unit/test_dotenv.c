@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "dotenv.h"
+#include "utf8.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -231,16 +232,16 @@ static void test_nul_and_utf8(void **state)
 static void test_utf8_valid(void **state)
 {
     (void)state;
-    assert_true(dotenv_utf8_valid("", 0));
-    assert_true(dotenv_utf8_valid("abc", 3));
-    assert_true(dotenv_utf8_valid("\xc3\xb1", 2));
-    assert_true(dotenv_utf8_valid("\xf0\x9f\x90\xbe", 4));
-    assert_true(dotenv_utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
-    assert_false(dotenv_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-    assert_false(dotenv_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
-    assert_false(dotenv_utf8_valid("\xc3", 1));             /* truncated */
-    assert_false(dotenv_utf8_valid("\x80", 1));
-    assert_false(dotenv_utf8_valid("\xf0\x9f\x90", 3));
+    assert_true(utf8_valid("", 0));
+    assert_true(utf8_valid("abc", 3));
+    assert_true(utf8_valid("\xc3\xb1", 2));
+    assert_true(utf8_valid("\xf0\x9f\x90\xbe", 4));
+    assert_true(utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
+    assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    assert_false(utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(utf8_valid("\xc3", 1));             /* truncated */
+    assert_false(utf8_valid("\x80", 1));
+    assert_false(utf8_valid("\xf0\x9f\x90", 3));
 }
 
 static void test_caps(void **state)

@@ -1,7 +1,8 @@
 /* Strict number and date parsing: whole string, range, overflow, garbage. */
 #include "common.h"
 
-#include "config.h"
+#include "date.h"
+#include "parse.h"
 
 #include <limits.h>
 #include <setjmp.h>
@@ -107,23 +108,23 @@ static void test_parse_date(void **state)
 {
     (void)state;
     int y, m, d;
-    assert_true(parse_date("2024-02-29", &y, &m, &d));
+    assert_true(date_parse("2024-02-29", &y, &m, &d));
     assert_int_equal(y, 2024);
     assert_int_equal(m, 2);
     assert_int_equal(d, 29);
-    assert_true(parse_date("2000-02-29", NULL, NULL, NULL)); /* divisible by 400 */
-    assert_true(parse_date("1999-12-31", NULL, NULL, NULL));
-    assert_true(parse_date("2026-01-01", NULL, NULL, NULL));
-    assert_true(parse_date("9999-12-31", NULL, NULL, NULL));
+    assert_true(date_parse("2000-02-29", NULL, NULL, NULL)); /* divisible by 400 */
+    assert_true(date_parse("1999-12-31", NULL, NULL, NULL));
+    assert_true(date_parse("2026-01-01", NULL, NULL, NULL));
+    assert_true(date_parse("9999-12-31", NULL, NULL, NULL));
     const char *bad[] = {
         "2024-02-30", "2023-02-29",  "1900-02-29",  "2100-02-29",       "2024-04-31", "2024-13-01",
         "2024-00-10", "2024-01-00",  "2024-01-32",  "2024-1-01",        "2024-01-1",  "24-01-01",
         "2024/01/01", "2024-01-01 ", " 2024-01-01", "2024-01-01T00:00", "",           "yyyy-mm-dd",
         "1899-12-31", "2024-0a-01",  "+024-01-01",  "2024--1-01"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-        if (parse_date(bad[i], NULL, NULL, NULL))
+        if (date_parse(bad[i], NULL, NULL, NULL))
             fail_msg("accepted '%s'", bad[i]);
-    assert_false(parse_date(NULL, NULL, NULL, NULL));
+    assert_false(date_parse(NULL, NULL, NULL, NULL));
 }
 
 int main(void)

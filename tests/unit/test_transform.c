@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include "json_util.h"
+#include "etl_incidents.h"
 #include "transform.h"
 
 #include <setjmp.h>

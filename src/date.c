@@ -1,18 +1,13 @@
-/*
- * Business dates. A date-only Bsale field is the UTC calendar date of its
- * timestamp, so the window for date D is [D 00:00:00, D 23:59:59] UTC
- * (API.md §4); only "today" depends on the store's time zone.
- */
+/* Calendar dates: the one strict parser, UTC day windows, arithmetic, today in a zone. */
 #include "common.h"
 
-#include "etl.h"
-#include "etl_internal.h"
+#include "clock.h"
+#include "date.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 static bool is_leap(int y)
@@ -26,7 +21,7 @@ static int days_in_month(int y, int m)
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-bool etl_parse_date(const char *s, int *y, int *m, int *d)
+bool date_parse(const char *s, int *y, int *m, int *d)
 {
     if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
         return false;
@@ -36,18 +31,22 @@ bool etl_parse_date(const char *s, int *y, int *m, int *d)
     int yy = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int mm = (s[5] - '0') * 10 + (s[6] - '0');
     int dd = (s[8] - '0') * 10 + (s[9] - '0');
-    if (yy < 1970 || yy > 2999 || mm < 1 || mm > 12 || dd < 1 || dd > days_in_month(yy, mm))
+    if (yy < DATE_MIN_YEAR || yy > DATE_MAX_YEAR || mm < 1 || mm > 12 || dd < 1 ||
+        dd > days_in_month(yy, mm))
         return false;
-    *y = yy;
-    *m = mm;
-    *d = dd;
+    if (y)
+        *y = yy;
+    if (m)
+        *m = mm;
+    if (d)
+        *d = dd;
     return true;
 }
 
 static bool date_to_unix(const char *s, long long *out)
 {
     int y, m, d;
-    if (!etl_parse_date(s, &y, &m, &d))
+    if (!date_parse(s, &y, &m, &d))
         return false;
     struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
     *out = (long long)timegm(&tm);
@@ -56,30 +55,27 @@ static bool date_to_unix(const char *s, long long *out)
 
 static void unix_to_date(long long t, char out[11])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    (void)utc_format((time_t)t, "%Y-%m-%d", out, 11);
 }
 
-enum err_code etl_day_window(const char *date, long long *from, long long *to, struct err *e)
+enum err_code date_day_window(const char *date, long long *from, long long *to, struct err *e)
 {
     if (!date_to_unix(date, from))
-        return err_set(e, ERR_INVALID, "invalid date '%.20s' (want YYYY-MM-DD)", date);
+        return err_set(e, ERR_INVALID, "invalid date '%.20s' (want " DATE_WANT ")", date);
     *to = *from + 86399;
     return ERR_OK;
 }
 
-enum err_code etl_date_add(const char *date, long days, char out[11], struct err *e)
+enum err_code date_add(const char *date, long days, char out[11], struct err *e)
 {
     long long t;
     if (!date_to_unix(date, &t))
-        return err_set(e, ERR_INVALID, "invalid date '%.20s' (want YYYY-MM-DD)", date);
+        return err_set(e, ERR_INVALID, "invalid date '%.20s' (want " DATE_WANT ")", date);
     unix_to_date(t + (long long)days * 86400, out);
     return ERR_OK;
 }
 
-long etl_days_between(const char *a, const char *b)
+long date_days_between(const char *a, const char *b)
 {
     long long ta, tb;
     if (!date_to_unix(a, &ta) || !date_to_unix(b, &tb) || tb < ta)
@@ -90,7 +86,7 @@ long etl_days_between(const char *a, const char *b)
 /* TZ is process-global; this lock keeps our own switches from interleaving. */
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
-enum err_code etl_today(const char *tz, char out[11], struct err *e)
+enum err_code date_today(const char *tz, char out[11], struct err *e)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -119,27 +115,7 @@ enum err_code etl_today(const char *tz, char out[11], struct err *e)
     return ERR_OK;
 }
 
-double etl_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void etl_utc_now(char out[20])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-const char *etl_kind_name(enum etl_kind k)
-{
-    return k == ETL_FULL ? "full" : "daily";
-}
-
-void etl_use_timezone(const char *tz)
+void date_use_timezone(const char *tz)
 {
     setenv("TZ", tz, 1);
     tzset();

@@ -3,8 +3,8 @@
  * the /docs page that renders it in the browser without any external asset.
  * Knows the HTTP contract, nothing of how routes are served.
  */
-#ifndef PETL_OPENAPI_H
-#define PETL_OPENAPI_H
+#ifndef PETL_HTTP_OPENAPI_H
+#define PETL_HTTP_OPENAPI_H
 
 #include "common.h"
 

@@ -2,13 +2,13 @@
  * Prometheus text exposition (format 0.0.4) of the runner's counters.
  * Pure rendering: knows nothing of HTTP or of how the counters are kept.
  */
-#ifndef PETL_METRICS_H
-#define PETL_METRICS_H
+#ifndef PETL_HTTP_METRICS_H
+#define PETL_HTTP_METRICS_H
 
 #include "common.h"
 #include "buf.h"
 #include "err.h"
-#include "etl.h"
+#include "sync_runner.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

@@ -7,11 +7,19 @@
 #include "common.h"
 
 #define LOG_MODULE "runner"
+#include "date.h"
+#include "clock.h"
 #include "bsale_client.h"
 #include "db.h"
-#include "etl.h"
-#include "etl_internal.h"
+#include "db_sync.h"
+#include "sync_runner.h"
+#include "sync_metrics.h"
+#include "sync_plan_resolve.h"
+#include "sync_summary.h"
 #include "log.h"
+#include "etl_plan.h"
+#include "etl_incidents.h"
+#include "etl_writer.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +29,7 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <stdatomic.h>
 
 struct etl_runner {
     const struct config *cfg;
@@ -33,8 +42,8 @@ struct etl_runner {
     json_t *last_summary;
     enum err_code last_code;
     struct err last_err;
-    volatile sig_atomic_t cancel;
-    bool closing; /* shutdown began: no new runs */
+    atomic_bool cancel; /* set by shutdown, read by the run thread and the client */
+    bool closing;       /* shutdown began: no new runs */
     struct etl_metrics metrics;
 };
 
@@ -74,7 +83,7 @@ static void record_interrupted(struct etl_runner *r, long long id)
     if (strcmp(run.estado, "running") == 0) {
         snprintf(run.estado, sizeof(run.estado), "failed");
         snprintf(run.error, sizeof(run.error), "interrupted");
-        etl_utc_now(run.fin);
+        utc_now(run.fin);
         if (db_run_update(db, &run, &e))
             log_error("cannot record run %lld as interrupted: %s", id, e.msg);
     }
@@ -106,98 +115,7 @@ void etl_runner_free(struct etl_runner *r)
     free(r);
 }
 
-static enum err_code resolve_plan(const struct config *cfg, const struct etl_request *req,
-                                  struct etl_plan *plan, struct err *e)
-{
-    memset(plan, 0, sizeof(*plan));
-    int y, m, d;
-    bool has_from = req->date_from[0] != '\0', has_to = req->date_to[0] != '\0';
-    if (has_from != has_to)
-        return err_set(e, ERR_INVALID, "a date range needs both from and to");
-    if (has_from &&
-        (!etl_parse_date(req->date_from, &y, &m, &d) || !etl_parse_date(req->date_to, &y, &m, &d)))
-        return err_set(e, ERR_INVALID, "invalid date (want YYYY-MM-DD)");
-    if (has_from && etl_days_between(req->date_from, req->date_to) < 1)
-        return err_set(e, ERR_INVALID, "from %s is after to %s", req->date_from, req->date_to);
-    char today[11];
-    enum err_code rc = ERR_OK;
-    if (!has_from && (req->kind == ETL_DAILY || (cfg->etl_history_from && *cfg->etl_history_from)))
-        rc = etl_today(cfg->etl_timezone, today, e);
-    if (rc)
-        return rc;
-    if (has_from) {
-        memcpy(plan->date_from, req->date_from, 11);
-        memcpy(plan->date_to, req->date_to, 11);
-    } else if (req->kind == ETL_DAILY) {
-        memcpy(plan->date_to, today, 11);
-        rc = etl_date_add(today, -cfg->etl_lookback_days, plan->date_from, e);
-    } else if (cfg->etl_history_from && *cfg->etl_history_from) {
-        snprintf(plan->date_from, sizeof(plan->date_from), "%s", cfg->etl_history_from);
-        memcpy(plan->date_to, today, 11);
-    }
-    plan->master = req->kind == ETL_FULL;
-    plan->documents = plan->date_from[0] != '\0';
-    plan->fetch_missing_refs = req->kind == ETL_DAILY;
-    return rc;
-}
-
-static json_t *date_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
-/* The one JSON shape of a run, for the CLI, the HTTP API and the history. */
-static json_t *summary_from_record(const struct db_run *rec)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(rec->id));
-    json_object_set_new(o, "type", json_string(rec->tipo));
-    json_object_set_new(o, "origin", json_string(rec->origen));
-    json_object_set_new(o, "status", json_string(rec->estado));
-    json_object_set_new(o, "date_from", date_or_null(rec->fecha_desde));
-    json_object_set_new(o, "date_to", date_or_null(rec->fecha_hasta));
-    json_object_set_new(o, "started_at", date_or_null(rec->inicio));
-    json_object_set_new(o, "finished_at", date_or_null(rec->fin));
-    json_object_set_new(o, "rows_total", json_integer(rec->registros));
-    json_object_set_new(o, "requests", json_integer(rec->solicitudes));
-    json_object_set_new(o, "retries", json_integer(rec->reintentos));
-    json_object_set_new(o, "error", date_or_null(rec->error));
-    json_t *extra = rec->detalle ? json_loads(rec->detalle, 0, NULL) : NULL;
-    if (json_is_object(extra))
-        json_object_update(o, extra);
-    json_decref(extra);
-    return o;
-}
-
-static char *detail_json(const struct etl_counters *c, const struct bsale_stats *st, double secs,
-                         enum err_code rc)
-{
-    size_t n;
-    const struct cat_table *const *tables = catalog_tables(&n);
-    json_t *rows = json_object();
-    for (size_t i = 0; i < n && i < ETL_MAX_TABLES; i++)
-        json_object_set_new(rows, tables[i]->name, json_integer(c->rows_by_table[i]));
-    json_t *o = json_object();
-    json_object_set_new(o, "rows", rows);
-    json_object_set_new(o, "documents", json_integer(c->docs));
-    /* A run with incidents still succeeds; these records are doubtful (etl_incidencias). */
-    json_object_set_new(o, "incidents", json_integer(c->incidents));
-    json_object_set_new(o, "incidents_resolved", json_integer(c->incidents_resolved));
-    json_object_set_new(o, "pages", json_integer(st->pages));
-    json_object_set_new(o, "throttled", json_integer(st->throttled));
-    /* Requests past what counts called for: short pages, counts Bsale got wrong. */
-    json_object_set_new(o, "extra_pages", json_integer(st->extra_pages));
-    json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
-    json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) /* the process's peak, so memory growth shows */
-        json_object_set_new(o, "peak_rss_mb", json_integer(ru.ru_maxrss / 1024));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    json_decref(o);
-    return s;
-}
-
-static void fill_client_opts(const struct config *cfg, volatile sig_atomic_t *cancel,
+static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
                              struct bsale_client_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -214,49 +132,22 @@ static void fill_client_opts(const struct config *cfg, volatile sig_atomic_t *ca
     o->cancel = cancel;
 }
 
-static void update_metrics(struct etl_metrics *m, enum etl_kind kind, enum err_code rc,
-                           const struct etl_counters *c, const struct bsale_stats *st, double secs)
-{
-    m->runs[kind][rc ? 1 : 0]++;
-    for (size_t i = 0; i < ETL_MAX_TABLES && i < ARRAY_LEN(m->rows_by_table); i++)
-        m->rows_by_table[i] += c->rows_by_table[i];
-    m->bsale_requests += st->requests;
-    m->bsale_retries += st->retries;
-    m->bsale_throttled += st->throttled;
-    for (size_t i = 0; i < st->n_status; i++) {
-        size_t k = 0;
-        while (k < m->n_status && m->bsale_by_status[k].status != st->by_status[i].status)
-            k++;
-        if (k == m->n_status) {
-            if (k == ARRAY_LEN(m->bsale_by_status))
-                continue;
-            m->bsale_by_status[k].status = st->by_status[i].status;
-            m->n_status++;
-        }
-        m->bsale_by_status[k].n += st->by_status[i].n;
-    }
-    m->last_duration_s[kind] = secs;
-    if (!rc)
-        m->last_success_unix[kind] = (double)time(NULL);
-}
-
-/*
- * Tables that hold only what Bsale lists now (no state column: a price or a
- * stock row simply disappears). After a complete full sync, rows it did not
- * write are gone from Bsale. Entities with a state are never deleted.
- */
-static const char *const current_state_tables[] = {"precios", "stock"};
-
 /* Documents re-read one by one per run at most; more wait for the next run. */
 #define RECONCILE_MAX 2000
 
+/*
+ * Tables whose prune policy is CAT_PRUNE_UNLISTED hold only what Bsale lists
+ * now (no state column: a price or a stock row simply disappears). After a
+ * complete full sync, rows it did not write are gone from Bsale.
+ */
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
-    for (size_t i = 0; i < ARRAY_LEN(current_state_tables); i++) {
-        char sql[160];
-        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE sincronizado_en < '%s'",
-                 current_state_tables[i], job->rec.inicio);
-        enum err_code rc = db_query(job->db, sql, NULL, NULL, e);
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (tables[i]->prune != CAT_PRUNE_UNLISTED)
+            continue;
+        enum err_code rc = db_prune_unlisted(job->db, tables[i], job->rec.inicio, e);
         if (rc)
             return rc;
     }
@@ -287,37 +178,6 @@ static enum err_code run_pass(struct run_job *job, struct etl_run_ctx *ctx,
     return rc;
 }
 
-static int collect_id(void *ctx, int ncols, const char *const *names, const char *const *cells)
-{
-    (void)names;
-    struct etl_run_ctx *c = ctx;
-    long v;
-    if (ncols < 1 || !cells[0] || !parse_long(cells[0], 1, 0x7fffffffffffffffL, &v))
-        return 0;
-    if (c->n_gone == c->gone_alloc) {
-        c->gone_alloc = c->gone_alloc ? c->gone_alloc * 2 : 64;
-        c->gone = xrealloc(c->gone, c->gone_alloc * sizeof(*c->gone));
-    }
-    c->gone[c->n_gone++] = v;
-    return 0;
-}
-
-static enum err_code delete_documents(struct db *db, const int64_t *ids, size_t n, struct err *e)
-{
-    const struct cat_table *lines = catalog_table("detalles_venta");
-    const struct cat_table *docs = catalog_table("documentos_venta");
-    enum err_code rc = db_begin(db, e);
-    if (!rc)
-        rc = db_delete_children(db, lines, "id_documento", ids, n, NULL, 0, e);
-    if (!rc)
-        rc = db_delete_children(db, docs, "id_bsale", ids, n, NULL, 0, e);
-    if (!rc)
-        return db_commit(db, e);
-    struct err ignored = ERR_INIT;
-    db_rollback(db, &ignored);
-    return rc;
-}
-
 /*
  * Documents of the run's dates that the windows did not list again: re-read
  * each by id. Bsale still has it (offset paging skipped it while data
@@ -327,12 +187,13 @@ static enum err_code delete_documents(struct db *db, const int64_t *ids, size_t 
 static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx *ctx,
                                          struct err *e)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT id_bsale FROM documentos_venta WHERE fecha_emision BETWEEN '%s' AND '%s' "
-             "AND sincronizado_en < '%s' ORDER BY id_bsale LIMIT %d",
-             job->plan.date_from, job->plan.date_to, job->rec.inicio, RECONCILE_MAX);
-    enum err_code rc = db_query(job->db, sql, collect_id, ctx, e);
+    free(ctx->gone);
+    ctx->gone = NULL;
+    ctx->n_gone = ctx->gone_alloc = 0;
+    enum err_code rc =
+        db_documents_unsynced(job->db, job->plan.date_from, job->plan.date_to, job->rec.inicio,
+                              RECONCILE_MAX, &ctx->gone, &ctx->n_gone, e);
+    ctx->gone_alloc = ctx->n_gone;
     if (rc || !ctx->n_gone)
         return rc;
     struct etl_plan verify;
@@ -345,7 +206,7 @@ static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx
     ctx->n_gone = ctx->gone_alloc = 0;
     rc = run_pass(job, ctx, &verify, e);
     if (!rc && ctx->n_gone)
-        rc = delete_documents(job->db, ctx->gone, ctx->n_gone, e);
+        rc = db_documents_delete(job->db, ctx->gone, ctx->n_gone, e);
     if (!rc)
         log_info("reconciled %zu documents not listed again: %zu deleted in Bsale, %zu re-read",
                  verify.n_verify, ctx->n_gone, verify.n_verify - ctx->n_gone);
@@ -398,8 +259,8 @@ static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, 
             }
     }
     char now[20];
-    etl_utc_now(now);
-    enum err_code rc = delete_documents(job->db, ctx->gone, ctx->n_gone, e);
+    utc_now(now);
+    enum err_code rc = db_documents_delete(job->db, ctx->gone, ctx->n_gone, e);
     if (!rc && n)
         rc = db_incidents_resolve(job->db, ids, n, now, e);
     if (!rc) {
@@ -441,12 +302,12 @@ static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_
 {
     struct db_run *rec = &job->rec;
     snprintf(rec->estado, sizeof(rec->estado), "%s", rc ? "failed" : "succeeded");
-    etl_utc_now(rec->fin);
+    utc_now(rec->fin);
     rec->registros = ctx->counters.rows_total;
     rec->solicitudes = st->requests;
     rec->reintentos = st->retries;
     snprintf(rec->error, sizeof(rec->error), "%s", rc ? e->msg : "");
-    rec->detalle = detail_json(&ctx->counters, st, secs, rc);
+    rec->detalle = sync_summary_detail(&ctx->counters, st, secs, rc);
     struct err ue = ERR_INIT;
     if (db_run_update(job->db, rec, &ue))
         log_error("cannot record the end of run %lld: %s", rec->id, ue.msg);
@@ -465,8 +326,8 @@ static void *run_main(void *arg)
     ctx.cfg = r->cfg;
     ctx.db = job->db;
     ctx.cancel = &r->cancel;
-    ctx.started = job->started;
-    ctx.progress_bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
+    ctx.progress.started = job->started;
+    ctx.progress.bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
                        r->cfg->log_format == LOG_FORMAT_TEXT;
     pthread_mutex_init(&ctx.counters.mu, NULL);
 
@@ -476,7 +337,7 @@ static void *run_main(void *arg)
     memset(&st, 0, sizeof(st));
     if (ctx.client)
         bsale_client_stats(ctx.client, &st);
-    double secs = etl_now() - job->started;
+    double secs = clock_monotonic() - job->started;
     close_record(job, &ctx, rc, &e, &st, secs);
     if (rc)
         log_error("%s sync failed after %.1fs: %s", job->rec.tipo, secs, e.msg);
@@ -484,11 +345,11 @@ static void *run_main(void *arg)
         log_info("%s sync succeeded in %.1fs rows=%lld requests=%lld retries=%lld", job->rec.tipo,
                  secs, ctx.counters.rows_total, st.requests, st.retries);
     if (ctx.counters.incidents)
-        log_warn("%lld records are doubtful: incidents recorded in etl_incidencias for run %lld",
-                 ctx.counters.incidents, job->rec.id);
+        log_warn("%lld records are doubtful: incidents recorded in %s for run %lld",
+                 ctx.counters.incidents, catalog_by_role(CAT_ROLE_INCIDENTS)->name, job->rec.id);
     etl_open_incidents_release(&job->open);
     free(job->retry_ids);
-    json_t *summary = summary_from_record(&job->rec);
+    json_t *summary = sync_summary_of_run(&job->rec);
     bsale_client_free(ctx.client);
     db_unlock(job->db);
     db_close(job->db);
@@ -496,7 +357,8 @@ static void *run_main(void *arg)
     pthread_mutex_destroy(&ctx.counters.mu);
 
     pthread_mutex_lock(&r->mu);
-    update_metrics(&r->metrics, job->req.kind, rc, &ctx.counters, &st, secs);
+    sync_metrics_add(&r->metrics, (int)job->req.kind, rc != ERR_OK, ctx.counters.rows_by_table,
+                     ETL_MAX_TABLES, &st, secs);
     json_decref(r->last_summary);
     r->last_summary = summary;
     r->last_code = rc;
@@ -566,7 +428,7 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
     snprintf(rec->origen, sizeof(rec->origen), "%s",
              job->req.origin == ETL_ORIGIN_HTTP ? "http" : "cli");
     snprintf(rec->estado, sizeof(rec->estado), "running");
-    etl_utc_now(rec->inicio);
+    utc_now(rec->inicio);
     memcpy(rec->fecha_desde, job->plan.date_from, sizeof(rec->fecha_desde));
     memcpy(rec->fecha_hasta, job->plan.date_to, sizeof(rec->fecha_hasta));
     if ((rc = db_run_insert(job->db, rec, e)))
@@ -595,7 +457,7 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
     struct run_job *job = xcalloc(1, sizeof(*job));
     job->r = r;
     job->req = *req;
-    enum err_code rc = resolve_plan(r->cfg, req, &job->plan, e);
+    enum err_code rc = sync_plan_resolve(r->cfg, req, &job->plan, e);
     if (rc) {
         free(job);
         return rc;
@@ -617,10 +479,10 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
     r->joinable = false;
     r->running = true;
     r->run_id = 0; /* until the record exists: a 409 meanwhile names no finished run */
-    r->cancel = 0;
+    atomic_store(&r->cancel, false);
     pthread_mutex_unlock(&r->mu);
 
-    job->started = etl_now();
+    job->started = clock_monotonic();
     if ((rc = begin_run(job, run_id, e))) {
         release_reservation(r);
         free(job);
@@ -637,7 +499,7 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
         struct err ue = ERR_INIT;
         snprintf(job->rec.estado, sizeof(job->rec.estado), "failed");
         snprintf(job->rec.error, sizeof(job->rec.error), "cannot start the run thread");
-        etl_utc_now(job->rec.fin);
+        utc_now(job->rec.fin);
         (void)!db_run_update(job->db, &job->rec, &ue);
         db_unlock(job->db);
         db_close(job->db);
@@ -677,10 +539,9 @@ enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **s
         return ERR_OK;
     const char *why = json_string_value(json_object_get(*summary, "error"));
     const char *code = json_string_value(json_object_get(*summary, "error_code"));
-    enum err_code failed = ERR_INTERNAL;
-    for (int c = ERR_USAGE; code && c <= ERR_SCHEMA; c++)
-        if (strcmp(code, err_str((enum err_code)c)) == 0)
-            failed = (enum err_code)c;
+    enum err_code failed = err_from_str(code, ERR_INTERNAL);
+    if (failed == ERR_OK)
+        failed = ERR_INTERNAL;
     return err_set(e, failed, "%s", why ? why : "run failed");
 }
 
@@ -689,16 +550,9 @@ void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
     if (!r)
         return;
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    double whole = timeout_s > 1e8 ? 1e8 : timeout_s;
-    deadline.tv_sec += (time_t)whole;
-    deadline.tv_nsec += (long)((whole - (double)(long long)whole) * 1e9);
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(timeout_s, &deadline);
     pthread_mutex_lock(&r->mu);
-    r->cancel = 1;
+    atomic_store(&r->cancel, true);
     r->closing = true;
     while (r->running) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT)
@@ -725,7 +579,7 @@ enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, str
     if (!rc) {
         *out = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(*out, summary_from_record(&runs[i]));
+            json_array_append_new(*out, sync_summary_of_run(&runs[i]));
     }
     for (size_t i = 0; i < n; i++)
         db_run_release(&runs[i]);
@@ -743,7 +597,7 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **out, s
     if (!rc)
         rc = db_run_get(db, id, &run, e);
     if (!rc)
-        *out = summary_from_record(&run);
+        *out = sync_summary_of_run(&run);
     db_run_release(&run);
     db_close(db);
     return rc;

@@ -6,10 +6,13 @@
 #include "common.h"
 
 #define LOG_MODULE "cli"
-#include "commands.h"
+#include "date.h"
+#include "cli_commands.h"
 #include "db.h"
+#include "db_report.h"
 #include "http_server.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -17,11 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdatomic.h>
 
 struct signal_watch {
     struct etl_runner *runner;
     double timeout_s;
-    volatile sig_atomic_t done;
+    atomic_bool done; /* set by the main thread, read by the watcher */
 };
 
 static void *watch_signals(void *arg)
@@ -32,7 +36,7 @@ static void *watch_signals(void *arg)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     struct timespec tick = {0, 200 * 1000 * 1000};
-    while (!w->done) {
+    while (!atomic_load(&w->done)) {
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
             log_warn("signal %d: stopping the sync at its next transaction boundary "
@@ -42,7 +46,7 @@ static void *watch_signals(void *arg)
              * one ends the process even if the run does not stop. */
             pthread_sigmask(SIG_UNBLOCK, &set, NULL);
             etl_runner_shutdown(w->runner, w->timeout_s);
-            while (!w->done)
+            while (!atomic_load(&w->done))
                 nanosleep(&tick, NULL);
             break;
         }
@@ -73,13 +77,15 @@ static void print_summary(json_t *s)
            (long long)json_integer_value(json_object_get(s, "throttled")));
     long long doubtful = (long long)json_integer_value(json_object_get(s, "incidents"));
     if (doubtful)
-        printf("  warning: %lld records are doubtful (incidents in etl_incidencias)\n", doubtful);
+        printf("  warning: %lld records are doubtful (incidents in %s)\n", doubtful,
+               catalog_by_role(CAT_ROLE_INCIDENTS)->name);
     const char *error = json_string_value(json_object_get(s, "error"));
     if (error)
         printf("  error: %s\n", error);
 }
 
-int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool json_output)
+enum err_code cmd_sync_run(const struct config *cfg, const struct etl_request *req,
+                           bool json_output)
 {
     struct etl_runner *runner = NULL;
     struct err e = ERR_INIT;
@@ -91,17 +97,17 @@ int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool j
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    etl_use_timezone(cfg->etl_timezone);
+    date_use_timezone(cfg->etl_timezone);
     if (etl_runner_new(cfg, &runner, &e) || etl_runner_start(runner, req, &run_id, &e)) {
         fprintf(stderr, "error: %s\n", e.msg);
         etl_runner_free(runner);
-        return e.code == ERR_INVALID ? 2 : 1;
+        return e.code ? e.code : ERR_INTERNAL;
     }
-    struct signal_watch w = {runner, (double)cfg->shutdown_timeout_s, 0};
+    struct signal_watch w = {runner, (double)cfg->shutdown_timeout_s, false};
     pthread_t watcher;
     bool watching = pthread_create(&watcher, NULL, watch_signals, &w) == 0;
     enum err_code rc = etl_runner_wait(runner, run_id, &summary, &e);
-    w.done = 1;
+    atomic_store(&w.done, true);
     if (watching)
         pthread_join(watcher, NULL);
     if (summary && json_output) {
@@ -115,10 +121,11 @@ int cmd_sync_run(const struct config *cfg, const struct etl_request *req, bool j
         fprintf(stderr, "error: %s\n", e.msg);
     json_decref(summary);
     etl_runner_free(runner);
-    return rc ? 1 : 0;
+    /* The run's own failure is a runtime one, whatever its cause. */
+    return rc == ERR_INVALID || rc == ERR_USAGE ? ERR_INTERNAL : rc;
 }
 
-int cmd_migrate_run(const struct config *cfg)
+enum err_code cmd_migrate_run(const struct config *cfg)
 {
     struct db *db = NULL;
     struct err e = ERR_INIT;
@@ -133,7 +140,7 @@ int cmd_migrate_run(const struct config *cfg)
     else
         printf("schema version %d ready (%s)\n", version, db_backend_name(db));
     db_close(db);
-    return rc ? 1 : 0;
+    return rc;
 }
 
 struct table_print {
@@ -141,14 +148,6 @@ struct table_print {
     int first_width; /* the first column's width (0: fit); the others fit header and row 1 */
     int widths[32];
 };
-
-static int utf8_len(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 /* Prints s in w columns, counting characters rather than bytes. */
 static void print_cell(const char *s, int w)
@@ -169,8 +168,8 @@ static int print_row(void *ctx, int ncols, const char *const *names, const char 
         ncols = (int)ARRAY_LEN(tp->widths);
     if (tp->rows++ == 0) {
         for (int i = 0; i < ncols; i++) {
-            int w = utf8_len(names[i]);
-            int c = cells[i] ? utf8_len(cells[i]) : 4;
+            int w = (int)utf8_chars(names[i]);
+            int c = cells[i] ? (int)utf8_chars(cells[i]) : 4;
             tp->widths[i] = i == 0 && tp->first_width ? tp->first_width : (c > w ? c : w);
             print_cell(names[i], tp->widths[i]);
         }
@@ -187,23 +186,14 @@ static int print_row(void *ctx, int ncols, const char *const *names, const char 
     return 0;
 }
 
-static int take_first_cell(void *ctx, int ncols, const char *const *names, const char *const *cells)
-{
-    (void)names;
-    char *out = ctx;
-    snprintf(out, 11, "%s", ncols > 0 && cells[0] ? cells[0] : "");
-    return 0;
-}
-
 static enum err_code report_counts(struct db *db, struct err *e)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     printf("Rows per table\n");
     for (size_t i = 0; i < n; i++) {
-        char sql[128], count[11] = "";
-        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", tables[i]->name);
-        enum err_code rc = db_query(db, sql, take_first_cell, count, e);
+        char count[24];
+        enum err_code rc = db_report_count(db, tables[i], count, e);
         if (rc)
             return rc;
         printf("  %-18s %10s\n", tables[i]->name, count);
@@ -214,47 +204,28 @@ static enum err_code report_counts(struct db *db, struct err *e)
 static enum err_code report_best_sellers(struct db *db, const char *date, struct err *e)
 {
     char day[11] = "";
-    int y, m, d;
     enum err_code rc;
     if (date)
         snprintf(day, sizeof(day), "%s", date);
-    else if ((rc = db_query(db, "SELECT MAX(fecha_emision) FROM documentos_venta", take_first_cell,
-                            day, e)))
+    else if ((rc = db_report_latest_sale_day(db, day, e)))
         return rc;
-    if (!etl_parse_date(day, &y, &m, &d)) {
+    if (!date_parse(day, NULL, NULL, NULL)) {
         printf("\nNo sales yet.\n");
         return ERR_OK;
     }
-    char sql[1024];
-    snprintf(sql, sizeof(sql),
-             "SELECT p.nombre AS producto, v.descripcion AS variante, SUM(d.cantidad) AS unidades, "
-             "SUM(d.monto_total) AS total FROM detalles_venta d "
-             "JOIN documentos_venta dv ON dv.id_bsale = d.id_documento "
-             "LEFT JOIN tipos_documento t ON t.id_bsale = dv.id_tipo_documento "
-             "LEFT JOIN variantes v ON v.id_bsale = d.id_variante "
-             "LEFT JOIN productos p ON p.id_bsale = v.id_producto "
-             "WHERE dv.fecha_emision = '%s' AND dv.estado = 0 "
-             "AND COALESCE(t.es_nota_credito, 0) = 0 "
-             "GROUP BY p.nombre, v.descripcion ORDER BY total DESC LIMIT 10",
-             day);
     printf("\nBest-selling products on %s (active sales, credit notes excluded)\n", day);
     struct table_print tp = {.first_width = 34};
-    return db_query(db, sql, print_row, &tp, e);
+    return db_report_best_sellers(db, day, 10, print_row, &tp, e);
 }
 
 static enum err_code report_runs(struct db *db, struct err *e)
 {
     printf("\nLatest runs\n");
     struct table_print tp = {.first_width = 0};
-    return db_query(
-        db,
-        "SELECT id, tipo, origen, estado, inicio, fecha_desde AS desde, fecha_hasta AS hasta, "
-        "registros, solicitudes, reintentos, error FROM etl_ejecuciones "
-        "ORDER BY id DESC LIMIT 5",
-        print_row, &tp, e);
+    return db_report_runs(db, 5, print_row, &tp, e);
 }
 
-int cmd_report_run(const struct config *cfg, const char *date)
+enum err_code cmd_report_run(const struct config *cfg, const char *date)
 {
     struct db *db = NULL;
     struct err e = ERR_INIT;
@@ -271,7 +242,7 @@ int cmd_report_run(const struct config *cfg, const char *date)
     if (rc)
         fprintf(stderr, "error: report: %s\n", e.msg);
     db_close(db);
-    return rc ? 1 : 0;
+    return rc;
 }
 
 /*
@@ -312,7 +283,7 @@ static void prepare_schema(const struct config *cfg)
     db_close(db);
 }
 
-int cmd_serve_run(const struct config *cfg)
+enum err_code cmd_serve_run(const struct config *cfg)
 {
     struct etl_runner *runner = NULL;
     struct err e = ERR_INIT;
@@ -322,7 +293,7 @@ int cmd_serve_run(const struct config *cfg)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    etl_use_timezone(cfg->etl_timezone);
+    date_use_timezone(cfg->etl_timezone);
     prepare_schema(cfg);
     enum err_code rc = etl_runner_new(cfg, &runner, &e);
     if (!rc)
@@ -330,5 +301,5 @@ int cmd_serve_run(const struct config *cfg)
     if (rc)
         fprintf(stderr, "error: serve: %s\n", e.msg);
     etl_runner_free(runner);
-    return rc ? 1 : 0;
+    return rc;
 }

@@ -1,9 +1,11 @@
 /* OpenAPI 3.1 document of the HTTP API, built with jansson so it is always valid JSON. */
 #include "common.h"
 
-#include "openapi.h"
+#include "catalog.h"
+#include "http_openapi.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 static json_t *ref(const char *schema)
 {
@@ -119,9 +121,12 @@ static json_t *path_runs(void)
     json_t *ok = json_pack(
         "{s:s, s:o}", "description", "Runs, latest first.", "content",
         json_content(json_pack("{s:s, s:o}", "type", "array", "items", ref("RunSummary"))));
+    char what[96];
+    snprintf(what, sizeof(what), "Run history from the %s table.",
+             catalog_by_role(CAT_ROLE_RUNS)->name);
     return json_pack(
         "{s:o}", "get",
-        operation("ETL", "List runs", "Run history from the etl_ejecuciones table.", true, params,
+        operation("ETL", "List runs", what, true, params,
                   json_pack("{s:o, s:o}", "200", ok, "422",
                             resp("Invalid query parameter; detail names it.", "Detail"))));
 }
@@ -233,18 +238,21 @@ static json_t *summary_schema(void)
     json_object_set_new(p, "peak_rss_mb",
                         json_pack("{s:s, s:s}", "type", "number", "description",
                                   "The process's peak resident memory at the end of the run."));
+    char incidents[128], what[96];
+    snprintf(incidents, sizeof(incidents),
+             "Records of this run stored doubtful or skipped (rows of %s); the run still succeeds.",
+             catalog_by_role(CAT_ROLE_INCIDENTS)->name);
+    snprintf(what, sizeof(what), "A run as recorded in %s, with per-table row counts.",
+             catalog_by_role(CAT_ROLE_RUNS)->name);
     json_object_set_new(p, "incidents",
-                        json_pack("{s:s, s:s}", "type", "integer", "description",
-                                  "Records of this run stored doubtful or skipped (rows of "
-                                  "etl_incidencias); the run still succeeds."));
+                        json_pack("{s:s, s:s}", "type", "integer", "description", incidents));
     json_object_set_new(p, "incidents_resolved",
                         json_pack("{s:s, s:s}", "type", "integer", "description",
                                   "Earlier runs' incidents this run resolved."));
     json_object_set_new(p, "error", nullable("string", "Why the run failed; null on success."));
     json_object_set_new(p, "error_code",
                         nullable("string", "The failure's code, e.g. ERR_BSALE or ERR_DB."));
-    return json_pack("{s:s, s:s, s:o, s:[s,s,s], s:b}", "type", "object", "description",
-                     "A run as recorded in etl_ejecuciones, with per-table row counts.",
+    return json_pack("{s:s, s:s, s:o, s:[s,s,s], s:b}", "type", "object", "description", what,
                      "properties", p, "required", "id", "type", "status", "additionalProperties",
                      1);
 }

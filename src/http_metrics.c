@@ -1,7 +1,7 @@
 /* Prometheus text rendering of struct etl_metrics; table names come from the catalog. */
 #include "common.h"
 
-#include "metrics.h"
+#include "http_metrics.h"
 
 #include "catalog.h"
 

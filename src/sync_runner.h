@@ -4,26 +4,16 @@
  * the HTTP server read. Triggers know nothing of Bsale or SQL; they call this.
  * Thread-safe.
  */
-#ifndef PETL_ETL_H
-#define PETL_ETL_H
+#ifndef PETL_SYNC_RUNNER_H
+#define PETL_SYNC_RUNNER_H
 
 #include "common.h"
 #include "config.h"
 #include "err.h"
+#include "sync_metrics.h"
+#include "sync_request.h"
 
 #include <jansson.h>
-
-enum etl_kind { ETL_FULL = 0, ETL_DAILY = 1 };
-enum etl_origin { ETL_ORIGIN_CLI = 0, ETL_ORIGIN_HTTP = 1 };
-
-struct etl_request {
-    enum etl_kind kind;
-    enum etl_origin origin;
-    /* Business dates "YYYY-MM-DD". Daily: "" = today (ETL_TIMEZONE) minus lookback .. today.
-     * Full: "" = master data only (or ETL_HISTORY_FROM .. today), else also documents. */
-    char date_from[11];
-    char date_to[11];
-};
 
 struct etl_runner;
 
@@ -66,36 +56,6 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **run,
 /* Readiness: database reachable and schema current. */
 enum err_code etl_runner_ready(struct etl_runner *r, struct err *e) MUST_CHECK;
 
-/* Process-wide counters for /metrics. */
-struct etl_metrics {
-    long long runs[2][2];        /* [kind][0 succeeded, 1 failed] */
-    long long rows_by_table[32]; /* indexed like catalog_tables() */
-    long long bsale_requests;
-    long long bsale_retries;
-    long long bsale_throttled;
-    struct {
-        int status;
-        long long n;
-    } bsale_by_status[16];
-    size_t n_status;
-    double last_duration_s[2];   /* [kind] */
-    double last_success_unix[2]; /* [kind], 0 = never */
-    bool running;
-};
 void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out);
-
-/* Parses "YYYY-MM-DD" strictly (real calendar date). */
-bool etl_parse_date(const char *s, int *y, int *m, int *d);
-/*
- * Today's date in a tz ("America/Santiago") as "YYYY-MM-DD". Changes the
- * process's TZ for the call unless TZ already is tz: multi-threaded callers
- * set it once with etl_use_timezone before starting threads.
- */
-void etl_use_timezone(const char *tz);
-enum err_code etl_today(const char *tz, char out[11], struct err *e) MUST_CHECK;
-/* Days from a to b inclusive (b >= a gives >= 1); < 0 when b before a. */
-long etl_days_between(const char *a, const char *b);
-
-const char *etl_kind_name(enum etl_kind k);
 
 #endif

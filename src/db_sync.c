@@ -1,0 +1,77 @@
+/*
+ * Prune, reconcile and delete for the sync engine, in portable SQL over the
+ * store interface. Table names come from the catalog.
+ */
+#include "common.h"
+
+#include "db_sync.h"
+#include "parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+enum err_code db_prune_unlisted(struct db *db, const struct cat_table *t, const char *before,
+                                struct err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE sincronizado_en < '%s'", t->name, before);
+    return db_query(db, sql, NULL, NULL, e);
+}
+
+struct id_list {
+    int64_t *v;
+    size_t n, alloc;
+};
+
+static int collect_id(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    struct id_list *l = ctx;
+    long v;
+    if (ncols < 1 || !cells[0] || !parse_long(cells[0], 1, 0x7fffffffffffffffL, &v))
+        return 0;
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? l->alloc * 2 : 64;
+        l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+    }
+    l->v[l->n++] = v;
+    return 0;
+}
+
+enum err_code db_documents_unsynced(struct db *db, const char *date_from, const char *date_to,
+                                    const char *before, int limit, int64_t **ids, size_t *n,
+                                    struct err *e)
+{
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "SELECT id_bsale FROM %s WHERE fecha_emision BETWEEN '%s' AND '%s' "
+             "AND sincronizado_en < '%s' ORDER BY id_bsale LIMIT %d",
+             docs->name, date_from, date_to, before, limit);
+    struct id_list l = {0};
+    enum err_code rc = db_query(db, sql, collect_id, &l, e);
+    if (rc) {
+        free(l.v);
+        l.v = NULL;
+        l.n = 0;
+    }
+    *ids = l.v;
+    *n = l.n;
+    return rc;
+}
+
+enum err_code db_documents_delete(struct db *db, const int64_t *ids, size_t n, struct err *e)
+{
+    const struct cat_table *lines = catalog_by_role(CAT_ROLE_LINES);
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    enum err_code rc = db_begin(db, e);
+    if (!rc)
+        rc = db_delete_children(db, lines, "id_documento", ids, n, NULL, 0, e);
+    if (!rc)
+        rc = db_delete_children(db, docs, "id_bsale", ids, n, NULL, 0, e);
+    if (!rc)
+        return db_commit(db, e);
+    struct err ignored = ERR_INIT;
+    db_rollback(db, &ignored);
+    return rc;
+}

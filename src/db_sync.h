@@ -1,0 +1,30 @@
+/*
+ * What a sync asks of the warehouse besides upserts: rows Bsale no longer
+ * lists, documents a run did not see again, documents Bsale deleted. The SQL
+ * lives here so the sync engine never writes any.
+ */
+#ifndef PETL_DB_SYNC_H
+#define PETL_DB_SYNC_H
+
+#include "common.h"
+#include "catalog.h"
+#include "db.h"
+#include "err.h"
+
+/* Deletes the rows of t not written since before ("YYYY-MM-DD HH:MM:SS" UTC). */
+enum err_code db_prune_unlisted(struct db *db, const struct cat_table *t, const char *before,
+                                struct err *e) MUST_CHECK;
+
+/*
+ * Documents issued in [date_from, date_to] not written since before, lowest
+ * id first, at most limit. *ids owned (free), may be NULL when *n == 0.
+ */
+enum err_code db_documents_unsynced(struct db *db, const char *date_from, const char *date_to,
+                                    const char *before, int limit, int64_t **ids, size_t *n,
+                                    struct err *e) MUST_CHECK;
+
+/* Deletes documents ids[0..n) with their lines, in one transaction. */
+enum err_code db_documents_delete(struct db *db, const int64_t *ids, size_t n,
+                                  struct err *e) MUST_CHECK;
+
+#endif

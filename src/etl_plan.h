@@ -1,0 +1,47 @@
+/* What one run fetches, and the context its streams run in. */
+#ifndef PETL_ETL_PLAN_H
+#define PETL_ETL_PLAN_H
+
+#include "common.h"
+#include "bsale_client.h"
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "etl_batch.h"
+#include "etl_writer.h"
+#include "sync_progress.h"
+
+#include <stdatomic.h>
+
+/* What one run must fetch. */
+struct etl_plan {
+    bool master;             /* master-data streams */
+    bool documents;          /* document windows for [date_from, date_to] */
+    bool fetch_missing_refs; /* fetch clients/variants that documents reference but we lack */
+    char date_from[11];
+    char date_to[11];
+    const int64_t *verify_ids; /* documents to re-read one by one (reconciliation) */
+    size_t n_verify;
+};
+
+/* Context of a running sync, used by the plan's callbacks. */
+struct etl_run_ctx {
+    const struct config *cfg;
+    struct db *db; /* the run thread's connection (holds the lock) */
+    struct bsale_client *client;
+    struct etl_writer *writer;
+    struct etl_counters counters;
+    struct etl_batch *pending;         /* batch being filled */
+    struct etl_plan_state *plan_state; /* owned by etl_plan.c during etl_plan_execute */
+    atomic_bool *cancel;
+    struct sync_progress progress; /* started, last report, bar or log lines */
+    double last_ping;
+    int64_t *gone; /* verified documents Bsale answered 404 for (owned) */
+    size_t n_gone, gone_alloc;
+};
+
+/* Queues every stream of plan on ctx->client and runs them to completion. */
+enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *plan,
+                               struct err *e) MUST_CHECK;
+
+#endif
