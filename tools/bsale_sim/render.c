@@ -1,5 +1,5 @@
 /*
- * Renders store items in Bsale's JSON shapes, quirks included (API.md section 8):
+ * Renders store items in Bsale's JSON shapes, quirks included (docs/bsale-api.md):
  * ids inside references are strings, amounts may be strings, "" for empty dates.
  * Plain renderings are cached per item; expanded ones are assembled from the cache.
  */
