@@ -596,7 +596,8 @@ static void not_found(struct sim_response *rs)
     error_body(rs, 404, "The requested resource is not available");
 }
 
-/* A removed document: 404, or Bsale's 500 with the same text (docs/bsale-api.md, "Errors and throttling"). */
+/* A removed document: 404, or Bsale's 500 with the same text (docs/bsale-api.md, "Errors and
+ * throttling"). */
 static bool gone(const struct sim_store *st, enum sim_table t, size_t idx, struct sim_response *rs)
 {
     if (t != T_DOCUMENTS || !st->docs[idx].removed)

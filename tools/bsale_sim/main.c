@@ -109,6 +109,8 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+static void usage_hostile(FILE *f);
+
 static void usage(FILE *f)
 {
     fputs("usage: bsale-sim --token T [options]\n"
@@ -157,8 +159,14 @@ static void usage(FILE *f)
           "  --slow-rate X         share of answers delayed by --slow-ms\n"
           "  --slow-ms N           delay of a slow answer (default 30000)\n"
           "  --fault-seed S        seed of latency jitter and faults (default: --seed)\n"
-          "\n"
-          "A hostile Bsale (seeded by --fault-seed; a retry gets the same answer):\n"
+          "\n",
+          f);
+    usage_hostile(f);
+}
+
+static void usage_hostile(FILE *f)
+{
+    fputs("A hostile Bsale (seeded by --fault-seed; a retry gets the same answer):\n"
           "  --short-page-rate X   share of non-final list pages cut to 1..n-1 items; the\n"
           "                        rest stay at their offsets and count stays true\n"
           "  --count-lie low|grow  low: list pages report count 3 (at most); grow: an\n"
@@ -286,24 +294,11 @@ static bool apply_hostile(struct cli *c, int id, const char *v)
     }
 }
 
-/* One option; false when its value is invalid. */
-static bool apply_opt(struct cli *c, int id, const char *v)
+/* One option of the generated store; false when its value is invalid. */
+static bool apply_store(struct cli *c, int id, const char *v)
 {
     struct sim_knobs *k = &c->k;
-    struct server_opts *o = &c->o;
-    uint32_t u;
     switch (id) {
-    case O_PORT:
-        if (!parse_u32(v, 65535, &u))
-            return false;
-        o->port = (uint16_t)u;
-        return true;
-    case O_BIND:
-        o->bind = v;
-        return true;
-    case O_TOKEN:
-        o->token = v;
-        return *v != '\0';
     case O_SEED:
         return parse_u64(v, &k->seed);
     case O_TODAY:
@@ -338,6 +333,28 @@ static bool apply_opt(struct cli *c, int id, const char *v)
         return parse_share(v, &k->share_voided);
     case O_ANON:
         return parse_share(v, &k->share_anonymous) && k->share_anonymous <= 0.8;
+    default:
+        return apply_hostile(c, id, v);
+    }
+}
+
+/* One option; false when its value is invalid. */
+static bool apply_opt(struct cli *c, int id, const char *v)
+{
+    struct server_opts *o = &c->o;
+    uint32_t u;
+    switch (id) {
+    case O_PORT:
+        if (!parse_u32(v, 65535, &u))
+            return false;
+        o->port = (uint16_t)u;
+        return true;
+    case O_BIND:
+        o->bind = v;
+        return true;
+    case O_TOKEN:
+        o->token = v;
+        return *v != '\0';
     case O_HOOKS:
         o->test_hooks = true;
         return true;
@@ -365,7 +382,7 @@ static bool apply_opt(struct cli *c, int id, const char *v)
     case O_LOG_LEVEL:
         return log_level_parse(v, &c->level);
     default:
-        return apply_hostile(c, id, v);
+        return apply_store(c, id, v);
     }
 }
 
