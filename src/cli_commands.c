@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <stdatomic.h>
 
 struct signal_watch {
@@ -250,11 +251,21 @@ enum err_code cmd_report_run(const struct config *cfg, const char *date)
  * that ended (killed, crashed): the lock dies with its holder. Close them now
  * rather than leave them running until the next sync.
  */
+/* The session of a process killed a moment ago may hold the lock until the server notices. */
+#define LEFT_RUNS_LOCK_TRIES 12
+#define LEFT_RUNS_LOCK_PAUSE_US 250000
+
 static void close_left_runs(struct db *db)
 {
     struct err e = ERR_INIT;
     int closed = 0;
-    if (db_lock(db, &e) != ERR_OK) {
+    enum err_code rc = db_lock(db, &e);
+    for (int i = 1; rc == ERR_BUSY && i < LEFT_RUNS_LOCK_TRIES; i++) {
+        usleep(LEFT_RUNS_LOCK_PAUSE_US);
+        err_clear(&e);
+        rc = db_lock(db, &e);
+    }
+    if (rc != ERR_OK) {
         log_info("runs left running are not checked: %s", e.msg);
         return;
     }
