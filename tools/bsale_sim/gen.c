@@ -40,6 +40,30 @@ void sim_knobs_default(struct sim_knobs *k)
     k->payments_per_doc = 2;
     k->share_voided = 0.03;
     k->share_anonymous = 0.35;
+    k->expand_style = EXPAND_LINK;
+    k->payments_order = PAYORDER_ID;
+}
+
+bool sim_expand_style_parse(const char *s, enum sim_expand_style *out)
+{
+    if (strcmp(s, "link") == 0)
+        *out = EXPAND_LINK;
+    else if (strcmp(s, "embed") == 0)
+        *out = EXPAND_EMBED;
+    else
+        return false;
+    return true;
+}
+
+bool sim_payments_order_parse(const char *s, enum sim_payments_order *out)
+{
+    if (strcmp(s, "id") == 0)
+        *out = PAYORDER_ID;
+    else if (strcmp(s, "shuffled") == 0)
+        *out = PAYORDER_SHUFFLED;
+    else
+        return false;
+    return true;
 }
 
 int64_t sim_id_base(enum sim_table t)

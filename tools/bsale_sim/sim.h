@@ -65,6 +65,20 @@ enum sim_table {
     T_COUNT
 };
 
+/* How a documents request answers an expanded `payments`/`references` member. */
+enum sim_expand_style {
+    EXPAND_LINK,  /* always a {href} link, as every live dump shows */
+    EXPAND_EMBED, /* an envelope of at most 25 items with the true count */
+};
+/* Order of the unfiltered /payments.json list. */
+enum sim_payments_order {
+    PAYORDER_ID,       /* id ascending */
+    PAYORDER_SHUFFLED, /* a fixed, seeded permutation */
+};
+/* Parse "embed"/"link" and "id"/"shuffled"; false on an unknown name. */
+bool sim_expand_style_parse(const char *s, enum sim_expand_style *out);
+bool sim_payments_order_parse(const char *s, enum sim_payments_order *out);
+
 struct sim_knobs {
     uint64_t seed;
     int64_t today; /* Unix seconds of the last day of history, 00:00 UTC */
@@ -83,6 +97,8 @@ struct sim_knobs {
     uint32_t payments_per_doc; /* maximum; each paid document has 1..N */
     double share_voided;
     double share_anonymous;
+    enum sim_expand_style expand_style;     /* default EXPAND_LINK */
+    enum sim_payments_order payments_order; /* default PAYORDER_ID */
 };
 
 void sim_knobs_default(struct sim_knobs *k);
