@@ -511,6 +511,14 @@ static void test_mutate_payments(void **state)
     check_totals(s, json_object_get(page, "items"), sums);
     json_decref(page);
     assert_int_equal(max_payment_id(s), above);
+    char path[96];
+    snprintf(path, sizeof path, "/payments.json?recorddaterange=[%lld,%lld]", TODAY,
+             TODAY + DAY - 1);
+    json_t *today = all_items(s, path, 50);
+    assert_int_equal(json_array_size(today), truth_recorded(s, TODAY, TODAY + DAY - 1));
+    json_array_foreach (fresh, i, v)
+        assert_true(has_id(today, json_integer_value(v)));
+    json_decref(today);
     json_decref(ans);
 }
 

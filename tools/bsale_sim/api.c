@@ -350,6 +350,20 @@ static void clamp(struct list_ctx *c, size_t lo, size_t hi)
         c->lo = c->hi;
 }
 
+/* The recorddate filters are still tested per payment: this only skips the other days. */
+static void narrow_payments(const struct sim_store *st, struct list_ctx *c, const struct query *q)
+{
+    size_t lo, hi;
+    if (q->set & F_RECORDDATE) {
+        sim_payments_span(st, q->record_date, q->record_date, &lo, &hi);
+        clamp(c, lo, hi);
+    }
+    if ((q->set & F_RECORDRANGE) && q->record_from <= q->record_to) {
+        sim_payments_span(st, q->record_from, q->record_to, &lo, &hi);
+        clamp(c, lo, hi);
+    }
+}
+
 /* Narrows the candidate range using the layout of the store; the rest is tested per item. */
 static void narrow(const struct sim_store *st, struct list_ctx *c, const struct query *q)
 {
@@ -377,6 +391,8 @@ static void narrow(const struct sim_store *st, struct list_ctx *c, const struct 
         if (!late)
             c->residual &= ~(unsigned)F_DOCUMENT;
     }
+    if (c->t == T_PAYMENTS && (q->set & (F_RECORDDATE | F_RECORDRANGE)))
+        narrow_payments(st, c, q);
     if (c->t == T_STOCKS && (q->set & F_VARIANT)) {
         int64_t vi = q->variant - sim_id_base(T_VARIANTS);
         if (vi < 0 || (size_t)vi >= st->n_variants)

@@ -162,6 +162,34 @@ bool sim_payment_on(const struct sim_store *st, size_t idx, int64_t from, int64_
     return rd >= 0 && from <= rd && rd <= to;
 }
 
+/* First document emitted at or after when (emission never decreases with the index). */
+static size_t first_doc_from(const struct sim_store *st, int64_t when)
+{
+    size_t lo = 0, hi = st->n_docs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->docs[mid].emission < when)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* First payment index of the documents emitted at or after when. */
+static size_t first_pay_from(const struct sim_store *st, int64_t when)
+{
+    size_t d = first_doc_from(st, when);
+    return d < st->n_docs ? st->docs[d].first_pay : st->n_pays;
+}
+
+void sim_payments_span(const struct sim_store *st, int64_t from, int64_t to, size_t *lo, size_t *hi)
+{
+    /* A dated payment carries its document's emission, or today when recorded later. */
+    *lo = first_pay_from(st, from);
+    *hi = st->n_late || to == INT64_MAX ? st->n_pays : first_pay_from(st, to + 1);
+}
+
 bool sim_doc_has_late_payments(const struct sim_store *st, size_t doc_idx)
 {
     for (size_t k = 0; k < st->n_late; k++)
@@ -209,20 +237,6 @@ static void reserve_pays(struct sim_store *st, size_t more)
         return;
     st->pays_cap = (st->n_pays + more) * 2;
     st->pays = xrealloc(st->pays, st->pays_cap * sizeof *st->pays);
-}
-
-/* First document emitted at or after when (emission never decreases with the index). */
-static size_t first_doc_from(const struct sim_store *st, int64_t when)
-{
-    size_t lo = 0, hi = st->n_docs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->docs[mid].emission < when)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* An active sale in docs [from, n_docs) that may take a payment, or -1 after a few tries. */

@@ -291,6 +291,9 @@ void sim_render_doc_payments(const struct sim_store *st, size_t doc_idx, unsigne
 /* Whether payment idx matches recorddate=day / recorddaterange=[from,to] ("" never does). */
 bool sim_payment_on(const struct sim_store *st, size_t idx, int64_t from, int64_t to);
 bool sim_doc_has_late_payments(const struct sim_store *st, size_t doc_idx);
+/* The index range [lo, hi) holding every payment recorded in [from, to]. */
+void sim_payments_span(const struct sim_store *st, int64_t from, int64_t to, size_t *lo,
+                       size_t *hi);
 /* Rebuilds the list order after payments were added (caller holds the write lock). */
 void sim_payments_reorder(struct sim_store *st);
 /* recordDate "" on a few, accountingDate, from draws of the payment's own (gen.c). */
