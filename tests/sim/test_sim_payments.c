@@ -27,8 +27,8 @@ static const char *sim_bin;
 static struct sim_ctx link_sim, embed_sim; /* default options; embed + shuffled */
 
 #define STORE_ARGS                                                                                 \
-    "--token", TEST_TOKEN, "--seed", "7", "--today", "2026-03-15", "--days", "30",                 \
-        "--docs-per-day", "20", "--clients", "15", "--products", "30", "--test-hooks"
+    "--token", TEST_TOKEN, "--seed", "7", "--today", "2026-03-15", "--days", "40",                 \
+        "--docs-per-day", "25", "--clients", "8", "--products", "30", "--test-hooks"
 
 static const char *const link_args[] = {STORE_ARGS, NULL};
 static const char *const embed_args[] = {STORE_ARGS,         "--expand-style", "embed",
