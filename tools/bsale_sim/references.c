@@ -132,6 +132,7 @@ void sim_cancel(struct sim_store *st, size_t idx, int64_t when)
 
 /* ---- rendering (caller holds the read lock) ---- */
 
+/* codeSii by document type id, as render.c's doc_types table has them. */
 static const char *sii_code(uint32_t type_id)
 {
     static const char *const codes[] = {"", "33", "39", "61", "", "52", "41"};

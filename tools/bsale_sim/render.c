@@ -551,6 +551,32 @@ static void doc_token(const struct sim_store *st, int64_t id, char *out, size_t 
              (unsigned long long)(rng_mix(st->k.seed * 31 + (uint64_t)id) & 0xffffffffffffULL));
 }
 
+/* Live documents carry CLP amounts as JSON integers. */
+static void doc_amounts(struct jw *w, const struct s_document *d)
+{
+    kint(w, "totalAmount", d->total);
+    kint(w, "netAmount", d->net);
+    kint(w, "taxAmount", d->tax);
+    kint(w, "notExemptAmount", d->net);
+    jw_lit(w, ",\"exemptAmount\":0,\"exportTotalAmount\":0,\"exportNetAmount\":0,"
+              "\"exportTaxAmount\":0,\"exportExemptAmount\":0,\"commissionRate\":0,"
+              "\"commissionNetAmount\":0,\"commissionTaxAmount\":0,"
+              "\"commissionTotalAmount\":0,\"percentageTaxWithheld\":0.0,"
+              "\"purchaseTaxAmount\":0,\"purchaseTotalAmount\":0");
+}
+
+/* state, and the cancellation members live documents carry (null/0 until voided). */
+static void doc_state(struct jw *w, const struct s_document *d)
+{
+    kint(w, "state", d->state);
+    kint(w, "cancellationStatus", d->cancel_status);
+    key(w, "cancellationDate");
+    if (d->cancel_date)
+        jw_int(w, d->cancel_date);
+    else
+        jw_lit(w, "null");
+}
+
 static void render_document(struct sim_store *st, size_t i, unsigned expand, struct jw *w)
 {
     const struct s_document *d = &st->docs[i];
@@ -566,16 +592,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
     kint(w, "number", d->number);
     kstr(w, "serialNumber", NULL);
     kstr(w, "trackingNumber", NULL);
-    /* Live documents carry CLP amounts as JSON integers. */
-    kint(w, "totalAmount", d->total);
-    kint(w, "netAmount", d->net);
-    kint(w, "taxAmount", d->tax);
-    kint(w, "notExemptAmount", d->net);
-    jw_lit(w, ",\"exemptAmount\":0,\"exportTotalAmount\":0,\"exportNetAmount\":0,"
-              "\"exportTaxAmount\":0,\"exportExemptAmount\":0,\"commissionRate\":0,"
-              "\"commissionNetAmount\":0,\"commissionTaxAmount\":0,"
-              "\"commissionTotalAmount\":0,\"percentageTaxWithheld\":0.0,"
-              "\"purchaseTaxAmount\":0,\"purchaseTotalAmount\":0");
+    doc_amounts(w, d);
     if (d->client_id && d->type_id == 1) {
         struct client_text ct = {0};
         client_text(st, d->client_id, &ct);
@@ -595,13 +612,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
            ",\"urlPdfOriginal\":\"https://app2.bsale.cl/view/5807/%s.pdf\"",
            token, token, token, token);
     kstr(w, "token", token);
-    kint(w, "state", d->state);
-    kint(w, "cancellationStatus", d->cancel_status);
-    key(w, "cancellationDate");
-    if (d->cancel_date)
-        jw_int(w, d->cancel_date);
-    else
-        jw_lit(w, "null");
+    doc_state(w, d);
     kint(w, "commercialState", 0);
     key(w, "urlXml");
     if (dt->electronic)
