@@ -306,6 +306,7 @@ static void test_voids_of_old_documents(void **state)
         assert_int_equal(emitted, int_of(before, "emissionDate"));
         assert_true(emitted >= TODAY - 40 * DAY && emitted < TODAY);
         old += emitted < TODAY - 30 * DAY;
+        json_decref(now);
     }
     assert_true(old > 0);
     json_decref(after);
