@@ -694,7 +694,7 @@ static void handle_references(struct sim_store *st, const struct sim_request *rq
                               const char *segs[], size_t nseg, struct sim_response *rs)
 {
     size_t pidx;
-    int64_t rid;
+    int64_t rid = 0;
     struct query q = {0};
     if (!lookup(st, T_DOCUMENTS, pid, &pidx) || (nseg == 4 && !seg_id(segs[3], &rid))) {
         not_found(rs);
