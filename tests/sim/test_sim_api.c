@@ -398,7 +398,8 @@ static void test_unsupported_filter_forbidden(void **state)
     http_result_free(&r);
     json_t *f = get_json("/users.json?fields=[firstname,id]&limit=2");
     json_t *u = json_array_get(json_object_get(f, "items"), 0);
-    assert_int_equal(json_object_size(u), 2);
+    assert_int_equal(json_object_size(u), 3); /* and href */
+    assert_non_null(json_object_get(u, "href"));
     assert_non_null(json_object_get(u, "firstName"));
     json_decref(f);
 }
@@ -665,6 +666,16 @@ static void test_stats(void **state)
     json_decref(s);
 }
 
+/* Whether a later entry of a mutation's price_changes names the same price detail. */
+static bool changed_again(json_t *changes, size_t i)
+{
+    long long detail = jget_id(json_array_get(changes, i), "detail_id");
+    for (size_t k = i + 1; k < json_array_size(changes); k++)
+        if (jget_id(json_array_get(changes, k), "detail_id") == detail)
+            return true;
+    return false;
+}
+
 static void test_mutate(void **state)
 {
     long status;
@@ -694,7 +705,10 @@ static void test_mutate(void **state)
         assert_int_equal(json_integer_value(json_object_get(now, "state")), 1);
     }
     assert_true(json_array_size(json_object_get(sum, "voided_documents")) > 0);
-    json_array_foreach (json_object_get(sum, "price_changes"), i, v) {
+    json_t *changes = json_object_get(sum, "price_changes");
+    json_array_foreach (changes, i, v) {
+        if (changed_again(changes, i))
+            continue; /* the same price drawn twice: the last change holds */
         json_t *got = get_json("/price_lists/%lld/details/%lld.json", jget_id(v, "price_list_id"),
                                jget_id(v, "detail_id"));
         assert_true(jnum(json_object_get(got, "variantValueWithTaxes")) ==

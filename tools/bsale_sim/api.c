@@ -7,7 +7,6 @@
 #include "sim.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +134,10 @@ static bool parse_range(const char *s, int64_t *a, int64_t *b)
 static unsigned parse_expand(const char *s)
 {
     static const struct filter_name names[] = {
-        {"details", EXP_DETAILS},   {"client", EXP_CLIENT},
-        {"payments", EXP_PAYMENTS}, {"document_type", EXP_DOCUMENT_TYPE},
-        {"office", EXP_OFFICE},     {"product", EXP_PRODUCT},
+        {"details", EXP_DETAILS},       {"client", EXP_CLIENT},
+        {"payments", EXP_PAYMENTS},     {"document_type", EXP_DOCUMENT_TYPE},
+        {"office", EXP_OFFICE},         {"product", EXP_PRODUCT},
+        {"references", EXP_REFERENCES},
     };
     unsigned bits = 0;
     const char *p = s;
@@ -412,10 +412,9 @@ static void narrow(const struct sim_store *st, struct list_ctx *c, const struct 
 
 /* ---- output ---- */
 
-static bool field_wanted(const char *fields, const char *k)
+static bool field_wanted(const char *fields, const char *k, size_t kn)
 {
     const char *p = fields;
-    size_t kn = strlen(k);
     while (*p) {
         while (*p == '[' || *p == ']' || *p == ',' || *p == ' ')
             p++;
@@ -427,7 +426,59 @@ static bool field_wanted(const char *fields, const char *k)
     return false;
 }
 
-/* Appends item idx, reduced to the requested fields when `fields` was given. */
+/* End of the JSON value at p: past a string or a nested object/array; a bare token (number,
+ * literal, garbage) ends at the next ',' or '}' of the enclosing object. */
+static const char *value_end(const char *p, const char *end)
+{
+    int depth = 0;
+    for (; p < end; p++) {
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= end || depth == 0)
+                return p < end ? p + 1 : end;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (depth == 0)
+                return p; /* the enclosing object ends: so did a bare token */
+            if (--depth == 0)
+                return p + 1;
+        } else if (*p == ',' && depth == 0) {
+            return p;
+        }
+    }
+    return end;
+}
+
+/* Appends the members of rendered object s[0..n) named in fields, href always: one pass over
+ * the text, no parse (the simulator's keys carry no escapes). */
+static void put_fields(const char *s, size_t n, const char *fields, struct jw *w)
+{
+    const char *p = s, *end = s + n;
+    bool first = true;
+    jw_lit(w, "{");
+    if (p < end && *p == '{')
+        p++;
+    while (p < end && *p == '"') {
+        const char *k = p + 1, *ke = memchr(k, '"', (size_t)(end - k));
+        if (!ke || ke + 1 >= end || ke[1] != ':')
+            break;
+        const char *ve = value_end(ke + 2, end);
+        size_t kn = (size_t)(ke - k);
+        if ((kn == 4 && memcmp(k, "href", 4) == 0) || field_wanted(fields, k, kn)) {
+            if (!first)
+                jw_raw(w, ",", 1);
+            first = false;
+            jw_raw(w, p, (size_t)(ve - p));
+        }
+        p = ve < end && *ve == ',' ? ve + 1 : ve;
+    }
+    jw_lit(w, "}");
+}
+
+/* Appends item idx, reduced to the requested fields (and href) when `fields` was given. */
 static void put_item(struct sim_store *st, enum sim_table t, size_t idx, const struct query *q,
                      struct jw *w)
 {
@@ -438,19 +489,7 @@ static void put_item(struct sim_store *st, enum sim_table t, size_t idx, const s
     struct jw tmp;
     jw_init(&tmp, 2048);
     sim_render(st, t, idx, q->expand, &tmp);
-    json_t *full = json_loadb(tmp.p, tmp.len, 0, NULL);
-    json_t *out = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach (full, k, v) {
-        if (field_wanted(q->fields, k))
-            json_object_set(out, k, v);
-    }
-    char *s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    jw_lit(w, s ? s : "{}");
-    free(s);
-    json_decref(out);
-    json_decref(full);
+    put_fields(tmp.p, tmp.len, q->fields, w);
     jw_free(&tmp);
 }
 
@@ -729,6 +768,26 @@ static void handle_doc_payments(struct sim_store *st, const struct sim_request *
     rs->status = 200;
 }
 
+/* /documents/{id}/references.json and /documents/{id}/references/{refId}.json */
+static void handle_references(struct sim_store *st, const struct sim_request *rq, int64_t pid,
+                              const char *segs[], size_t nseg, struct sim_response *rs)
+{
+    size_t pidx;
+    int64_t rid = 0;
+    struct query q = {0};
+    if (!lookup(st, T_DOCUMENTS, pid, &pidx) || (nseg == 4 && !seg_id(segs[3], &rid))) {
+        not_found(rs);
+        return;
+    }
+    if (gone(st, T_DOCUMENTS, pidx, rs) || !parse_query(rq, 0, nseg == 3, &q, rs))
+        return;
+    rs->status = 200;
+    if (nseg == 3)
+        sim_references_page(st, pidx, q.offset, q.limit, &rs->body);
+    else if (!sim_reference_item(st, pidx, rid, &rs->body))
+        not_found(rs);
+}
+
 static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum sim_table parent,
                        int64_t pid, const char *segs[], size_t nseg, struct sim_response *rs)
 {
@@ -738,6 +797,10 @@ static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum 
     const char *res = sim_table_name(parent);
     if (parent == T_DOCUMENTS && nseg == 3 && strcmp(segs[2], "payments") == 0) {
         handle_doc_payments(st, rq, pid, rs);
+        return;
+    }
+    if (parent == T_DOCUMENTS && strcmp(segs[2], "references") == 0) {
+        handle_references(st, rq, pid, segs, nseg, rs);
         return;
     }
     if (strcmp(segs[2], "details") != 0 || !lookup(st, parent, pid, &pidx)) {

@@ -265,6 +265,7 @@ static uint32_t pick_lines(struct sim_store *st, struct rng *r)
 static void gen_line(struct sim_store *st, struct rng *r, uint32_t doc_idx)
 {
     struct s_line *l = &st->lines[st->n_lines++];
+    memset(l, 0, sizeof *l);
     l->doc_idx = doc_idx;
     l->variant_idx = rng_below(r, st->n_variants);
     const struct s_variant *v = &st->variants[l->variant_idx];
@@ -273,7 +274,7 @@ static void gen_line(struct sim_store *st, struct rng *r, uint32_t doc_idx)
     else
         l->quantity = rng_chance(r, 0.8) ? 1 : 2 + rng_below(r, 3);
     l->total_unit = v->price;
-    l->net_unit = round((double)v->price / IVA * 1000.0) / 1000.0;
+    l->net_unit = (double)v->price / IVA; /* exact: netUnitValueRaw */
     l->total = llround(l->quantity * (double)v->price);
     l->net = llround((double)l->total / IVA);
     l->tax = l->total - l->net;
@@ -346,7 +347,9 @@ static int64_t old_offset(int64_t day)
     return (tm.tm_mon >= 9 || tm.tm_mon <= 2) ? 3 * 3600 : 4 * 3600;
 }
 
-uint32_t sim_gen_document(struct sim_store *st, struct rng *r, int64_t when, bool old_style)
+/* A document of type_id at `when`; its lines derive from document src when src >= 0. */
+static uint32_t gen_doc(struct sim_store *st, struct rng *r, int64_t when, bool old_style,
+                        uint32_t type_id, int32_t src)
 {
     st->docs = grow(st->docs, &st->docs_cap, st->n_docs + 1, sizeof *st->docs);
     uint32_t idx = (uint32_t)st->n_docs++;
@@ -355,32 +358,55 @@ uint32_t sim_gen_document(struct sim_store *st, struct rng *r, int64_t when, boo
     int64_t day = when - when % SIM_DAY;
     d->emission = old_style ? day + old_offset(day) : day;
     d->generation = when;
-    d->type_id = pick_doc_type(r);
+    d->type_id = type_id;
     bool may_be_anon = d->type_id == DT_BOLETA || d->type_id == DT_NOTA_VENTA;
     double p_anon = st->k.share_anonymous / 0.8;
     if (!(may_be_anon && rng_chance(r, p_anon)) && st->n_clients > 0)
         d->client_id = (uint32_t)(sim_id_base(T_CLIENTS) + rng_below(r, st->n_clients));
+    if (src >= 0)
+        d->client_id = st->docs[src].client_id;
     d->office_id = 1 + rng_below(r, st->n_offices);
     d->user_id = 1 + rng_below(r, st->n_users);
-    d->state = rng_chance(r, st->k.share_voided) ? 1 : 0;
+    if (rng_chance(r, st->k.share_voided))
+        sim_cancel(st, idx, when + 3600 * (1 + (int64_t)rng_below(r, 48)));
     if (d->type_id == DT_NOTA_VENTA)
         d->number = d->generation * 1000000 + (int64_t)(idx % 1000000); /* 16-digit folio */
     else
         d->number = (int64_t)st->folio_next[d->type_id]++;
 
-    uint32_t n = pick_lines(st, r);
-    st->lines = grow(st->lines, &st->lines_cap, st->n_lines + n, sizeof *st->lines);
-    d->first_line = (uint32_t)st->n_lines;
-    d->n_lines = n;
-    for (uint32_t i = 0; i < n; i++) {
-        gen_line(st, r, idx);
-        const struct s_line *l = &st->lines[st->n_lines - 1];
+    if (src >= 0) {
+        sim_derive_lines(st, r, idx, (uint32_t)src);
+        d = &st->docs[idx];
+    } else {
+        uint32_t n = pick_lines(st, r);
+        st->lines = grow(st->lines, &st->lines_cap, st->n_lines + n, sizeof *st->lines);
+        d->first_line = (uint32_t)st->n_lines;
+        d->n_lines = n;
+        for (uint32_t i = 0; i < n; i++)
+            gen_line(st, r, idx);
+    }
+    for (uint32_t i = 0; i < d->n_lines; i++) {
+        const struct s_line *l = &st->lines[d->first_line + i];
         d->net += l->net;
         d->tax += l->tax;
         d->total += l->total;
     }
     gen_payments(st, r, idx);
     return idx;
+}
+
+uint32_t sim_gen_document(struct sim_store *st, struct rng *r, int64_t when, bool old_style)
+{
+    uint32_t type_id = pick_doc_type(r);
+    int32_t src = sim_pick_source(st, r, type_id, when);
+    if (src < 0 && type_id == DT_NOTA_CREDITO)
+        type_id = DT_BOLETA; /* nothing to reverse yet */
+    return gen_doc(st, r, when, old_style, type_id, src);
+}
+
+uint32_t sim_gen_credit_note(struct sim_store *st, struct rng *r, int64_t when, uint32_t src)
+{
+    return gen_doc(st, r, when, false, DT_NOTA_CREDITO, (int32_t)src);
 }
 
 static void gen_history(struct sim_store *st, uint64_t seed)
@@ -472,6 +498,7 @@ void sim_store_free(struct sim_store *st)
     free(st->pays);
     free(st->pay_order);
     free(st->late_pays);
+    free(st->refs);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }

@@ -19,6 +19,8 @@ void sim_mutation_default(struct sim_mutation *m)
     m->removals = 0;
     m->credit_payments = 0;
     m->new_payments = 0;
+    m->void_max_age_days = 0;
+    m->credit_notes = 0;
 }
 
 static void id_list_open(struct jw *w, const char *name)
@@ -60,19 +62,61 @@ static void add_documents(struct sim_store *st, struct rng *r, uint32_t n, struc
     jw_fmt(w, "],\"new_lines\":%zu,\"new_payments\":%zu", st->n_lines - lines0, st->n_pays - pays0);
 }
 
-static void void_documents(struct sim_store *st, struct rng *r, uint32_t n, struct jw *w)
+/* First document emitted on or after `when` (emission never decreases with the index). */
+static size_t first_since(const struct sim_store *st, int64_t when)
+{
+    size_t lo = 0, hi = st->n_docs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->docs[mid].emission < when)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Voids active documents emitted before today and at most max_age days ago (0: any age). A
+ * void sets the cancellation fields; emissionDate stays, so it may land on an old document. */
+static void void_documents(struct sim_store *st, struct rng *r, uint32_t n, uint32_t max_age,
+                           struct jw *w)
 {
     bool first = true;
+    size_t lo = max_age ? first_since(st, st->k.today - (int64_t)max_age * SIM_DAY) : 0;
+    size_t span = st->n_docs - lo;
     id_list_open(w, "voided_documents");
-    for (uint32_t i = 0; i < n && st->n_docs; i++) {
+    for (uint32_t i = 0; i < n && span; i++) {
         for (int attempt = 0; attempt < 50; attempt++) {
-            size_t idx = rng_below(r, (uint32_t)st->n_docs);
+            size_t idx = lo + rng_below(r, (uint32_t)span);
             struct s_document *d = &st->docs[idx];
-            if (d->state != 0 || d->emission >= st->k.today)
+            if (d->state != 0 || d->removed || d->emission >= st->k.today)
                 continue;
-            d->state = 1;
+            sim_cancel(st, idx, st->k.today + 43200 + 60 * (int64_t)i);
             sim_cache_drop(st, T_DOCUMENTS, idx);
             id_item(w, &first, sim_id_base(T_DOCUMENTS) + (int64_t)idx);
+            break;
+        }
+    }
+    jw_lit(w, "]");
+}
+
+/* Credit notes emitted today, each reversing all or part of an active sale of any age. */
+static void add_credit_notes(struct sim_store *st, struct rng *r, uint32_t n, struct jw *w)
+{
+    bool first = true;
+    int64_t when = st->k.today + 43200;
+    if (st->n_docs && st->docs[st->n_docs - 1].generation >= when)
+        when = st->docs[st->n_docs - 1].generation;
+    id_list_open(w, "credit_notes");
+    for (uint32_t i = 0; i < n && st->n_docs; i++) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            size_t src = rng_below(r, (uint32_t)st->n_docs);
+            if (!sim_reversible(st, src))
+                continue;
+            when += 1 + rng_below(r, 60);
+            int64_t at = when < st->k.today + SIM_DAY ? when : st->k.today + SIM_DAY - 1;
+            id_item(w, &first,
+                    sim_id_base(T_DOCUMENTS) + sim_gen_credit_note(st, r, at, (uint32_t)src));
             break;
         }
     }
@@ -151,9 +195,13 @@ void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *w
     jw_fmt(w, "{\"seed\":%llu", (unsigned long long)m->seed);
     add_clients(st, &r, m->new_clients, w);
     add_documents(st, &r, m->new_documents, w);
-    void_documents(st, &r, m->voids, w);
+    void_documents(st, &r, m->voids, m->void_max_age_days, w);
     change_prices(st, &r, m->price_changes, w);
     deactivate_products(st, &r, m->deactivations, w);
+    if (m->credit_notes) { /* a stream of its own: the other changes stay as they were */
+        struct rng nc = rng_for(st->k.seed, 202, m->seed);
+        add_credit_notes(st, &nc, m->credit_notes, w);
+    }
     if (m->removals) { /* a stream of its own: the other changes stay as they were */
         struct rng gone = rng_for(st->k.seed, 201, m->seed);
         remove_documents(st, &gone, m->removals, w);

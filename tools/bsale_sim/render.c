@@ -435,24 +435,42 @@ static void render_stock(struct sim_store *st, size_t i, struct jw *w)
 
 /* ---- documents, lines, payments ---- */
 
+/* The shortest text that reads back as v, with a fraction: 1148.0672268907563, 1000.0. */
+static void jw_exact(struct jw *w, double v)
+{
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    jw_lit(w, tmp);
+    if (!strpbrk(tmp, ".eEn"))
+        jw_lit(w, ".0");
+}
+
 static void render_line(struct sim_store *st, size_t i, struct jw *w)
 {
     const struct s_line *l = &st->lines[i];
-    const struct s_document *d = &st->docs[l->doc_idx];
     int64_t id = sim_id_base(T_DOC_DETAILS) + (int64_t)i;
     int64_t did = sim_id_base(T_DOCUMENTS) + (int64_t)l->doc_idx;
     int64_t vid = sim_id_base(T_VARIANTS) + (int64_t)l->variant_idx;
     jw_fmt(w, "{\"href\":\"" SIM_HREF "/documents/%lld/details/%lld.json\",\"id\":%lld",
            (long long)did, (long long)id, (long long)id);
-    kint(w, "lineNumber", (int64_t)(i - d->first_line));
+    kint(w, "lineNumber", 0); /* Bsale answers 0 on every line: order by id */
     knum(w, "quantity", l->quantity, 3);
-    knum(w, "netUnitValue", l->net_unit, 3);
-    knum(w, "totalUnitValue", (double)l->total_unit, 2);
-    knum(w, "netAmount", (double)l->net, 2);
-    knum(w, "taxAmount", (double)l->tax, 2);
-    knum(w, "totalAmount", (double)l->total, 2);
-    knum(w, "netDiscount", 0, 2);
-    knum(w, "totalDiscount", 0, 2);
+    kint(w, "netUnitValue", llround(l->net_unit));
+    key(w, "netUnitValueRaw");
+    jw_exact(w, l->net_unit);
+    kint(w, "totalUnitValue", l->total_unit);
+    kint(w, "netAmount", l->net);
+    kint(w, "taxAmount", l->tax);
+    kint(w, "totalAmount", l->total);
+    kint(w, "netDiscount", 0);
+    kint(w, "totalDiscount", 0);
+    knum(w, "discountPercentage", 0, 1);
+    kint(w, "discountId", 0);
+    kint(w, "gratuity", 0);
     char bar[24], code[32];
     const char *desc;
     variant_codes(st, vid, bar, sizeof bar, code, sizeof code, &desc);
@@ -465,7 +483,7 @@ static void render_line(struct sim_store *st, size_t i, struct jw *w)
     jw_str(w, code);
     jw_lit(w, "}");
     kstr(w, "note", i % 29 == 7 ? "Sin bolsa, cliente trae \"su\" caja" : "");
-    kint(w, "relatedDetailId", 0);
+    kint(w, "relatedDetailId", l->related);
     jw_lit(w, "}");
 }
 
@@ -546,6 +564,32 @@ static void doc_token(const struct sim_store *st, int64_t id, char *out, size_t 
              (unsigned long long)(rng_mix(st->k.seed * 31 + (uint64_t)id) & 0xffffffffffffULL));
 }
 
+/* Live documents carry CLP amounts as JSON integers. */
+static void doc_amounts(struct jw *w, const struct s_document *d)
+{
+    kint(w, "totalAmount", d->total);
+    kint(w, "netAmount", d->net);
+    kint(w, "taxAmount", d->tax);
+    kint(w, "notExemptAmount", d->net);
+    jw_lit(w, ",\"exemptAmount\":0,\"exportTotalAmount\":0,\"exportNetAmount\":0,"
+              "\"exportTaxAmount\":0,\"exportExemptAmount\":0,\"commissionRate\":0,"
+              "\"commissionNetAmount\":0,\"commissionTaxAmount\":0,"
+              "\"commissionTotalAmount\":0,\"percentageTaxWithheld\":0.0,"
+              "\"purchaseTaxAmount\":0,\"purchaseTotalAmount\":0");
+}
+
+/* state, and the cancellation members live documents carry (null/0 until voided). */
+static void doc_state(struct jw *w, const struct s_document *d)
+{
+    kint(w, "state", d->state);
+    kint(w, "cancellationStatus", d->cancel_status);
+    key(w, "cancellationDate");
+    if (d->cancel_date)
+        jw_int(w, d->cancel_date);
+    else
+        jw_lit(w, "null");
+}
+
 static void render_document(struct sim_store *st, size_t i, unsigned expand, struct jw *w)
 {
     const struct s_document *d = &st->docs[i];
@@ -561,14 +605,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
     kint(w, "number", d->number);
     kstr(w, "serialNumber", NULL);
     kstr(w, "trackingNumber", NULL);
-    knum(w, "totalAmount", (double)d->total, 2);
-    knum(w, "netAmount", (double)d->net, 2);
-    knum(w, "taxAmount", (double)d->tax, 2);
-    jw_lit(w, ",\"exemptAmount\":0.0,\"exportTotalAmount\":0.0,\"exportNetAmount\":0.0,"
-              "\"exportTaxAmount\":0.0,\"exportExemptAmount\":0.0,\"commissionRate\":0.0,"
-              "\"commissionNetAmount\":0.0,\"commissionTaxAmount\":0.0,"
-              "\"commissionTotalAmount\":0.0,\"percentageTaxWithheld\":0.0,"
-              "\"purchaseTaxAmount\":0.0,\"purchaseTotalAmount\":0.0");
+    doc_amounts(w, d);
     if (d->client_id && d->type_id == 1) {
         struct client_text ct = {0};
         client_text(st, d->client_id, &ct);
@@ -588,7 +625,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
            ",\"urlPdfOriginal\":\"https://app2.bsale.cl/view/5807/%s.pdf\"",
            token, token, token, token);
     kstr(w, "token", token);
-    kint(w, "state", d->state);
+    doc_state(w, d);
     kint(w, "commercialState", 0);
     key(w, "urlXml");
     if (dt->electronic)
@@ -626,7 +663,10 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
     }
     ref(w, "user", "users", d->user_id);
     ref(w, "coin", "coins", 1);
-    link(w, "references", "documents", id, "references");
+    if (st->n_price_lists) /* the first two lists are the active ones */
+        ref(w, "priceList", "price_lists",
+            sim_id_base(T_PRICE_LISTS) + id % (st->n_price_lists < 2 ? 1 : 2));
+    sim_render_doc_references(st, i, expand, w);
     link(w, "document_taxes", "documents", id, "document_taxes");
     if (expand & EXP_DETAILS) {
         snprintf(href, sizeof href, SIM_HREF "/documents/%lld/details.json", (long long)id);
@@ -735,8 +775,10 @@ void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned exp
 {
     if (st->k.expand_style == EXPAND_LINK)
         expand &= ~(unsigned)EXP_PAYMENTS; /* the cached rendering already has the link */
-    if (t == T_DOCUMENTS &&
-        (expand & (EXP_DETAILS | EXP_CLIENT | EXP_PAYMENTS | EXP_DOCUMENT_TYPE | EXP_OFFICE))) {
+    unsigned embeds = EXP_DETAILS | EXP_CLIENT | EXP_PAYMENTS | EXP_DOCUMENT_TYPE | EXP_OFFICE;
+    if (st->k.expand_style == EXPAND_EMBED)
+        embeds |= EXP_REFERENCES;
+    if (t == T_DOCUMENTS && (expand & embeds)) {
         render_expanded(st, t, idx, expand, w);
         return;
     }
@@ -797,6 +839,8 @@ void sim_render_truth(struct sim_store *st, struct jw *w)
     truth_array(st, T_PL_DETAILS, "price_list_details", "price_list_id", w);
     jw_lit(w, ",");
     sim_render_payment_truth(st, w);
+    jw_lit(w, ",");
+    sim_render_truth_references(st, w);
     if (st->h.garbage_rate > 0 || st->h.empty_details_rate > 0) {
         jw_lit(w, ",");
         sim_render_garbled(st, w);

@@ -344,6 +344,39 @@ static uint32_t count_arg(json_t *body, const char *k, uint32_t dflt)
                : dflt;
 }
 
+/* Counts given as query parameters (`/__mutate?voids=3&void_max_age_days=40`) win over the
+ * body's; false on a value that is not an integer 0..100000. */
+static bool query_counts(struct MHD_Connection *c, struct sim_mutation *m)
+{
+    const struct {
+        const char *key;
+        uint32_t *field;
+    } keys[] = {
+        {"new_documents", &m->new_documents},
+        {"voids", &m->voids},
+        {"price_changes", &m->price_changes},
+        {"deactivations", &m->deactivations},
+        {"new_clients", &m->new_clients},
+        {"removals", &m->removals},
+        {"void_max_age_days", &m->void_max_age_days},
+        {"credit_notes", &m->credit_notes},
+        {"credit_payments", &m->credit_payments},
+        {"new_payments", &m->new_payments},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+        const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, keys[i].key);
+        if (!v)
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno || !*v || *end || *v == '-' || n > 100000)
+            return false;
+        *keys[i].field = (uint32_t)n;
+    }
+    return true;
+}
+
 static enum MHD_Result hook_mutate(struct sim_server *s, struct MHD_Connection *c,
                                    struct req_state *rq)
 {
@@ -367,8 +400,12 @@ static enum MHD_Result hook_mutate(struct sim_server *s, struct MHD_Connection *
         m.removals = count_arg(body, "removals", m.removals);
         m.credit_payments = count_arg(body, "credit_payments", m.credit_payments);
         m.new_payments = count_arg(body, "new_payments", m.new_payments);
+        m.void_max_age_days = count_arg(body, "void_max_age_days", m.void_max_age_days);
+        m.credit_notes = count_arg(body, "credit_notes", m.credit_notes);
         json_decref(body);
     }
+    if (!query_counts(c, &m))
+        return reply_str(c, 400, "{\"error\":\"counts must be integers 0..100000\"}");
     const char *seed = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seed");
     if (seed) {
         char *end;

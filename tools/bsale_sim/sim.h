@@ -132,16 +132,27 @@ struct s_document {
     uint32_t type_id, office_id, user_id, client_id; /* client_id 0 = anonymous */
     uint32_t first_line, n_lines;                    /* indexes into lines */
     uint32_t first_pay, n_pay;                       /* indexes into payments */
+    uint32_t first_ref, n_ref;                       /* indexes into refs */
+    int64_t cancel_date;                             /* cancellationDate; 0 renders null */
     int8_t state;
     int8_t removed; /* gone from Bsale: not listed, by-id reads answer the gone status */
+    int8_t cancel_status;
+    int8_t derived; /* a sale reversed by a credit note, a nota de venta turned into a boleta */
 };
 struct s_line {
     uint32_t doc_idx;
     uint32_t variant_idx;
     double quantity;
-    double net_unit; /* 3 decimals */
+    double net_unit; /* exact (netUnitValueRaw); netUnitValue is it rounded to pesos */
     int64_t total_unit;
     int64_t net, tax, total;
+    int64_t related; /* relatedDetailId: the line of another document this one comes from; 0 */
+};
+/* An electronic reference of a credit note to the sale it reverses. */
+struct s_reference {
+    uint32_t doc_idx;    /* the credit note */
+    uint32_t target_idx; /* the sale */
+    int8_t partial;      /* reverses part of the sale */
 };
 #define SIM_CREDIT_DOCS_MAX 3
 struct s_payment {
@@ -210,8 +221,10 @@ struct sim_store {
     uint32_t *late_pays;     /* ordinary payments added after their document's own run */
     size_t n_late, late_cap; /* (so outside its first_pay..n_pay range) */
     int32_t *credit_pending; /* while generating: 2 unsettled credit sales per client, -1 none */
-    uint64_t folio_next[8];  /* per document type */
-    size_t n_removed;        /* documents with removed set */
+    struct s_reference *refs;
+    size_t n_refs, refs_cap;
+    uint64_t folio_next[8]; /* per document type */
+    size_t n_removed;       /* documents with removed set */
     struct sim_cache cache[T_COUNT];
 };
 
@@ -229,6 +242,25 @@ uint32_t sim_gen_document(struct sim_store *st, struct rng *r, int64_t day, bool
 uint32_t sim_gen_client(struct sim_store *st, struct rng *r);
 void sim_cache_grow(struct sim_store *st);
 void sim_cache_drop(struct sim_store *st, enum sim_table t, size_t idx);
+/* A credit note emitted at `when` reversing all or part of sale src. */
+uint32_t sim_gen_credit_note(struct sim_store *st, struct rng *r, int64_t when, uint32_t src);
+
+/* ---- derived documents (references.c; caller holds the write lock) ---- */
+#define SIM_DT_FACTURA 1
+#define SIM_DT_BOLETA 2
+#define SIM_DT_NOTA_CREDITO 3
+#define SIM_DT_NOTA_VENTA 4
+#define SIM_REF_ID_BASE 12001
+/* The document a new one of type_id derives from (a sale to reverse, a nota de venta to turn
+ * into a boleta), or -1. */
+int32_t sim_pick_source(struct sim_store *st, struct rng *r, uint32_t type_id, int64_t when);
+/* Whether sale idx may still be reversed by a credit note. */
+bool sim_reversible(const struct sim_store *st, size_t idx);
+/* Appends doc_idx's lines derived from src's lines (with relatedDetailId), and its reference
+ * when doc_idx is a credit note. */
+void sim_derive_lines(struct sim_store *st, struct rng *r, uint32_t doc_idx, uint32_t src);
+/* Marks document idx voided at `when` (state 1 and its cancellation fields). */
+void sim_cancel(struct sim_store *st, size_t idx, int64_t when);
 
 /* ---- rendering (caller holds the read lock) ---- */
 enum sim_expand {
@@ -238,10 +270,18 @@ enum sim_expand {
     EXP_DOCUMENT_TYPE = 1 << 3,
     EXP_OFFICE = 1 << 4,
     EXP_PRODUCT = 1 << 5,
+    EXP_REFERENCES = 1 << 6,
 };
 /* Appends item idx of t as the single-item endpoint returns it. */
 void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned expand, struct jw *w);
 void sim_render_truth(struct sim_store *st, struct jw *w);
+/* References (references.c): a document's `references` member, its references page, and the
+ * truth's `"document_references":[...]`. */
+void sim_render_doc_references(struct sim_store *st, size_t doc_idx, unsigned expand, struct jw *w);
+void sim_references_page(struct sim_store *st, size_t doc_idx, size_t offset, size_t limit,
+                         struct jw *w);
+bool sim_reference_item(struct sim_store *st, size_t doc_idx, int64_t ref_id, struct jw *w);
+void sim_render_truth_references(struct sim_store *st, struct jw *w);
 void sim_rut_format(uint32_t rut, char *out, size_t n); /* "12.345.678-5" */
 char sim_rut_dv(uint32_t rut);
 
@@ -266,6 +306,8 @@ struct sim_mutation {
     uint32_t new_documents, voids, price_changes, deactivations, new_clients;
     uint32_t removals;                      /* documents without payments removed from Bsale */
     uint32_t credit_payments, new_payments; /* payments.c; default 0 */
+    uint32_t void_max_age_days;             /* voids pick documents at most this old; 0: any age */
+    uint32_t credit_notes;                  /* new credit notes today reversing existing sales */
 };
 void sim_mutation_default(struct sim_mutation *m);
 void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *summary);
