@@ -50,7 +50,8 @@ bool transform_lines_complete(json_t *doc, int64_t *count)
 
 bool transform_payments_complete(json_t *doc)
 {
-    json_t *payments = json_object_get(doc, catalog_by_role(CAT_ROLE_PAYMENTS)->source.embedded);
+    json_t *payments =
+        json_object_get(doc, catalog_by_role(CAT_ROLE_DOCUMENT_PAYMENT_TOTALS)->source.embedded);
     if (!payments || !transform_items(payments))
         return true;
     return collection_complete(payments, NULL);
@@ -112,12 +113,13 @@ static void add_lines(struct etl_batch *b, json_t *lines, int64_t doc_id)
 static void add_payments(struct etl_batch *b, json_t *doc, int64_t doc_id)
 {
     const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
-    json_t *items = transform_items(json_object_get(doc, pay->source.embedded));
+    const char *member = catalog_by_role(CAT_ROLE_DOCUMENT_PAYMENT_TOTALS)->source.embedded;
+    json_t *items = transform_items(json_object_get(doc, member));
     if (!items)
         return;
     int ti = catalog_role_index(CAT_ROLE_PAYMENTS);
     struct cat_rows *rows = etl_batch_rows(b, ti);
-    int col = catalog_column_index(pay, pay->source.parent_col);
+    int col = catalog_column_index(pay, "id_documento");
     size_t i;
     json_t *p;
     json_array_foreach (items, i, p) {
