@@ -1040,47 +1040,38 @@ static void test_writer_replaces_children(void **state)
 {
     struct fixture *f = *state;
     struct etl_batch *b[3];
-    b
-        [0] =
-            children_batch("[{\"id\":900,\"details\":[],\"payments\":{\"count\":2,\"items\":"
-                           "[" TOTAL(5, 100) "," TOTAL(3, 50) "]},\"references\":{\"count\":2,"
-                                                              "\"items\":[" REF(1, 10) "," REF(
-                                                                  2,
-                                                                  11) "]}},"
-                                                                      "{\"id\":901,\"details\":[],"
-                                                                      "\"payments\":[" TOTAL(
-                                                                          5,
-                                                                          70) "],\"references\":"
-                                                                              "[" REF(3,
-                                                                                      12) "]},"
-                                                                                          "{\"id\":"
-                                                                                          "902,"
-                                                                                          "\"detail"
-                                                                                          "s\":[],"
-                                                                                          "\"paymen"
-                                                                                          "ts\":"
-                                                                                          "[" TOTAL(
-                                                                                              5,
-                                                                                              9) "]"
-                                                                                                 "}"
-                                                                                                 "]",
-                           "[{\"id\":501,\"amount\":15000,\"isCreditPayment\":1,\"recordDate\":"
-                           "\"\","
-                           "\"documents\":[{\"href\":\"h\",\"id\":\"900\",\"amount\":12000.0},"
-                           "{\"href\":\"h\",\"id\":\"901\",\"amount\":3000.0}]}]");
+    b[0] = children_batch(
+        "[{\"id\":900,\"details\":[],\"payments\":{\"count\":2,\"items\":"
+        "[" TOTAL(5, 100) "," TOTAL(3, 50) "]},\"references\":{\"count\":2,"
+                                           "\"items\":[" REF(1, 10) "," REF(
+                                               2, 11) "]}},"
+                                                      "{\"id\":901,\"details\":[],"
+                                                      "\"payments\":[" TOTAL(
+                                                          5, 70) "],\"references\":"
+                                                                 "[" REF(3, 12) "]},"
+                                                                                "{\"id\":"
+                                                                                "902,"
+                                                                                "\"detail"
+                                                                                "s\":[],"
+                                                                                "\"paymen"
+                                                                                "ts\":"
+                                                                                "[" TOTAL(5, 9) "]"
+                                                                                                "}"
+                                                                                                "]",
+        "[{\"id\":501,\"amount\":15000,\"isCreditPayment\":1,\"recordDate\":"
+        "\"\","
+        "\"documents\":[{\"href\":\"h\",\"id\":\"900\",\"amount\":12000.0},"
+        "{\"href\":\"h\",\"id\":\"901\",\"amount\":3000.0}]}]");
     /* 900 loses type 5 and reference 2, 901 keeps type 5, 902 comes as links only. */
-    b
-        [1] =
-            children_batch("[{\"id\":900,\"details\":[],\"payments\":{\"count\":1,\"items\":"
-                           "[" TOTAL(3, 150) "]},\"references\":{\"count\":1,\"items\":[" REF(
-                               1, 10) "]}},"
-                                      "{\"id\":901,\"details\":[],\"payments\":[" TOTAL(
-                                          5,
-                                          70) "]},"
-                                              "{\"id\":902,\"details\":[],\"payments\":{\"href\":"
-                                              "\"h\"},\"references\":{\"href\":\"h\"}}]",
-                           "[{\"id\":501,\"amount\":12000,\"isCreditPayment\":1,"
-                           "\"documents\":[{\"href\":\"h\",\"id\":\"900\",\"amount\":12000.0}]}]");
+    b[1] = children_batch("[{\"id\":900,\"details\":[],\"payments\":{\"count\":1,\"items\":"
+                          "[" TOTAL(3, 150) "]},\"references\":{\"count\":1,\"items\":[" REF(
+                              1, 10) "]}},"
+                                     "{\"id\":901,\"details\":[],\"payments\":[" TOTAL(
+                                         5, 70) "]},"
+                                                "{\"id\":902,\"details\":[],\"payments\":{\"href\":"
+                                                "\"h\"},\"references\":{\"href\":\"h\"}}]",
+                          "[{\"id\":501,\"amount\":12000,\"isCreditPayment\":1,"
+                          "\"documents\":[{\"href\":\"h\",\"id\":\"900\",\"amount\":12000.0}]}]");
     /* References read through the link: 901 has none left. */
     b[2] = etl_batch_new();
     json_t *none = json_array();
