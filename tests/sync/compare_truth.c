@@ -292,7 +292,7 @@ static long diff_table(const char *name, struct row_map *want, struct row_map *h
             b++;
         }
     }
-    printf("%-18s truth=%zu db=%zu missing=%ld extra=%ld differing=%ld\n", name, want->n, have->n,
+    printf("%-24s truth=%zu db=%zu missing=%ld extra=%ld differing=%ld\n", name, want->n, have->n,
            missing, extra, differing);
     tot->missing += missing;
     tot->extra += extra;
