@@ -22,6 +22,28 @@ static void md_cell(FILE *out, const char *s)
     }
 }
 
+/* When a child table's rows come embedded in the parent, and when its own list is read. */
+static void write_embedded(FILE *out, const struct cat_table *t, const char *parent_name)
+{
+    const struct cat_source *s = &t->source;
+    fprintf(out,
+            "- Incrustada en `%s` de cada fila de `%s` (`%s` guarda su id) / embedded in `%s` of "
+            "each row of `%s` (`%s` holds its id)",
+            s->embedded, parent_name, s->parent_col, s->embedded, parent_name, s->parent_col);
+    if (t->role == CAT_ROLE_LINES)
+        fprintf(out, "; la lista aparte se lee cuando Bsale la corta / the separate list is read "
+                     "when Bsale cuts it short");
+    else if (s->linked_read)
+        fprintf(out, "; la lista aparte se lee cuando Bsale da solo un enlace / the separate list "
+                     "is read when Bsale gives only a link");
+    else if (s->path)
+        fprintf(out,
+                "; solo se guarda cuando viene incrustada completa, nunca se lee `%s` / "
+                "stored only when embedded complete, `%s` is never read",
+                s->path, s->path);
+    fprintf(out, "\n");
+}
+
 static void write_source(FILE *out, const struct cat_table *t)
 {
     const struct cat_source *s = &t->source;
@@ -46,18 +68,25 @@ static void write_source(FILE *out, const struct cat_table *t)
                 s->expand ? "&" : "", s->date_filter,
                 s->date_kind == CAT_DATE_RANGE ? "[inicio,fin]" : "<inicio>");
         break;
+    case CAT_FETCH_JOURNAL:
+        fprintf(out,
+                "`GET %s` entera en un sync full; en un sync diario por ventana de fechas "
+                "(`%s=[inicio,fin]`) más la cola ordenada por id / the whole list on a full sync; "
+                "on a daily sync by date window (`%s=[start,end]`) plus the id-ordered tail",
+                s->path, s->date_filter, s->date_filter);
+        break;
     case CAT_FETCH_CHILD:
-        fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path, parent_name,
-                parent_name);
+        if (s->path && (!s->embedded || s->linked_read || t->role == CAT_ROLE_LINES))
+            fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path,
+                    parent_name, parent_name);
+        else
+            fprintf(out, "solo incrustada en `%s` / only embedded in `%s`", parent_name,
+                    parent_name);
         break;
     }
     fprintf(out, "\n");
     if (parent && s->embedded)
-        fprintf(out,
-                "- Incrustada en `%s` de cada fila de `%s` (`%s` guarda su id); la lista aparte "
-                "se lee cuando Bsale la corta / embedded in `%s` of each row of `%s` (`%s` holds "
-                "its id); the separate list is read when Bsale cuts it short\n",
-                s->embedded, parent_name, s->parent_col, s->embedded, parent_name, s->parent_col);
+        write_embedded(out, t, parent_name);
     if (s->parent_query)
         fprintf(out, "- Por documento / per document: `GET %s?%s=<id>`\n", s->path,
                 s->parent_query);
@@ -69,9 +98,10 @@ static const char *prune_text(const struct cat_table *t)
     case CAT_PRUNE_UNLISTED:
         return "se borran tras un sync full completo / deleted after a complete full sync";
     case CAT_PRUNE_WITH_PARENT:
-        return "se reemplazan con su padre: las que un documento reescrito ya no tiene se borran "
-               "/ replaced with their parent: those a rewritten document no longer has are "
-               "deleted";
+        return "se reemplazan con su padre: las que un padre reescrito con la colección completa "
+               "ya no tiene se borran; un padre que solo trae el enlace no las toca / replaced "
+               "with their parent: those a parent rewritten with the whole collection no longer "
+               "has are deleted; a parent giving only the link leaves them alone";
     case CAT_PRUNE_VERIFIED:
         return "se releen por id; se borran (con sus líneas) si Bsale responde 404 / re-read by "
                "id; deleted (with their lines) when Bsale answers 404";
