@@ -241,6 +241,7 @@ static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
     if (rc)
         return http_reply_detail(c, http_status_for(rc), "cannot start the sync: %s", e.msg);
     c->req->run_id = run_id;
+    log_set_run_id(run_id); /* this request's later lines belong to the run */
     log_info("%s sync started as run %lld", etl_kind_name(kind), run_id);
     if (!wait) {
         char location[48];
