@@ -10,7 +10,8 @@ else()
   target_compile_definitions(test_http_api PRIVATE PETL_DOUBLE_CATALOG)
 endif()
 target_include_directories(test_http_api PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(test_http_api PRIVATE petl_base PkgConfig::MHD PkgConfig::CURL
+# The status page reads the database itself: the store comes along.
+target_link_libraries(test_http_api PRIVATE petl_store petl_base PkgConfig::MHD PkgConfig::CURL
                       PkgConfig::CMOCKA m)
 add_test(NAME http.api COMMAND test_http_api)
 set_tests_properties(http.api PROPERTIES LABELS http TIMEOUT 120)
