@@ -274,8 +274,8 @@ static void test_ready(void **state)
 static void test_not_found(void **state)
 {
     struct fx *f = *state;
-    const char *paths[] = {
-        "/", "/nope", "/health/", "/etl", "/etl/runs/1/x", "/HEALTH", "/etl/run-full-sync/extra"};
+    const char *paths[] = {"/nope",       "/health/",      "/etl",    "/status/",
+                           "/index.html", "/etl/runs/1/x", "/HEALTH", "/etl/run-full-sync/extra"};
     for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
         struct reply r = {0};
         call(f, "GET", paths[i], &r);

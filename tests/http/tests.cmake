@@ -30,3 +30,7 @@ if(TARGET bsale-sim)
                          SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+
+# The OpenAPI document on stdout, for scripts/openapi-lint.
+add_executable(openapi_dump ${CMAKE_CURRENT_LIST_DIR}/openapi_dump.c)
+target_link_libraries(openapi_dump PRIVATE petl_http)
