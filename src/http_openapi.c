@@ -119,10 +119,22 @@ static json_t *accepted_response(void)
                            json_pack("{s:i, s:s}", "run_id", 42, "status", "running")));
 }
 
+static json_t *see_other_response(void)
+{
+    return json_pack(
+        "{s:s, s:{s:{s:s, s:{s:s}, s:s}}, s:o}", "description",
+        "Started (wait=false) from the status page's form, an HTML form POST that accepts "
+        "text/html: back to the page, which lists the new run.",
+        "headers", "Location", "description", "The status page", "schema", "type", "string",
+        "example", "/status", "content",
+        media("application/json", ref("Accepted"),
+              json_pack("{s:i, s:s}", "run_id", 42, "status", "running")));
+}
+
 static json_t *trigger_responses(void)
 {
     return json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o}", "200",
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "303", see_other_response(), "200",
         resp("The run finished successfully; its summary.", "RunSummary",
              summary_example("succeeded", NULL, NULL)),
         "202", accepted_response(), "409",

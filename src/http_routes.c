@@ -224,6 +224,28 @@ static enum MHD_Result reply_run_outcome(struct http_ctx *c, enum err_code rc, s
     return http_reply_json(c, status, body, NULL);
 }
 
+/*
+ * A browser submitting the status page's form (an HTML form POST asking for HTML) is sent
+ * back to the page, which shows the new run; API clients keep the 202 and its Location.
+ */
+static bool from_status_page(struct http_ctx *c)
+{
+    const char *type =
+        MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *accept =
+        MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0 && accept &&
+           strstr(accept, "text/html");
+}
+
+static enum MHD_Result reply_back_to_status(struct http_ctx *c, long long run_id)
+{
+    static const char *const hdrs[] = {MHD_HTTP_HEADER_LOCATION, "/status", NULL};
+    return http_reply_json(
+        c, MHD_HTTP_SEE_OTHER,
+        json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id, "status", "running"), hdrs);
+}
+
 static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
 {
     struct err e = ERR_INIT;
@@ -247,6 +269,8 @@ static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
     c->req->run_id = run_id;
     log_set_run_id(run_id); /* this request's later lines belong to the run */
     log_info("%s sync started as run %lld", etl_kind_name(kind), run_id);
+    if (!wait && from_status_page(c))
+        return reply_back_to_status(c, run_id);
     if (!wait) {
         char location[48];
         snprintf(location, sizeof(location), "/etl/runs/%lld", run_id);

@@ -386,11 +386,12 @@ static void section_actions(struct buf *b, enum status_lang lang)
 static void page_head(struct buf *b, enum status_lang lang, const char *title)
 {
     struct err e = ERR_INIT;
-    buf_appendf(b, &e,
-                "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                "<title>%s</title><style>%s</style></head><body>",
-                lang == STATUS_EN ? "en" : "es", title, page_css);
+    buf_appendf(
+        b, &e,
+        "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        "<link rel=\"icon\" href=\"data:,\"><title>%s</title><style>%s</style></head><body>",
+        lang == STATUS_EN ? "en" : "es", title, page_css);
 }
 
 void status_page_render(const struct status_data *d, enum status_lang lang, struct buf *out)
