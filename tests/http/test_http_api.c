@@ -1037,6 +1037,82 @@ static void test_metrics(void **state)
     reply_release(&r);
 }
 
+/* ---- the status page (its data and HTML: test_status_page.c) ---- */
+
+static void get_with_headers(struct fx *f, const char *path, const char *const *headers,
+                             struct reply *r)
+{
+    char url[512];
+    struct request_opts o = {.token = f->cfg.etl_api_token, .headers = headers};
+    snprintf(url, sizeof(url), "%s%s", f->base, path);
+    http_request("GET", url, &o, r);
+}
+
+static void test_status_routes(void **state)
+{
+    struct fx *f = *state;
+    struct reply r = {0};
+    static const char *const paths[] = {"/", "/status", "/status?confirm=daily"};
+    for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+        call_with(f, "GET", paths[i], NULL, &r);
+        assert_json_error(&r, 401, "not authenticated");
+        reply_release(&r);
+    }
+    /* This fixture has no database: the page still renders, saying so, as a 503. */
+    static const char *const en[] = {"Accept-Language: en-GB,en;q=0.9,es;q=0.1", NULL};
+    get_with_headers(f, "/", en, &r);
+    assert_int_equal(r.status, 503);
+    assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+    assert_header(&r, "Cache-Control", "no-store");
+    assert_non_null(strstr(r.body, "<html lang=\"en\">"));
+    assert_non_null(strstr(r.body, "id=\"db-error\""));
+    reply_release(&r);
+    get_with_headers(f, "/status?lang=es", en, &r);
+    assert_non_null(strstr(r.body, "<html lang=\"es\">"));
+    reply_release(&r);
+    call(f, "GET", "/status?confirm=full", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "action=\"/etl/run-full-sync?wait=false\""));
+    reply_release(&r);
+    static const char *const bad[] = {"/status?confirm=weekly", "/?x=1", "/status?lang=fr",
+                                      "/status?confirm"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        call(f, "GET", bad[i], &r);
+        assert_int_equal(r.status, 422);
+        reply_release(&r);
+    }
+}
+
+static void test_status_form_post(void **state)
+{
+    struct fx *f = *state;
+    set_double(f, 0, ERR_OK, NULL);
+    static const char *const form[] = {
+        "Content-Type: application/x-www-form-urlencoded",
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", NULL};
+    char url[256];
+    struct request_opts o = {.token = TOKEN, .headers = form};
+    struct reply r = {0};
+    snprintf(url, sizeof(url), "%s/etl/run-daily-sync?wait=false", f->base);
+    http_request("POST", url, &o, &r);
+    assert_int_equal(r.status, 303);
+    assert_header(&r, "Location", "/status");
+    assert_int_equal(json_integer_value(json_object_get(r.json, "run_id")), 1);
+    reply_release(&r);
+    /* an API client posting a form but not asking for HTML keeps the 202 */
+    o.headers = (const char *const[]){"Content-Type: application/x-www-form-urlencoded", NULL};
+    for (int i = 0; i < 100 && runner_double_started(f->runner) < 2; i++) {
+        http_request("POST", url, &o, &r);
+        if (r.status == 202)
+            break;
+        reply_release(&r); /* 409 while run 1 finishes */
+        usleep(20000);
+    }
+    assert_int_equal(r.status, 202);
+    assert_header(&r, "Location", "/etl/runs/2");
+    reply_release(&r);
+}
+
 /* ---- request logs ---- */
 
 /* The log so far; request lines are written once the reply is out, so wait for want. */
@@ -1378,6 +1454,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_openapi_matches_routes, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_docs_page, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_metrics, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_status_routes, setup_token, teardown),
+        cmocka_unit_test_setup_teardown(test_status_form_post, setup_token, teardown),
         cmocka_unit_test_setup_teardown(test_request_log_text, setup_token, teardown),
         cmocka_unit_test_setup_teardown(test_request_log_json, setup_json_log, teardown),
         cmocka_unit_test(test_trace_parse),
