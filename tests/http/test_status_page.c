@@ -3,6 +3,8 @@
  * reads (runs, last successes, open incidents, daily net sales with credit
  * notes subtracted and voided documents left out), how it escapes database
  * text, its charts' points, its language choice, and a database it cannot read.
+ * usage: test_status_page [sqlite|mysql]  (mysql: TEST_MYSQL_URL, each test its own database;
+ * exit 77 when unset unless PETL_REQUIRE_MYSQL=1)
  */
 #include "common.h"
 
@@ -10,6 +12,7 @@
 #include "config.h"
 #include "date.h"
 #include "db.h"
+#include "db_url.h"
 #include "http_status_page.h"
 
 #include <stdio.h>
@@ -24,11 +27,13 @@
 #define EVIL_ESCAPED "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
 
 static char dir[64];
+static bool use_mysql;
+static struct db *admin; /* mysql: creates and drops each test's database */
 
 struct fx {
     struct config cfg;
     struct db *db;
-    char path[128];
+    char name[64];
     char today[11];
 };
 
@@ -41,17 +46,33 @@ static void exec_sql(struct db *db, const char *sql)
     }
 }
 
-static int setup(void **state)
+/* A fresh database of the backend under test, described by f->cfg.db. */
+static enum err_code fresh_database(struct fx *f, struct err *e)
 {
     static int n;
+    snprintf(f->name, sizeof(f->name), "petl_status_%ld_%d", (long)getpid(), n++);
+    if (!use_mysql) {
+        f->cfg.db.kind = DB_KIND_SQLITE;
+        f->cfg.db.path = xasprintf("%s/%s.db", dir, f->name);
+        return ERR_OK;
+    }
+    enum err_code rc = db_url_parse(getenv("TEST_MYSQL_URL"), &f->cfg.db, e);
+    if (rc)
+        return rc;
+    free(f->cfg.db.database);
+    f->cfg.db.database = xstrdup(f->name);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s CHARACTER SET utf8mb4", f->name);
+    return db_query(admin, sql, NULL, NULL, e);
+}
+
+static int setup(void **state)
+{
     struct fx *f = xcalloc(1, sizeof(*f));
     struct err e = ERR_INIT;
-    snprintf(f->path, sizeof(f->path), "%s/w%d.db", dir, n++);
-    f->cfg.db.kind = DB_KIND_SQLITE;
-    f->cfg.db.path = f->path;
     f->cfg.etl_timezone = "UTC";
     date_use_timezone("UTC");
-    if (db_open(&f->cfg.db, &f->db, &e) || db_migrate(f->db, &e) ||
+    if (fresh_database(f, &e) || db_open(&f->cfg.db, &f->db, &e) || db_migrate(f->db, &e) ||
         date_today("UTC", f->today, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         return -1;
@@ -63,8 +84,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
+    struct err e = ERR_INIT;
     db_close(f->db);
-    unlink(f->path);
+    if (use_mysql) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", f->name);
+        if (db_query(admin, sql, NULL, NULL, &e))
+            fprintf(stderr, "teardown: %s\n", e.msg);
+    } else {
+        unlink(f->cfg.db.path);
+    }
+    db_url_release(&f->cfg.db);
     free(f);
     return 0;
 }
@@ -267,8 +297,34 @@ static void test_confirm_page(void **state)
     buf_release(&b);
 }
 
-int main(void)
+/* mysql: connects the admin session; 77 (skip) without TEST_MYSQL_URL unless it is required. */
+static int setup_backend(void)
 {
+    if (!use_mysql)
+        return 0;
+    const char *url = getenv("TEST_MYSQL_URL"), *require = getenv("PETL_REQUIRE_MYSQL");
+    if (!url || !*url) {
+        fprintf(stderr, "test_status_page: TEST_MYSQL_URL not set%s\n",
+                require && strcmp(require, "1") == 0 ? " but PETL_REQUIRE_MYSQL=1" : ", skipping");
+        return require && strcmp(require, "1") == 0 ? 1 : 77;
+    }
+    struct err e = ERR_INIT;
+    struct db_url u;
+    enum err_code rc = db_url_parse(url, &u, &e);
+    if (!rc)
+        rc = db_open(&u, &admin, &e);
+    db_url_release(&u);
+    if (rc)
+        fprintf(stderr, "test_status_page: %s\n", e.msg);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    use_mysql = argc > 1 && strcmp(argv[1], "mysql") == 0;
+    int rc = setup_backend();
+    if (rc)
+        return rc;
     snprintf(dir, sizeof(dir), "/tmp/petl-status.XXXXXX");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
@@ -281,7 +337,8 @@ int main(void)
         cmocka_unit_test(test_language),
         cmocka_unit_test(test_confirm_page),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(dir);
+    db_close(admin);
     return rc;
 }

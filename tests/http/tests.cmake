@@ -46,8 +46,11 @@ if(PETL_NODE AND TARGET bsale-sim)
                        SKIP_RETURN_CODE 77)
 endif()
 
-# The status page's data and HTML against a real SQLite warehouse.
+# The status page's data and HTML against a real warehouse, on both backends.
 add_executable(test_status_page ${CMAKE_CURRENT_LIST_DIR}/test_status_page.c)
 target_link_libraries(test_status_page PRIVATE petl_core PkgConfig::CMOCKA)
-add_test(NAME http.status_page COMMAND test_status_page)
-set_tests_properties(http.status_page PROPERTIES LABELS http TIMEOUT 60)
+foreach(backend sqlite mysql)
+  add_test(NAME http.status_page.${backend} COMMAND test_status_page ${backend})
+  set_tests_properties(http.status_page.${backend} PROPERTIES LABELS http TIMEOUT 60
+                       SKIP_RETURN_CODE 77)
+endforeach()
