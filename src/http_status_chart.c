@@ -163,5 +163,5 @@ void status_chart_sales(struct buf *b, const struct status_data *d, enum status_
         point(b, &c, i, net[i], docs[i], attrs, tip);
     }
     chart_close(b, &c, docs, lang == STATUS_EN ? "net" : "neto",
-                lang == STATUS_EN ? "docs" : "docs");
+                lang == STATUS_EN ? "documents" : "documentos");
 }

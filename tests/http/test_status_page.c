@@ -161,6 +161,39 @@ static size_t count(const char *hay, const char *needle)
     return n;
 }
 
+/* The page of the sample warehouse, in both languages. */
+static void assert_page(const struct status_data *d, const char *today, long long running)
+{
+    struct buf b;
+    render(d, STATUS_ES, &b);
+    assert_null(strstr(b.data, "<script"));
+    assert_int_equal(count(b.data, EVIL_ESCAPED), 4); /* the run's reason, 3 incidents */
+    assert_non_null(strstr(b.data, "<svg data-chart=\"runs\" data-points=\"4\""));
+    assert_non_null(strstr(b.data, "<svg data-chart=\"sales\" data-points=\"30\""));
+    assert_int_equal(count(b.data, "<rect class=\"bar\" data-day="), 30);
+    assert_int_equal(count(b.data, "<rect class=\"bar\" data-run="), 4);
+    char want[160];
+    snprintf(want, sizeof(want), "data-day=\"%s\" data-net=\"1200.00\" data-docs=\"3\"", today);
+    assert_non_null(strstr(b.data, want));
+    snprintf(want, sizeof(want), "data-running-run=\"%lld\"", running);
+    assert_non_null(strstr(b.data, want));
+    assert_non_null(strstr(b.data, "data-run=\"1\" data-rows=\"2000\" data-seconds=\"125\""));
+    assert_non_null(strstr(b.data, "<b data-open-incidents=\"3\">3</b>"));
+    assert_non_null(strstr(b.data, "<html lang=\"es\">"));
+    assert_non_null(strstr(b.data, "Ejecuciones recientes"));
+    assert_non_null(strstr(b.data, "2.000")); /* thousands grouped the Spanish way */
+    assert_non_null(strstr(b.data, "2 min 05 s"));
+    /* self-contained: nothing is fetched from elsewhere */
+    assert_null(strstr(b.data, "src="));
+    assert_null(strstr(b.data, "https://"));
+    buf_release(&b);
+    render(d, STATUS_EN, &b);
+    assert_non_null(strstr(b.data, "<html lang=\"en\">"));
+    assert_non_null(strstr(b.data, "Recent runs"));
+    assert_non_null(strstr(b.data, "2,000"));
+    buf_release(&b);
+}
+
 static void test_reads_the_warehouse(void **state)
 {
     struct fx *f = *state;
@@ -198,34 +231,7 @@ static void test_reads_the_warehouse(void **state)
         docs += d->days[i].docs;
     assert_int_equal(docs, 5); /* the voided one and the one before the window are out */
 
-    struct buf b;
-    render(d, STATUS_ES, &b);
-    assert_null(strstr(b.data, "<script"));
-    assert_int_equal(count(b.data, EVIL_ESCAPED), 4); /* the run's reason, 3 incidents */
-    assert_non_null(strstr(b.data, "<svg data-chart=\"runs\" data-points=\"4\""));
-    assert_non_null(strstr(b.data, "<svg data-chart=\"sales\" data-points=\"30\""));
-    assert_int_equal(count(b.data, "<rect class=\"bar\" data-day="), 30);
-    assert_int_equal(count(b.data, "<rect class=\"bar\" data-run="), 4);
-    char want[160];
-    snprintf(want, sizeof(want), "data-day=\"%s\" data-net=\"1200.00\" data-docs=\"3\"", f->today);
-    assert_non_null(strstr(b.data, want));
-    snprintf(want, sizeof(want), "data-running-run=\"%lld\"", running);
-    assert_non_null(strstr(b.data, want));
-    assert_non_null(strstr(b.data, "data-run=\"1\" data-rows=\"2000\" data-seconds=\"125\""));
-    assert_non_null(strstr(b.data, "<b data-open-incidents=\"3\">3</b>"));
-    assert_non_null(strstr(b.data, "<html lang=\"es\">"));
-    assert_non_null(strstr(b.data, "Ejecuciones recientes"));
-    assert_non_null(strstr(b.data, "2.000")); /* thousands grouped the Spanish way */
-    assert_non_null(strstr(b.data, "2 min 05 s"));
-    /* self-contained: nothing is fetched from elsewhere */
-    assert_null(strstr(b.data, "src="));
-    assert_null(strstr(b.data, "https://"));
-    buf_release(&b);
-    render(d, STATUS_EN, &b);
-    assert_non_null(strstr(b.data, "<html lang=\"en\">"));
-    assert_non_null(strstr(b.data, "Recent runs"));
-    assert_non_null(strstr(b.data, "2,000"));
-    buf_release(&b);
+    assert_page(d, f->today, running);
     status_data_release(d);
     free(d);
 }
