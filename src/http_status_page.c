@@ -256,6 +256,28 @@ static void section_current(struct buf *b, const struct status_data *d, enum sta
     buf_append_str(b, "</section>", &e);
 }
 
+static void last_success_row(struct buf *b, const char *tipo, const struct status_last *l,
+                             time_t now, enum status_lang lang)
+{
+    struct err e = ERR_INIT;
+    buf_append_str(b, "<tr data-type=\"", &e);
+    html_text(b, tipo);
+    buf_append_str(b, "\"><td>", &e);
+    html_text(b, tipo);
+    buf_append_str(b, "</td><td>", &e);
+    html_text(b, l ? l->fin : T(M_NEVER));
+    buf_append_str(b, "</td><td>", &e);
+    long long t = l ? stamp_unix(l->fin) : -1;
+    if (t >= 0) {
+        char ago[32], text[64];
+        fmt_duration((long long)now - t, ago, sizeof(ago));
+        snprintf(text, sizeof(text), lang == STATUS_EN ? "%s ago" : "hace %s", ago);
+        html_text(b, text);
+    }
+    buf_append_str(b, "</td></tr>", &e);
+}
+
+/* daily and full always (possibly "never"), then any other type that has succeeded. */
 static void section_last_success(struct buf *b, const struct status_data *d, enum status_lang lang)
 {
     struct err e = ERR_INIT;
@@ -269,18 +291,11 @@ static void section_last_success(struct buf *b, const struct status_data *d, enu
         for (size_t i = 0; i < d->n_last; i++)
             if (strcmp(d->last[i].tipo, kinds[k]) == 0)
                 l = &d->last[i];
-        buf_appendf(b, &e, "<tr data-type=\"%s\"><td>%s</td><td>", kinds[k], kinds[k]);
-        html_text(b, l ? l->fin : T(M_NEVER));
-        buf_append_str(b, "</td><td>", &e);
-        long long t = l ? stamp_unix(l->fin) : -1;
-        if (t >= 0) {
-            char ago[32], text[64];
-            fmt_duration((long long)d->now - t, ago, sizeof(ago));
-            snprintf(text, sizeof(text), lang == STATUS_EN ? "%s ago" : "hace %s", ago);
-            html_text(b, text);
-        }
-        buf_append_str(b, "</td></tr>", &e);
+        last_success_row(b, kinds[k], l, d->now, lang);
     }
+    for (size_t i = 0; i < d->n_last; i++)
+        if (strcmp(d->last[i].tipo, "daily") != 0 && strcmp(d->last[i].tipo, "full") != 0)
+            last_success_row(b, d->last[i].tipo, &d->last[i], d->now, lang);
     buf_append_str(b, "</table></section>", &e);
 }
 

@@ -168,10 +168,12 @@ static void assert_page(const struct status_data *d, const char *today, long lon
     render(d, STATUS_ES, &b);
     assert_null(strstr(b.data, "<script"));
     assert_int_equal(count(b.data, EVIL_ESCAPED), 4); /* the run's reason, 3 incidents */
-    assert_non_null(strstr(b.data, "<svg data-chart=\"runs\" data-points=\"4\""));
+    assert_non_null(strstr(b.data, "<svg data-chart=\"runs\" data-points=\"5\""));
+    assert_non_null(strstr(b.data, "<tr data-type=\"&lt;b&gt;ackfill\"><td>&lt;b&gt;ackfill</td>"));
+    assert_null(strstr(b.data, "<b>ackfill"));
     assert_non_null(strstr(b.data, "<svg data-chart=\"sales\" data-points=\"30\""));
     assert_int_equal(count(b.data, "<rect class=\"bar\" data-day="), 30);
-    assert_int_equal(count(b.data, "<rect class=\"bar\" data-run="), 4);
+    assert_int_equal(count(b.data, "<rect class=\"bar\" data-run="), 5);
     char want[160];
     snprintf(want, sizeof(want), "data-day=\"%s\" data-net=\"1200.00\" data-docs=\"3\"", today);
     assert_non_null(strstr(b.data, want));
@@ -203,6 +205,7 @@ static void test_reads_the_warehouse(void **state)
     long long failed =
         add_run(f, "daily", "failed", "2024-05-02 10:00:00", "2024-05-02 10:00:09", 0, EVIL);
     add_run(f, "daily", "succeeded", "2024-05-03 10:00:00", "2024-05-03 10:00:30", 300, "");
+    add_run(f, "<b>ackfill", "succeeded", "2024-04-03 10:00:00", "2024-04-03 10:00:01", 1, "");
     long long running = add_run(f, "daily", "running", "2024-05-04 10:00:00", "", 0, "");
     for (int i = 0; i < 3; i++)
         assert_int_equal(db_incident_insert(f->db, failed, "documents", 100 + i, EVIL,
@@ -211,12 +214,13 @@ static void test_reads_the_warehouse(void **state)
     struct status_data *d = xcalloc(1, sizeof(*d));
     status_data_load(&f->cfg, d);
     assert_string_equal(d->error, "");
-    assert_int_equal(d->n_runs, 4);
+    assert_int_equal(d->n_runs, 5);
     assert_int_equal(d->runs[0].id, running);
-    assert_int_equal(d->n_last, 2);
-    assert_string_equal(d->last[0].tipo, "daily");
-    assert_string_equal(d->last[0].fin, "2024-05-03 10:00:30");
-    assert_string_equal(d->last[1].fin, "2024-05-01 10:02:05");
+    assert_int_equal(d->n_last, 3); /* ordered by tipo */
+    assert_string_equal(d->last[0].tipo, "<b>ackfill");
+    assert_string_equal(d->last[1].tipo, "daily");
+    assert_string_equal(d->last[1].fin, "2024-05-03 10:00:30");
+    assert_string_equal(d->last[2].fin, "2024-05-01 10:02:05");
     assert_int_equal(d->open_incidents, 3);
     assert_int_equal(d->n_incidents, 3);
     assert_string_equal(d->incidents[0].id_recurso, "102"); /* newest first */
