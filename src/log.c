@@ -173,10 +173,14 @@ static void add_cloud_fields(json_t *o)
         snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(run));
         json_object_set_new(o, "logging.googleapis.com/labels", json_pack("{s:s}", "run_id", id));
     }
-    if (!thread_trace[0] || !cloud_project[0])
+    char project[sizeof(cloud_project)];
+    pthread_mutex_lock(&log_lock);
+    memcpy(project, cloud_project, sizeof(project));
+    pthread_mutex_unlock(&log_lock);
+    if (!thread_trace[0] || !project[0])
         return;
-    char trace[sizeof(cloud_project) + sizeof(thread_trace) + 32];
-    snprintf(trace, sizeof(trace), "projects/%s/traces/%s", cloud_project, thread_trace);
+    char trace[sizeof(project) + sizeof(thread_trace) + 32];
+    snprintf(trace, sizeof(trace), "projects/%s/traces/%s", project, thread_trace);
     json_object_set_new(o, "logging.googleapis.com/trace", json_string(trace));
     if (thread_span[0])
         json_object_set_new(o, "logging.googleapis.com/spanId", json_string(thread_span));
