@@ -144,47 +144,58 @@ enum err_code cmd_migrate_run(const struct config *cfg)
     return rc;
 }
 
+/* A result table held until its last row, so every column fits its widest cell. */
 struct table_print {
-    int rows;
-    int first_width; /* the first column's width (0: fit); the others fit header and row 1 */
-    int widths[32];
+    int ncols;
+    size_t nrows;
+    char **cells; /* (nrows + 1) * ncols, row 0 the header; owned */
 };
 
-/* Prints s in w columns, counting characters rather than bytes. */
-static void print_cell(const char *s, int w)
-{
-    int n = 0;
-    const char *p = s;
-    for (; *p; p++) {
-        if (((unsigned char)*p & 0xC0) != 0x80 && n++ == w)
-            break;
-    }
-    printf("  %.*s%*s", (int)(p - s), s, w - (n < w ? n : w), "");
-}
+#define TABLE_MAX_COLS 32
 
-static int print_row(void *ctx, int ncols, const char *const *names, const char *const *cells)
+static int collect_row(void *ctx, int ncols, const char *const *names, const char *const *cells)
 {
     struct table_print *tp = ctx;
-    if (ncols > (int)ARRAY_LEN(tp->widths))
-        ncols = (int)ARRAY_LEN(tp->widths);
-    if (tp->rows++ == 0) {
-        for (int i = 0; i < ncols; i++) {
-            int w = (int)utf8_chars(names[i]);
-            int c = cells[i] ? (int)utf8_chars(cells[i]) : 4;
-            tp->widths[i] = i == 0 && tp->first_width ? tp->first_width : (c > w ? c : w);
-            print_cell(names[i], tp->widths[i]);
-        }
-        putchar('\n');
+    if (ncols > TABLE_MAX_COLS)
+        ncols = TABLE_MAX_COLS;
+    if (!tp->cells) {
+        tp->ncols = ncols;
+        tp->cells = xcalloc((size_t)ncols, sizeof(char *));
+        for (int i = 0; i < ncols; i++)
+            tp->cells[i] = xstrdup(names[i]);
     }
-    for (int i = 0; i < ncols; i++) {
-        const char *c = cells[i] ? cells[i] : "NULL";
-        if (i == ncols - 1) /* the last column is never cut: it holds error reasons */
-            printf("  %s", c);
-        else
-            print_cell(c, tp->widths[i]);
-    }
-    putchar('\n');
+    if (ncols > tp->ncols)
+        ncols = tp->ncols;
+    tp->nrows++;
+    tp->cells = xrealloc(tp->cells, (tp->nrows + 1) * (size_t)tp->ncols * sizeof(char *));
+    char **row = tp->cells + tp->nrows * (size_t)tp->ncols;
+    for (int i = 0; i < tp->ncols; i++)
+        row[i] = xstrdup(i < ncols && cells[i] ? cells[i] : "NULL");
     return 0;
+}
+
+/* Prints the table with each column as wide as its widest cell (in characters), then frees it. */
+static void table_flush(struct table_print *tp)
+{
+    int widths[TABLE_MAX_COLS] = {0};
+    size_t total = tp->cells ? (tp->nrows + 1) * (size_t)tp->ncols : 0;
+    for (size_t k = 0; k < total; k++) {
+        int w = (int)utf8_chars(tp->cells[k]);
+        int col = (int)(k % (size_t)tp->ncols);
+        if (w > widths[col])
+            widths[col] = w;
+    }
+    for (size_t k = 0; k < total; k++) {
+        int col = (int)(k % (size_t)tp->ncols);
+        const char *c = tp->cells[k];
+        if (col == tp->ncols - 1) /* no padding after the last column */
+            printf("  %s\n", c);
+        else
+            printf("  %s%*s", c, widths[col] - (int)utf8_chars(c), "");
+        free(tp->cells[k]);
+    }
+    free(tp->cells);
+    memset(tp, 0, sizeof(*tp));
 }
 
 static enum err_code report_counts(struct db *db, struct err *e)
@@ -215,15 +226,19 @@ static enum err_code report_best_sellers(struct db *db, const char *date, struct
         return ERR_OK;
     }
     printf("\nBest-selling products on %s (active sales, credit notes excluded)\n", day);
-    struct table_print tp = {.first_width = 34};
-    return db_report_best_sellers(db, day, 10, print_row, &tp, e);
+    struct table_print tp = {0};
+    rc = db_report_best_sellers(db, day, 10, collect_row, &tp, e);
+    table_flush(&tp);
+    return rc;
 }
 
 static enum err_code report_runs(struct db *db, struct err *e)
 {
     printf("\nLatest runs\n");
-    struct table_print tp = {.first_width = 0};
-    return db_report_runs(db, 5, print_row, &tp, e);
+    struct table_print tp = {0};
+    enum err_code rc = db_report_runs(db, 5, collect_row, &tp, e);
+    table_flush(&tp);
+    return rc;
 }
 
 enum err_code cmd_report_run(const struct config *cfg, const char *date)

@@ -68,3 +68,49 @@ enum err_code db_report_runs(struct db *db, int limit, db_row_fn row, void *ctx,
              catalog_by_role(CAT_ROLE_RUNS)->name, limit);
     return db_query(db, sql, row, ctx, e);
 }
+
+enum err_code db_report_last_success(struct db *db, db_row_fn row, void *ctx, struct err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT tipo, MAX(fin) AS fin FROM %s WHERE estado = 'succeeded' "
+             "GROUP BY tipo ORDER BY tipo",
+             catalog_by_role(CAT_ROLE_RUNS)->name);
+    return db_query(db, sql, row, ctx, e);
+}
+
+enum err_code db_report_open_incident_count(struct db *db, char out[24], struct err *e)
+{
+    char sql[160];
+    out[0] = '\0';
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s WHERE resuelto_en IS NULL",
+             catalog_by_role(CAT_ROLE_INCIDENTS)->name);
+    return db_query(db, sql, take_count, out, e);
+}
+
+enum err_code db_report_latest_incidents(struct db *db, int limit, db_row_fn row, void *ctx,
+                                         struct err *e)
+{
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "SELECT id, id_ejecucion, recurso, id_recurso, problema, creado_en FROM %s "
+             "WHERE resuelto_en IS NULL ORDER BY id DESC LIMIT %d",
+             catalog_by_role(CAT_ROLE_INCIDENTS)->name, limit);
+    return db_query(db, sql, row, ctx, e);
+}
+
+enum err_code db_report_daily_sales(struct db *db, const char *from, const char *to, db_row_fn row,
+                                    void *ctx, struct err *e)
+{
+    char sql[768];
+    snprintf(sql, sizeof(sql),
+             "SELECT d.fecha_emision AS fecha, COUNT(*) AS documentos, "
+             "SUM(CASE WHEN COALESCE(t.es_nota_credito, 0) = 1 THEN -d.monto_total "
+             "ELSE d.monto_total END) AS neto FROM %s d "
+             "LEFT JOIN %s t ON t.id_bsale = d.id_tipo_documento "
+             "WHERE d.estado = 0 AND d.fecha_emision BETWEEN '%.10s' AND '%.10s' "
+             "GROUP BY d.fecha_emision ORDER BY d.fecha_emision",
+             catalog_by_role(CAT_ROLE_DOCUMENTS)->name,
+             catalog_by_role(CAT_ROLE_DOCUMENT_TYPES)->name, from, to);
+    return db_query(db, sql, row, ctx, e);
+}

@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "http_params.h"
+#include "http_trace.h"
 
 #include <microhttpd.h>
 
@@ -23,6 +24,7 @@ struct http_request {
     bool begun;                    /* counted in active: the request's headers arrived */
     enum http_uri_fault uri_fault; /* a control character in the raw request target */
     char bad_param[48];
+    struct http_trace trace; /* from traceparent / X-Cloud-Trace-Context */
 };
 
 struct http_ctx {

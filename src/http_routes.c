@@ -17,6 +17,7 @@
 #include "utf8.h"
 #include "http_metrics.h"
 #include "http_openapi.h"
+#include "http_status_page.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static enum MHD_Result h_run(struct http_ctx *c, const char *arg);
 static enum MHD_Result h_metrics(struct http_ctx *c, const char *arg);
 static enum MHD_Result h_openapi(struct http_ctx *c, const char *arg);
 static enum MHD_Result h_docs(struct http_ctx *c, const char *arg);
+static enum MHD_Result h_status(struct http_ctx *c, const char *arg);
 
 /* method, path template (one "{...}" segment at most), needs the token, handler */
 #define HTTP_ROUTES(X)                                                                             \
@@ -44,7 +46,9 @@ static enum MHD_Result h_docs(struct http_ctx *c, const char *arg);
     X("GET", "/etl/runs/{run_id}", true, h_run)                                                    \
     X("GET", "/metrics", true, h_metrics)                                                          \
     X("GET", "/openapi.json", false, h_openapi)                                                    \
-    X("GET", "/docs", false, h_docs)
+    X("GET", "/docs", false, h_docs)                                                               \
+    X("GET", "/", true, h_status)                                                                  \
+    X("GET", "/status", true, h_status)
 
 struct http_route {
     const char *method;
@@ -220,6 +224,28 @@ static enum MHD_Result reply_run_outcome(struct http_ctx *c, enum err_code rc, s
     return http_reply_json(c, status, body, NULL);
 }
 
+/*
+ * A browser submitting the status page's form (an HTML form POST asking for HTML) is sent
+ * back to the page, which shows the new run; API clients keep the 202 and its Location.
+ */
+static bool from_status_page(struct http_ctx *c)
+{
+    const char *type =
+        MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *accept =
+        MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0 && accept &&
+           strstr(accept, "text/html");
+}
+
+static enum MHD_Result reply_back_to_status(struct http_ctx *c, long long run_id)
+{
+    static const char *const hdrs[] = {MHD_HTTP_HEADER_LOCATION, "/status", NULL};
+    return http_reply_json(
+        c, MHD_HTTP_SEE_OTHER,
+        json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id, "status", "running"), hdrs);
+}
+
 static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
 {
     struct err e = ERR_INIT;
@@ -241,7 +267,10 @@ static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
     if (rc)
         return http_reply_detail(c, http_status_for(rc), "cannot start the sync: %s", e.msg);
     c->req->run_id = run_id;
+    log_set_run_id(run_id); /* this request's later lines belong to the run */
     log_info("%s sync started as run %lld", etl_kind_name(kind), run_id);
+    if (!wait && from_status_page(c))
+        return reply_back_to_status(c, run_id);
     if (!wait) {
         char location[48];
         snprintf(location, sizeof(location), "/etl/runs/%lld", run_id);
@@ -327,4 +356,54 @@ static enum MHD_Result h_docs(struct http_ctx *c, const char *arg)
 {
     const char *html = openapi_docs_html();
     return http_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", html, strlen(html), NULL);
+}
+
+/* ?confirm=daily|full (the second step of a trigger button) and ?lang=es|en; nothing else. */
+static enum err_code status_query(const struct http_query *q, int *confirm, int *lang,
+                                  struct err *e)
+{
+    *confirm = *lang = -1;
+    for (size_t i = 0; i < q->n; i++) {
+        const char *k = q->p[i].key, *v = q->p[i].value;
+        if (strcmp(k, "confirm") == 0 && (strcmp(v, "daily") == 0 || strcmp(v, "full") == 0))
+            *confirm = strcmp(v, "daily") == 0 ? ETL_DAILY : ETL_FULL;
+        else if (strcmp(k, "lang") == 0 && (strcmp(v, "es") == 0 || strcmp(v, "en") == 0))
+            *lang = strcmp(v, "en") == 0 ? STATUS_EN : STATUS_ES;
+        else
+            return err_set(e, ERR_INVALID,
+                           "invalid query: the status page takes confirm=daily|full and "
+                           "lang=es|en");
+    }
+    return q->overflow ? err_set(e, ERR_INVALID, "too many query parameters") : ERR_OK;
+}
+
+static enum MHD_Result h_status(struct http_ctx *c, const char *arg)
+{
+    struct err e = ERR_INIT;
+    struct http_query q = {0};
+    int confirm = -1, lang = -1;
+    read_query(c, &q);
+    if (status_query(&q, &confirm, &lang, &e))
+        return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", e.msg);
+    if (lang < 0)
+        lang = (int)status_lang_from_header(
+            MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+    static const char *const hdrs[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "no-store",
+                                       MHD_HTTP_HEADER_VARY, "Accept-Language", NULL};
+    struct buf b;
+    buf_init(&b, 0);
+    unsigned status = MHD_HTTP_OK;
+    if (confirm >= 0) {
+        status_confirm_render((enum etl_kind)confirm, (enum status_lang)lang, &b);
+    } else {
+        struct status_data *d = xcalloc(1, sizeof(*d));
+        status_data_load(c->srv->cfg, d);
+        status_page_render(d, (enum status_lang)lang, &b);
+        status = d->error[0] ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+        status_data_release(d);
+        free(d);
+    }
+    enum MHD_Result res = http_reply(c, status, "text/html; charset=utf-8", b.data, b.len, hdrs);
+    buf_release(&b);
+    return res;
 }

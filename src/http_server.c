@@ -84,6 +84,9 @@ static struct http_request *request_begin(struct http_server *s, struct MHD_Conn
     copy_printable(req->user_agent, sizeof(req->user_agent),
                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT));
     remote_ip(conn, req->remote_ip, sizeof(req->remote_ip));
+    http_trace_parse(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
+                     MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Cloud-Trace-Context"),
+                     &req->trace);
     http_conns_request_began(s, conn);
     pthread_mutex_lock(&s->lock);
     s->active++;
@@ -129,6 +132,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_ctx c = {.srv = s, .conn = conn, .req = *req_cls, .method = method, .url = url};
     if (!c.req || !c.req->begun) {
         *req_cls = c.req = request_begin(s, conn, method, url, c.req);
+        log_set_run_id(0);
         if (c.req->uri_fault)
             return reply_uri_fault(&c);
         if (!declared_too_large(conn, s->cfg->http_max_body))
@@ -153,6 +157,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (c.req->status)
         return MHD_YES;
+    /* Lines logged while this request is served carry its trace. */
+    log_set_trace(c.req->trace.trace_id, c.req->trace.span_id, c.req->trace.sampled);
     if (c.req->body_too_large)
         return http_reply_detail(&c, MHD_HTTP_CONTENT_TOO_LARGE,
                                  "request body over %ld bytes (HTTP_MAX_BODY)",
@@ -195,8 +201,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
     bool begun = req->begun;
     http_conns_request_done(s, conn);
-    if (begun)
+    if (begun) {
+        log_set_trace(req->trace.trace_id, req->trace.span_id, req->trace.sampled);
         log_request(s, req, toe);
+    }
+    log_set_trace(NULL, NULL, false);
+    log_set_run_id(0);
     free(req);
     if (!begun)
         return;
@@ -280,6 +290,7 @@ enum err_code http_server_start(const struct config *cfg, struct etl_runner *run
     pthread_cond_init(&s->idle, NULL);
     pthread_mutex_init(&s->conns_lock, NULL);
     pthread_cond_init(&s->reaper_wake, NULL);
+    log_set_cloud_project(getenv("GOOGLE_CLOUD_PROJECT"));
     json_t *doc = openapi_document();
     s->openapi_json = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
     json_decref(doc);

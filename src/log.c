@@ -23,6 +23,11 @@ static enum log_format cur_format = LOG_FORMAT_TEXT;
 static FILE *out_stream;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local long long thread_run_id;
+/* Cloud Logging's trace context of the request this thread serves ("" = none). */
+static char cloud_project[128];
+static _Thread_local char thread_trace[64];
+static _Thread_local char thread_span[24];
+static _Thread_local bool thread_sampled;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const severity_names[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
@@ -58,6 +63,20 @@ void log_clear_secrets(void)
 void log_set_run_id(long long run_id)
 {
     thread_run_id = run_id;
+}
+
+void log_set_cloud_project(const char *project)
+{
+    pthread_mutex_lock(&log_lock);
+    snprintf(cloud_project, sizeof(cloud_project), "%s", project ? project : "");
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_set_trace(const char *trace_id, const char *span_id, bool sampled)
+{
+    snprintf(thread_trace, sizeof(thread_trace), "%s", trace_id ? trace_id : "");
+    snprintf(thread_span, sizeof(thread_span), "%s", span_id ? span_id : "");
+    thread_sampled = sampled;
 }
 
 bool log_enabled(enum log_level level)
@@ -142,6 +161,32 @@ static void render_text(struct buf *b, enum log_level level, const char *module,
     }
 }
 
+/*
+ * Cloud Logging's special fields: the request's trace (only with a project, which
+ * the field's format needs) and the run id as a label, so a run's lines filter together.
+ */
+static void add_cloud_fields(json_t *o)
+{
+    json_t *run = json_object_get(o, "run_id");
+    if (json_is_integer(run)) {
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(run));
+        json_object_set_new(o, "logging.googleapis.com/labels", json_pack("{s:s}", "run_id", id));
+    }
+    char project[sizeof(cloud_project)];
+    pthread_mutex_lock(&log_lock);
+    memcpy(project, cloud_project, sizeof(project));
+    pthread_mutex_unlock(&log_lock);
+    if (!thread_trace[0] || !project[0])
+        return;
+    char trace[sizeof(project) + sizeof(thread_trace) + 32];
+    snprintf(trace, sizeof(trace), "projects/%s/traces/%s", project, thread_trace);
+    json_object_set_new(o, "logging.googleapis.com/trace", json_string(trace));
+    if (thread_span[0])
+        json_object_set_new(o, "logging.googleapis.com/spanId", json_string(thread_span));
+    json_object_set_new(o, "logging.googleapis.com/trace_sampled", json_boolean(thread_sampled));
+}
+
 static void render_json(struct buf *b, enum log_level level, const char *module, json_t *fields,
                         const char *msg)
 {
@@ -156,6 +201,7 @@ static void render_json(struct buf *b, enum log_level level, const char *module,
         json_object_set_new(o, "run_id", json_integer(thread_run_id));
     if (fields)
         json_object_update(o, fields);
+    add_cloud_fields(o);
     char *d = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(10));
     struct err e = {0};
     buf_append_str(b, d ? d : "{}", &e);

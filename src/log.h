@@ -32,6 +32,14 @@ void log_clear_secrets(void);
 /* Per-thread context printed on each line: the run id (0 = none). */
 void log_set_run_id(long long run_id);
 
+/*
+ * Cloud Logging trace context. The project (GOOGLE_CLOUD_PROJECT) is process-wide;
+ * the trace is per thread, set while a request is served (NULL/"" clears it). JSON
+ * lines then carry logging.googleapis.com/trace (projects/P/traces/T) and spanId.
+ */
+void log_set_cloud_project(const char *project);
+void log_set_trace(const char *trace_id, const char *span_id, bool sampled);
+
 bool log_enabled(enum log_level level);
 
 /* fields: an object whose members are appended (borrowed, may be NULL). */

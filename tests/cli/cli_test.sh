@@ -225,6 +225,27 @@ case_version() {
   expect_rc 0
 }
 
+case_report_fits_cells() {
+  # the first row's cells are the shortest: every column still fits its widest cell
+  printf 'DATABASE_URL=sqlite:///w.db\nBSALE_API_TOKEN="%s"\n' "$TOKEN" >.env
+  run -- migrate
+  expect_rc 0
+  sqlite3 w.db "INSERT INTO etl_ejecuciones (tipo, origen, estado, inicio, registros, solicitudes,
+    reintentos) VALUES ('daily', 'http', 'succeeded', '2024-05-01 10:00:00', 123456, 789, 0),
+    ('full', 'cli', 'failed', '2024-05-02 10:00:00', 1, 2, 3);"
+  run -- report
+  expect_rc 0
+  expect_out "daily"
+  expect_out "succeeded"
+  expect_out "123456"
+  # the header lines up with the cells below it
+  hdr=$(grep -n '  id  tipo' out.txt | cut -d: -f1)
+  [ -n "$hdr" ] || fail "no runs header: $out"
+  pos() { sed -n "${1}p" out.txt | grep -bo "$2" | head -n 1 | cut -d: -f1; }
+  [ "$(pos "$hdr" origen)" = "$(pos $((hdr + 1)) cli)" ] || fail "columns misaligned: $out"
+  [ "$(pos "$hdr" origen)" = "$(pos $((hdr + 2)) http)" ] || fail "columns misaligned: $out"
+}
+
 # The generated part of doc $1, between its "$2" markers, must equal out.txt (from command $3).
 expect_generated() {
   doc="$src/$1"

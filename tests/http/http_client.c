@@ -60,6 +60,8 @@ void http_request(const char *method, const char *url, const struct request_opts
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
         hl = curl_slist_append(hl, auth);
     }
+    for (const char *const *h = o->headers; h && *h; h++)
+        hl = curl_slist_append(hl, *h);
     if (strcmp(method, "HEAD") == 0) {
         ok = ok && curl_easy_setopt(c, CURLOPT_NOBODY, 1L) == CURLE_OK;
     } else if (strcmp(method, "POST") == 0) {

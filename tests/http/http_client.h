@@ -19,8 +19,9 @@ struct request_opts {
     const char *token; /* Authorization: Bearer <token> when set */
     const char *body;  /* request body (POST) */
     size_t body_len;
-    bool chunked;   /* send the body with Transfer-Encoding: chunked */
-    long timeout_s; /* 0 = 30 */
+    bool chunked;               /* send the body with Transfer-Encoding: chunked */
+    long timeout_s;             /* 0 = 30 */
+    const char *const *headers; /* more "Name: value" lines, NULL-terminated (may be NULL) */
 };
 
 /* method "GET", "POST", "HEAD", "DELETE", ...; url absolute. Fills r (release with reply_release).

@@ -10,6 +10,7 @@
 #include "http_params.h"
 #include "http_routes.h"
 #include "http_server.h"
+#include "http_trace.h"
 #include "log.h"
 #include "runner_double.h"
 
@@ -96,6 +97,14 @@ static int setup_json_log(void **state)
     return fx_start(state, TOKEN, LOG_FORMAT_JSON);
 }
 
+static int setup_traced_log(void **state)
+{
+    setenv("GOOGLE_CLOUD_PROJECT", "petl-test-project", 1);
+    int rc = fx_start(state, TOKEN, LOG_FORMAT_JSON);
+    unsetenv("GOOGLE_CLOUD_PROJECT");
+    return rc;
+}
+
 static int setup_short_timeout(void **state)
 {
     fx_timeout_s = 1;
@@ -114,6 +123,12 @@ static int teardown(void **state)
     fclose(f->log);
     free(f);
     return 0;
+}
+
+static int teardown_traced(void **state)
+{
+    log_set_cloud_project(NULL); /* the project outlives the server otherwise */
+    return teardown(state);
 }
 
 static void set_double(struct fx *f, int run_ms, enum err_code outcome, const char *msg)
@@ -259,8 +274,8 @@ static void test_ready(void **state)
 static void test_not_found(void **state)
 {
     struct fx *f = *state;
-    const char *paths[] = {
-        "/", "/nope", "/health/", "/etl", "/etl/runs/1/x", "/HEALTH", "/etl/run-full-sync/extra"};
+    const char *paths[] = {"/nope",       "/health/",      "/etl",    "/status/",
+                           "/index.html", "/etl/runs/1/x", "/HEALTH", "/etl/run-full-sync/extra"};
     for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
         struct reply r = {0};
         call(f, "GET", paths[i], &r);
@@ -1022,6 +1037,82 @@ static void test_metrics(void **state)
     reply_release(&r);
 }
 
+/* ---- the status page (its data and HTML: test_status_page.c) ---- */
+
+static void get_with_headers(struct fx *f, const char *path, const char *const *headers,
+                             struct reply *r)
+{
+    char url[512];
+    struct request_opts o = {.token = f->cfg.etl_api_token, .headers = headers};
+    snprintf(url, sizeof(url), "%s%s", f->base, path);
+    http_request("GET", url, &o, r);
+}
+
+static void test_status_routes(void **state)
+{
+    struct fx *f = *state;
+    struct reply r = {0};
+    static const char *const paths[] = {"/", "/status", "/status?confirm=daily"};
+    for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+        call_with(f, "GET", paths[i], NULL, &r);
+        assert_json_error(&r, 401, "not authenticated");
+        reply_release(&r);
+    }
+    /* This fixture has no database: the page still renders, saying so, as a 503. */
+    static const char *const en[] = {"Accept-Language: en-GB,en;q=0.9,es;q=0.1", NULL};
+    get_with_headers(f, "/", en, &r);
+    assert_int_equal(r.status, 503);
+    assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+    assert_header(&r, "Cache-Control", "no-store");
+    assert_non_null(strstr(r.body, "<html lang=\"en\">"));
+    assert_non_null(strstr(r.body, "id=\"db-error\""));
+    reply_release(&r);
+    get_with_headers(f, "/status?lang=es", en, &r);
+    assert_non_null(strstr(r.body, "<html lang=\"es\">"));
+    reply_release(&r);
+    call(f, "GET", "/status?confirm=full", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "action=\"/etl/run-full-sync?wait=false\""));
+    reply_release(&r);
+    static const char *const bad[] = {"/status?confirm=weekly", "/?x=1", "/status?lang=fr",
+                                      "/status?confirm"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        call(f, "GET", bad[i], &r);
+        assert_int_equal(r.status, 422);
+        reply_release(&r);
+    }
+}
+
+static void test_status_form_post(void **state)
+{
+    struct fx *f = *state;
+    set_double(f, 0, ERR_OK, NULL);
+    static const char *const form[] = {
+        "Content-Type: application/x-www-form-urlencoded",
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", NULL};
+    char url[256];
+    struct request_opts o = {.token = TOKEN, .headers = form};
+    struct reply r = {0};
+    snprintf(url, sizeof(url), "%s/etl/run-daily-sync?wait=false", f->base);
+    http_request("POST", url, &o, &r);
+    assert_int_equal(r.status, 303);
+    assert_header(&r, "Location", "/status");
+    assert_int_equal(json_integer_value(json_object_get(r.json, "run_id")), 1);
+    reply_release(&r);
+    /* an API client posting a form but not asking for HTML keeps the 202 */
+    o.headers = (const char *const[]){"Content-Type: application/x-www-form-urlencoded", NULL};
+    for (int i = 0; i < 100 && runner_double_started(f->runner) < 2; i++) {
+        http_request("POST", url, &o, &r);
+        if (r.status == 202)
+            break;
+        reply_release(&r); /* 409 while run 1 finishes */
+        usleep(20000);
+    }
+    assert_int_equal(r.status, 202);
+    assert_header(&r, "Location", "/etl/runs/2");
+    reply_release(&r);
+}
+
 /* ---- request logs ---- */
 
 /* The log so far; request lines are written once the reply is out, so wait for want. */
@@ -1103,6 +1194,126 @@ static void test_request_log_json(void **state)
     }
     assert_true(seen);
     free(log);
+}
+
+static void test_trace_parse(void **state)
+{
+    struct http_trace t = {0};
+    assert_true(
+        http_trace_parse("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", NULL, &t));
+    assert_string_equal(t.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert_string_equal(t.span_id, "b7ad6b7169203331");
+    assert_true(t.sampled);
+    assert_true(http_trace_parse(NULL, "105445aa7843bc8bf206b12000100000/1;o=1", &t));
+    assert_string_equal(t.trace_id, "105445aa7843bc8bf206b12000100000");
+    assert_string_equal(t.span_id, "0000000000000001");
+    assert_true(t.sampled);
+    assert_true(http_trace_parse(NULL, "105445aa7843bc8bf206b12000100000", &t));
+    assert_string_equal(t.span_id, "");
+    assert_false(t.sampled);
+    /* an invalid traceparent falls back to the Cloud header */
+    assert_true(http_trace_parse("00-zz-1-01",
+                                 "105445aa7843bc8bf206b12000100000/18446744073709551615;o=0", &t));
+    assert_string_equal(t.span_id, "ffffffffffffffff");
+    static const char *const bad[] = {
+        "00-00000000000000000000000000000000-b7ad6b7169203331-01",   /* all-zero trace */
+        "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",   /* all-zero span */
+        "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",   /* version ff */
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x", /* v00 has no more fields */
+        "00-0af7651916cd43dd8448eb211c80319\"-b7ad6b7169203331-01",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        assert_false(http_trace_parse(bad[i], NULL, &t));
+        assert_string_equal(t.trace_id, "");
+    }
+    assert_false(http_trace_parse(NULL, "105445aa7843bc8bf206b12000100000/x", &t));
+    assert_false(http_trace_parse(NULL, "105445aa7843bc8bf206b12000100000/1;o=1\"}", &t));
+    assert_false(http_trace_parse(NULL, "105445aa7843bc8bf206b1200010000", &t));
+}
+
+/* Each JSON line of log that has member key equal to value, parsed; the caller frees them. */
+static size_t json_lines_where(char *log, const char *key, const char *value, json_t **out,
+                               size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *o = json_loads(line, 0, NULL);
+        assert_non_null(o);
+        const char *v = json_string_value(json_object_get(o, key));
+        if (v && strstr(v, value) && n < max)
+            out[n++] = o;
+        else
+            json_decref(o);
+    }
+    return n;
+}
+
+static void assert_trace(json_t *o, const char *trace, const char *span)
+{
+    assert_string_equal(json_string_value(json_object_get(o, "logging.googleapis.com/trace")),
+                        trace);
+    assert_string_equal(json_string_value(json_object_get(o, "logging.googleapis.com/spanId")),
+                        span);
+}
+
+static void assert_run_label(json_t *o, const char *run_id)
+{
+    json_t *labels = json_object_get(o, "logging.googleapis.com/labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "run_id")), run_id);
+}
+
+static void test_log_trace_and_run_label(void **state)
+{
+    struct fx *f = *state;
+    set_double(f, 0, ERR_OK, NULL);
+    static const char *const cloud[] = {
+        "X-Cloud-Trace-Context: 105445aa7843bc8bf206b12000100000/42;o=1", NULL};
+    static const char *const w3c[] = {
+        "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", NULL};
+    struct request_opts o = {.token = TOKEN, .headers = cloud};
+    struct reply r = {0};
+    char url[256];
+    snprintf(url, sizeof(url), "%s/etl/run-daily-sync?date=2024-03-05", f->base);
+    http_request("POST", url, &o, &r);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    o.headers = w3c;
+    snprintf(url, sizeof(url), "%s/health", f->base);
+    http_request("GET", url, &o, &r);
+    reply_release(&r);
+    o.headers = NULL;
+    snprintf(url, sizeof(url), "%s/health/ready", f->base);
+    http_request("GET", url, &o, &r);
+    reply_release(&r);
+    char *log = log_text_with(f, "GET /health/ready");
+    char *copy = xstrdup(log);
+    json_t *lines[8] = {0};
+    /* the trigger's own line and its request line: the trace and the run's label */
+    size_t n = json_lines_where(copy, "message", "run-daily-sync", lines, 1);
+    free(copy);
+    copy = xstrdup(log);
+    n += json_lines_where(copy, "message", "daily sync started", lines + n, 1);
+    free(copy);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        assert_trace(lines[i], "projects/petl-test-project/traces/105445aa7843bc8bf206b12000100000",
+                     "000000000000002a");
+        assert_true(
+            json_is_true(json_object_get(lines[i], "logging.googleapis.com/trace_sampled")));
+        assert_run_label(lines[i], "1");
+        json_decref(lines[i]);
+    }
+    n = json_lines_where(log, "message", "GET /health", lines, 2);
+    free(log);
+    assert_int_equal(n, 2);
+    assert_trace(lines[0], "projects/petl-test-project/traces/0af7651916cd43dd8448eb211c80319c",
+                 "b7ad6b7169203331");
+    assert_null(json_object_get(lines[0], "logging.googleapis.com/labels"));
+    /* the next request on the same server carries no trace of its own */
+    assert_null(json_object_get(lines[1], "logging.googleapis.com/trace"));
+    json_decref(lines[0]);
+    json_decref(lines[1]);
 }
 
 /* ---- graceful stop ---- */
@@ -1243,8 +1454,13 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_openapi_matches_routes, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_docs_page, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_metrics, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_status_routes, setup_token, teardown),
+        cmocka_unit_test_setup_teardown(test_status_form_post, setup_token, teardown),
         cmocka_unit_test_setup_teardown(test_request_log_text, setup_token, teardown),
         cmocka_unit_test_setup_teardown(test_request_log_json, setup_json_log, teardown),
+        cmocka_unit_test(test_trace_parse),
+        cmocka_unit_test_setup_teardown(test_log_trace_and_run_label, setup_traced_log,
+                                        teardown_traced),
         cmocka_unit_test_setup_teardown(test_stop_interrupts_waiting_request, setup_open, teardown),
         cmocka_unit_test(test_sigterm),
     };
