@@ -574,7 +574,8 @@ static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *
     for (size_t i = 0; i < plan->n_verify; i++) {
         char path[64];
         document_path(plan->verify_ids[i], path, sizeof(path));
-        bsale_queue_get_or_bad(
+        /* One that stays 5xx (gone, or Bsale failing) is an incident, retried next run. */
+        bsale_queue_get_doubtful(
             run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
             stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), plan->verify_ids[i]));
     }

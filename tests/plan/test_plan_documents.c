@@ -286,6 +286,46 @@ static void test_doubtful_document_retried_next_run(void **state)
     fx_free(fx);
 }
 
+/*
+ * The re-read of a doubtful document keeps answering Bsale's "not available"
+ * 500 (it may be gone): a new incident on its path, the run still succeeds,
+ * and the run after retries it.
+ */
+static void test_vanished_document_stays_doubtful(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, documents_page());
+    script(fx, DETAILS, 0, details_page(40, 1, 0));
+    script(fx, DETAILS, 0, details_page(40, 1, 0));
+    run_daily(fx);
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    forget_run(fx);
+    fb_add_rule(fx->f, (struct fb_rule){.path = "/v1/documents/7.json",
+                                        .offset = -1,
+                                        .action = FB_STATUS,
+                                        .status = 500,
+                                        .body = "{\"error\":\"The requested resource is not "
+                                                "available\"}",
+                                        .sticky = true});
+    setenv("BSALE_MAX_ATTEMPTS", "2", 1);
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_string_equal(json_string_value(json_object_get(fx->summary, "status")), "succeeded");
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 2);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias WHERE recurso = "
+                                    "'/documents/7.json' AND id_recurso = 7 AND problema LIKE "
+                                    "'%HTTP 500%' AND resuelto_en IS NULL"),
+                     1);
+    forget_run(fx);
+    run_daily(fx); /* the open incident is read again */
+    unsetenv("BSALE_MAX_ATTEMPTS");
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 4);
+    fx_free(fx);
+}
+
 /* Bsale throttles longer than the run may last: the run stops at its deadline, failed. */
 static void test_run_deadline_recorded(void **state)
 {
@@ -452,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_empty_lines_list_not_written),
         cmocka_unit_test(test_repeating_lines_list_not_written),
         cmocka_unit_test(test_doubtful_document_retried_next_run),
+        cmocka_unit_test(test_vanished_document_stays_doubtful),
         cmocka_unit_test(test_run_deadline_recorded),
         cmocka_unit_test(test_unparseable_document_isolated),
         cmocka_unit_test(test_document_read_bare),
