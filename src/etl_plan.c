@@ -15,6 +15,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "sync_progress.h"
+#include "sync_reconcile.h"
 #include "transform.h"
 #include "etl_plan.h"
 #include "etl_incidents.h"
@@ -71,6 +72,8 @@ struct etl_plan_state {
     struct id_set known[2]; /* clients, variants already checked this run */
     bool whole_list[2];     /* the whole list was queued instead of single GETs */
     bool fetch_missing_refs;
+    struct sync_reconcile *reconcile; /* the light list's items, while it is read */
+    char reconcile_from[11], reconcile_to[11];
 };
 
 /* A document's embedded lines (an envelope capped at 25, or a bare array). Borrowed. */
@@ -566,19 +569,98 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
     return rc ? rc : after_page(run, e);
 }
 
-static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *plan)
+/* A document read again by id with its expansions; one that stays 5xx (gone, or Bsale
+ * failing) is an incident, retried next run. */
+static void queue_reread(struct etl_run_ctx *run, int64_t id)
 {
     const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
-    char expand[64];
+    char expand[64], path[64];
     expand_query(docs, expand, sizeof(expand));
-    for (size_t i = 0; i < plan->n_verify; i++) {
-        char path[64];
-        document_path(plan->verify_ids[i], path, sizeof(path));
-        /* One that stays 5xx (gone, or Bsale failing) is an incident, retried next run. */
-        bsale_queue_get_doubtful(
-            run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
-            stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), plan->verify_ids[i]));
-    }
+    document_path(id, path, sizeof(path));
+    bsale_queue_get_doubtful(run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
+                             stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), id));
+}
+
+static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *plan)
+{
+    for (size_t i = 0; i < plan->n_verify; i++)
+        queue_reread(run, plan->verify_ids[i]);
+}
+
+static enum err_code on_light_page(void *p, json_t *page, struct err *e)
+{
+    struct stream_ctx *s = p;
+    struct etl_run_ctx *run = s->run;
+    enum err_code rc = check_cancel(run, e);
+    if (rc)
+        return rc;
+    sync_reconcile_add(run->plan_state->reconcile, json_object_get(page, "items"));
+    run->stats.reconcile_pages++;
+    run->stats.reconcile_requests++;
+    return after_page(run, e);
+}
+
+/*
+ * The light list ended: documents that differ from the warehouse or are
+ * missing are re-read; stored ones it no longer lists are verified by id
+ * (404: removed) unless the list itself may lack records.
+ */
+static enum err_code on_light_end(void *p, const struct bsale_list_end *end, struct err *e)
+{
+    struct stream_ctx *s = p;
+    struct etl_run_ctx *run = s->run;
+    struct etl_plan_state *ps = run->plan_state;
+    enum err_code rc = on_stream_end(p, end, e);
+    struct sync_reconcile_result res = {0};
+    if (!rc)
+        rc = sync_reconcile_compare(ps->reconcile, run->db, ps->reconcile_from, ps->reconcile_to,
+                                    &res, e);
+    sync_reconcile_free(ps->reconcile);
+    ps->reconcile = NULL;
+    if (rc)
+        return rc;
+    bool whole = !(end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING));
+    for (size_t i = 0; i < res.n_reread; i++)
+        queue_reread(run, res.reread[i]);
+    for (size_t i = 0; whole && i < res.n_unlisted; i++)
+        queue_reread(run, res.unlisted[i]);
+    struct etl_plan_stats *st = &run->stats;
+    st->reconcile_listed += res.listed;
+    st->reconcile_changed += res.changed;
+    st->reconcile_missing += res.missing;
+    st->reconcile_unlisted += (long long)res.n_unlisted;
+    st->reconcile_requests += (long long)(res.n_reread + (whole ? res.n_unlisted : 0));
+    log_info("reconcile %s..%s: %lld listed, %lld changed, %lld missing, %zu no longer listed%s",
+             ps->reconcile_from, ps->reconcile_to, res.listed, res.changed, res.missing,
+             res.n_unlisted, whole ? "" : " (not verified: the list may lack records)");
+    sync_reconcile_result_release(&res);
+    return ERR_OK;
+}
+
+/* One light list over the reconcile's days: a few fields, no expansions. */
+static enum err_code queue_reconcile(struct etl_run_ctx *run, const struct etl_plan *plan,
+                                     struct err *e)
+{
+    struct etl_plan_state *ps = run->plan_state;
+    long long from, to, ignored;
+    enum err_code rc = date_day_window(plan->reconcile_from, &from, &ignored, e);
+    if (!rc)
+        rc = date_day_window(plan->reconcile_to, &ignored, &to, e);
+    if (rc)
+        return rc;
+    memcpy(ps->reconcile_from, plan->reconcile_from, sizeof(ps->reconcile_from));
+    memcpy(ps->reconcile_to, plan->reconcile_to, sizeof(ps->reconcile_to));
+    ps->reconcile = sync_reconcile_new();
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    char query[256];
+    snprintf(query, sizeof(query), "%s&%s=[%lld,%lld]", sync_reconcile_fields(),
+             docs->source.date_filter, from, to);
+    struct stream_ctx *s = stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), 0);
+    snprintf(s->path, sizeof(s->path), "%s", docs->source.path);
+    struct bsale_list_spec spec = {
+        .on_page = on_light_page, .on_end = on_light_end, .on_bad = on_stream_bad, .ctx = s};
+    bsale_queue_list_spec(run->client, docs->source.path, query, &spec);
+    return ERR_OK;
 }
 
 /* One day's list of a DAILY table: documents emitted, payments recorded (credit ones too). */
@@ -662,6 +744,7 @@ static void state_release(struct etl_plan_state *ps)
     }
     id_set_release(&ps->known[0]);
     id_set_release(&ps->known[1]);
+    sync_reconcile_free(ps->reconcile);
 }
 
 /* Every list has ended, so no document should still wait; one that does is not written. */
@@ -687,6 +770,8 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
         queue_master(ctx);
     if (plan->documents)
         rc = queue_document_windows(ctx, plan, e);
+    if (!rc && plan->reconcile_from[0])
+        rc = queue_reconcile(ctx, plan, e);
     queue_verifications(ctx, plan);
     if (!rc)
         rc = bsale_run(ctx->client, e);

@@ -307,7 +307,7 @@ static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_
     rec->solicitudes = st->requests;
     rec->reintentos = st->retries;
     snprintf(rec->error, sizeof(rec->error), "%s", rc ? e->msg : "");
-    rec->detalle = sync_summary_detail(&ctx->counters, st, secs, rc);
+    rec->detalle = sync_summary_detail(&ctx->counters, st, &ctx->stats, secs, rc);
     struct err ue = ERR_INIT;
     if (db_run_update(job->db, rec, &ue))
         log_error("cannot record the end of run %lld: %s", rec->id, ue.msg);

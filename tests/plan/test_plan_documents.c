@@ -6,6 +6,7 @@
 #include "common.h"
 
 #include "config.h"
+#include "date.h"
 #include "sync_runner.h"
 #include "fake_bsale.h"
 #include "harness.h"
@@ -112,7 +113,8 @@ static void script(struct fixture *fx, const char *path, long offset, char *body
             .path = path, .offset = offset, .action = FB_STATUS, .status = 200, .body = body});
 }
 
-static void run_daily(struct fixture *fx)
+/* A daily sync of [from, to], or a plain one (today and its lookback) when from is NULL. */
+static void run_sync(struct fixture *fx, const char *from, const char *to)
 {
     char *base = fb_base_url(fx->f);
     char *db_url = xasprintf("sqlite:///%s/w.db", fx->dir);
@@ -132,8 +134,10 @@ static void run_daily(struct fixture *fx)
     struct etl_runner *r = NULL;
     assert_int_equal(etl_runner_new(&fx->cfg, &r, &e), ERR_OK);
     struct etl_request req = {.kind = ETL_DAILY, .origin = ETL_ORIGIN_CLI};
-    snprintf(req.date_from, sizeof(req.date_from), "2024-02-15");
-    snprintf(req.date_to, sizeof(req.date_to), "2024-02-15");
+    if (from) {
+        snprintf(req.date_from, sizeof(req.date_from), "%s", from);
+        snprintf(req.date_to, sizeof(req.date_to), "%s", to);
+    }
     long long id = 0;
     assert_int_equal(etl_runner_start(r, &req, &id, &e), ERR_OK);
     fx->rc = etl_runner_wait(r, id, &fx->summary, &e);
@@ -141,6 +145,11 @@ static void run_daily(struct fixture *fx)
     free(env_file);
     free(db_url);
     free(base);
+}
+
+static void run_daily(struct fixture *fx)
+{
+    run_sync(fx, "2024-02-15", "2024-02-15");
 }
 
 static long long count_rows(struct fixture *fx, const char *sql)
@@ -326,6 +335,116 @@ static void test_vanished_document_stays_doubtful(void **state)
     fx_free(fx);
 }
 
+/* A document of day `day` (its lines embedded whole); light: only the reconcile's fields. */
+static char *dated_doc(int id, const char *day, int state, bool light)
+{
+    long long from = 0, to = 0;
+    struct err e = ERR_INIT;
+    assert_int_equal(date_day_window(day, &from, &to, &e), ERR_OK);
+    const char *common = "\"totalAmount\":1190.0,\"netAmount\":1000.0,\"taxAmount\":190.0,"
+                         "\"document_type\":{\"href\":\"h\",\"id\":\"1\"}";
+    if (light)
+        return xasprintf("{\"id\":%d,\"state\":%d,%s}", id, state, common);
+    char *lines = lines_json(id * 10, id * 10);
+    char *doc = xasprintf(
+        "{\"id\":%d,\"emissionDate\":%lld,\"number\":%d,\"state\":%d,%s,"
+        "\"office\":{\"href\":\"h\",\"id\":\"2\"},"
+        "\"details\":{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[%s]},"
+        "\"payments\":{\"href\":\"h\",\"count\":0,\"limit\":25,\"offset\":0,\"items\":[]}}",
+        id, from, id, state, common, lines);
+    free(lines);
+    return doc;
+}
+
+static char *page_of(int n, char **items)
+{
+    char *joined = xstrdup("");
+    for (int i = 0; i < n; i++) {
+        char *next = xasprintf("%s%s%s", joined, i ? "," : "", items[i]);
+        free(joined);
+        free(items[i]);
+        joined = next;
+    }
+    char *page = xasprintf("{\"href\":\"h\",\"count\":%d,\"limit\":50,\"offset\":0,"
+                           "\"items\":[%s]}",
+                           n, joined);
+    free(joined);
+    return page;
+}
+
+static long long reconcile_int(struct fixture *fx, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(fx->summary, "reconcile"), key);
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+/*
+ * A plain daily sync reconciles the days before its lookback: a document
+ * of 40 days ago voided since is re-read, an unchanged one is not,
+ * and a stored one Bsale no longer lists is verified by id (404: removed).
+ */
+static void test_reconcile_rereads_only_changes(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    char today[11], d40[11], d41[11];
+    struct err e = ERR_INIT;
+    assert_int_equal(date_today("America/Santiago", today, &e), ERR_OK);
+    assert_int_equal(date_add(today, -40, d40, &e), ERR_OK);
+    assert_int_equal(date_add(today, -41, d41, &e), ERR_OK);
+    char *stored[] = {dated_doc(7, d40, 0, false), dated_doc(8, d41, 0, false),
+                      dated_doc(9, d41, 0, false)};
+    script(fx, "/v1/documents.json", 0, page_of(3, stored));
+    run_sync(fx, d41, d40);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 3);
+    forget_run(fx);
+    /* Now 7 is voided, 8 unchanged, 9 gone; the lookback's own windows list nothing. */
+    char *light[] = {dated_doc(7, d40, 1, true), dated_doc(8, d41, 0, true)};
+    char *page = page_of(2, light);
+    assert_true(fx->n_bodies < ARRAY_LEN(fx->bodies));
+    fx->bodies[fx->n_bodies++] = page;
+    fb_add_rule(fx->f, (struct fb_rule){.path = "/v1/documents.json",
+                                        .offset = 0,
+                                        .action = FB_STATUS,
+                                        .status = 200,
+                                        .body = page,
+                                        .uri_has = "fields="});
+    script(fx, "/v1/documents/7.json", -1, dated_doc(7, d40, 1, false));
+    run_sync(fx, NULL, NULL);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/8.json", -1), 0);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/9.json", -1), 1);
+    assert_int_equal(count_rows(fx, "SELECT estado FROM documentos_venta WHERE id_bsale = 7"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta WHERE id_bsale = 9"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 2);
+    assert_int_equal(reconcile_int(fx, "pages"), 1);
+    assert_int_equal(reconcile_int(fx, "listed"), 2);
+    assert_int_equal(reconcile_int(fx, "changed"), 1);
+    assert_int_equal(reconcile_int(fx, "missing"), 0);
+    assert_int_equal(reconcile_int(fx, "unlisted"), 1);
+    assert_int_equal(reconcile_int(fx, "requests"), 3);
+    fx_free(fx);
+}
+
+/* Explicit dates are exactly those days: no light list. */
+static void test_explicit_dates_do_not_reconcile(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    size_t n = 0;
+    struct fb_hit *hits = fb_hits(fx->f, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_null(strstr(hits[i].uri, "fields="));
+    free(hits);
+    assert_int_equal(reconcile_int(fx, "requests"), 0);
+    fx_free(fx);
+}
+
 /* Bsale throttles longer than the run may last: the run stops at its deadline, failed. */
 static void test_run_deadline_recorded(void **state)
 {
@@ -493,6 +612,8 @@ int main(void)
         cmocka_unit_test(test_repeating_lines_list_not_written),
         cmocka_unit_test(test_doubtful_document_retried_next_run),
         cmocka_unit_test(test_vanished_document_stays_doubtful),
+        cmocka_unit_test(test_reconcile_rereads_only_changes),
+        cmocka_unit_test(test_explicit_dates_do_not_reconcile),
         cmocka_unit_test(test_run_deadline_recorded),
         cmocka_unit_test(test_unparseable_document_isolated),
         cmocka_unit_test(test_document_read_bare),
