@@ -249,6 +249,20 @@ static const struct cat_column documentos_venta_cols[] = {
      "Tax authority status: 0 = accepted, 1 = sent, 2 = rejected (PE/MX: informed)."},
     {"token", CAT_TEXT, "token", 0, "Token público del documento.", "The document's public token."},
     {"url_pdf", CAT_LONGTEXT, "urlPdf", 0, "URL del PDF.", "URL of the PDF."},
+    {"id_lista_precio", CAT_ID, "priceList.id", IDX,
+     "Lista de precios usada (listas_precio.id_bsale).",
+     "Price list used (listas_precio.id_bsale)."},
+    {"monto_afecto", CAT_DECIMAL, "notExemptAmount", 0,
+     "Monto afecto a impuestos (neto no exento); positivo también en notas de crédito.",
+     "Amount subject to tax (net not exempt); positive in credit notes too."},
+    {"estado_anulacion", CAT_INT, "cancellationStatus", 0,
+     "Estado de anulación Bsale: 0 = vigente (no anulado); otro valor = anulación en curso o "
+     "hecha.",
+     "Bsale cancellation status: 0 = in force (not cancelled); other = cancellation pending or "
+     "done."},
+    {"fecha_anulacion", CAT_DATETIME, "cancellationDate", 0,
+     "Instante de la anulación (UTC); NULL si no se anuló. No cambia fecha_emision.",
+     "When it was cancelled (UTC); NULL if never. It does not change fecha_emision."},
     SYNCED,
 };
 
@@ -276,6 +290,19 @@ static const struct cat_column detalles_venta_cols[] = {
     {"descuento_total", CAT_DECIMAL, "totalDiscount", 0, "Descuento con impuestos.",
      "Discount with taxes."},
     {"nota", CAT_LONGTEXT, "note", 0, "Nota de la línea.", "The line's note."},
+    {"precio_unitario_neto_exacto", CAT_DECIMAL, "netUnitValueRaw", 0,
+     "Precio unitario neto sin redondear (precio_unitario_neto viene redondeado al peso).",
+     "Net unit price unrounded (precio_unitario_neto is rounded to whole pesos)."},
+    {"porcentaje_descuento", CAT_DECIMAL, "discountPercentage", 0,
+     "Descuento de la línea en porcentaje (10 = 10 %).",
+     "The line's discount in percent (10 = 10%)."},
+    {"id_detalle_relacionado", CAT_ID, "relatedDetailId", IDX | CAT_ZERO_NULL,
+     "Línea de otro documento de la que proviene (detalles_venta.id_bsale): la nota de venta "
+     "convertida en boleta o la venta que anula una nota de crédito; NULL si ninguna (Bsale: 0). "
+     "No sumar ambas líneas: la venta se contaría dos veces.",
+     "Line of another document this line comes from (detalles_venta.id_bsale): the sales note "
+     "turned into a receipt, or the sale a credit note reverses; NULL if none (Bsale: 0). Do not "
+     "add both lines: the sale would count twice."},
     SYNCED,
 };
 
@@ -295,6 +322,58 @@ static const struct cat_column pagos_cols[] = {
     {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal (sucursales.id_bsale).",
      "Office (sucursales.id_bsale)."},
     ESTADO,
+    {"id_usuario", CAT_ID, "user.id", IDX, "Usuario que registró el pago (usuarios.id_bsale).",
+     "User who recorded the payment (usuarios.id_bsale)."},
+    {"numero_operacion", CAT_TEXT, "operationNumber", 0,
+     "Número de operación (transferencia, voucher de tarjeta…).",
+     "Operation number (transfer, card voucher…)."},
+    {"es_pago_credito", CAT_FLAG, "isCreditPayment", 0,
+     FLAG_ES("abono a una deuda a crédito: sus documentos están en pagos_documentos"),
+     FLAG_EN("settles an outstanding credit: its documents are in pagos_documentos")},
+    {"fecha_contable", CAT_DATE, "accountingDate", 0,
+     "Fecha contable (fecha calendario UTC); NULL si Bsale no la da.",
+     "Accounting date (UTC calendar date); NULL when Bsale gives none."},
+    SYNCED,
+};
+
+/* A credit payment's documents[] (bare array in the payment record): what it paid of each. */
+static const struct cat_column pagos_documentos_cols[] = {
+    {"id_pago", CAT_ID, NULL, CAT_PARENT | KEY, "Pago de crédito (pagos.id_bsale).",
+     "Credit payment (pagos.id_bsale)."},
+    {"id_documento", CAT_ID, "id", KEY | IDX, "Documento abonado (documentos_venta.id_bsale).",
+     "Document settled (documentos_venta.id_bsale)."},
+    {"monto", CAT_DECIMAL, "amount", 0, "Monto del pago aplicado a este documento.",
+     "Amount of the payment applied to this document."},
+    SYNCED,
+};
+
+/* /documents/{id}/payments.json: one item per payment type, its id is the type's. */
+static const struct cat_column pagos_por_tipo_documento_cols[] = {
+    {"id_documento", CAT_ID, NULL, CAT_PARENT | KEY, "Documento (documentos_venta.id_bsale).",
+     "Document (documentos_venta.id_bsale)."},
+    {"id_forma_pago", CAT_ID, "id", KEY | IDX, "Forma de pago (formas_pago.id_bsale).",
+     "Payment type (formas_pago.id_bsale)."},
+    {"monto", CAT_DECIMAL, "amount", 0,
+     "Total pagado del documento con esa forma de pago (pagos vigentes, sin abonos de crédito).",
+     "The document's total paid with that payment type (active payments, credit ones excluded)."},
+    SYNCED,
+};
+
+static const struct cat_column referencias_documento_cols[] = {
+    BSALE_ID("de la referencia", "the reference"),
+    {"id_documento", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Documento que hace la referencia (documentos_venta.id_bsale).",
+     "Document making the reference (documentos_venta.id_bsale)."},
+    {"fecha_referencia", CAT_DATE, "referenceDate", 0,
+     "Fecha del documento referido (fecha calendario UTC).",
+     "Date of the referenced document (UTC calendar date)."},
+    {"numero", CAT_TEXT, "number", IDX, "Folio del documento referido (texto).",
+     "Number (folio) of the referenced document (text)."},
+    {"motivo", CAT_LONGTEXT, "reason", 0, "Motivo (\"Anula documento\", \"Corrige montos\"…).",
+     "Reason (\"Anula documento\" = voids it, \"Corrige montos\" = corrects amounts…)."},
+    {"codigo_dte", CAT_TEXT, "dte_code.id", 0,
+     "Código SII (DTE) del documento referido (33 = factura, 39 = boleta…).",
+     "Tax authority (DTE) code of the referenced document (33 = invoice, 39 = receipt…)."},
     SYNCED,
 };
 
@@ -361,12 +440,21 @@ static const struct cat_table t_documentos_venta = {
     .role = CAT_ROLE_DOCUMENTS,
     .source = {.fetch = CAT_FETCH_DAILY,
                .path = "/documents.json",
-               .expand = "[details,payments]",
+               .expand = "[details,payments,references]",
                .date_filter = "emissiondaterange",
                .date_kind = CAT_DATE_RANGE},
     .prune = CAT_PRUNE_VERIFIED,
-    .es = "Documentos de venta de todo tipo (boletas, facturas, notas de crédito…).",
-    .en = "Sales documents of every type (receipts, invoices, credit notes…).",
+    .es =
+        "Documentos de venta de todo tipo (boletas, facturas, notas de venta, notas de "
+        "crédito…). Venta neta: sumar los documentos con estado 0 (los anulados tienen estado 1), "
+        "restando los de tipo es_nota_credito (sus montos son positivos). Una nota de venta "
+        "convertida en boleta o factura no se suma dos veces: las líneas del documento nuevo "
+        "la señalan en detalles_venta.id_detalle_relacionado.",
+    .en = "Sales documents of every type (receipts, invoices, sales notes, credit notes…). Net "
+          "sales: add the documents with estado 0 (voided ones have estado 1), subtracting those "
+          "whose type is es_nota_credito (their amounts are positive). A sales note turned into a "
+          "receipt or invoice is not added twice: the new document's lines point to it through "
+          "detalles_venta.id_detalle_relacionado.",
 };
 static const struct cat_table t_detalles_venta = {
     .name = "detalles_venta",
@@ -380,8 +468,14 @@ static const struct cat_table t_detalles_venta = {
                .parent_col = "id_documento",
                .embedded = "details"},
     .prune = CAT_PRUNE_WITH_PARENT,
-    .es = "Líneas de los documentos de venta (todas, no solo las 25 incrustadas).",
-    .en = "Lines of the sales documents (all of them, not only the 25 embedded).",
+    .es = "Líneas de los documentos de venta (todas, no solo las 25 incrustadas). Una línea con "
+          "id_detalle_relacionado viene de otra: si ambos documentos están vigentes y el nuevo no "
+          "es nota de crédito (boleta desde nota de venta), contar solo la línea nueva; la de una "
+          "nota de crédito se resta.",
+    .en = "Lines of the sales documents (all of them, not only the 25 embedded). A line with "
+          "id_detalle_relacionado comes from another: when both documents are active and the new "
+          "one is not a credit note (a receipt from a sales note), count only the new line; a "
+          "credit note's line is subtracted.",
 };
 static const struct cat_table t_pagos = {
     .name = "pagos",
@@ -389,16 +483,68 @@ static const struct cat_table t_pagos = {
     .ncols = ARRAY_LEN(pagos_cols),
     .resource = "payments",
     .role = CAT_ROLE_PAYMENTS,
-    .source = {.fetch = CAT_FETCH_DAILY,
+    .source = {.fetch = CAT_FETCH_JOURNAL,
                .path = "/payments.json",
-               .date_filter = "recorddate",
-               .date_kind = CAT_DATE_DAY,
+               .date_filter = "recorddaterange",
+               .date_kind = CAT_DATE_RANGE},
+    .es = "Pagos registrados en Bsale (/payments.json), también los abonos de crédito: estos no "
+          "tienen id_documento y reparten su monto en pagos_documentos. Solo los de estado 0 "
+          "cuentan.",
+    .en = "Payment records of Bsale (/payments.json), credit payments too: these have no "
+          "id_documento and split their amount in pagos_documentos. Only those with estado 0 "
+          "count.",
+};
+static const struct cat_table t_pagos_documentos = {
+    .name = "pagos_documentos",
+    .cols = pagos_documentos_cols,
+    .ncols = ARRAY_LEN(pagos_documentos_cols),
+    .resource = "payments/documents",
+    .role = CAT_ROLE_PAYMENT_DOCUMENTS,
+    .source = {.fetch = CAT_FETCH_CHILD,
+               .parent = CAT_ROLE_PAYMENTS,
+               .parent_col = "id_pago",
+               .embedded = "documents"},
+    .prune = CAT_PRUNE_WITH_PARENT,
+    .es =
+        "Documentos que salda cada abono de crédito, con el monto aplicado a cada uno. Lo cobrado "
+        "de un documento: sus pagos (pagos.id_documento) más estas filas.",
+    .en = "Documents each credit payment settles, with the amount applied to each. What a "
+          "document has been paid: its payments (pagos.id_documento) plus these rows.",
+};
+static const struct cat_table t_pagos_por_tipo_documento = {
+    .name = "pagos_por_tipo_documento",
+    .cols = pagos_por_tipo_documento_cols,
+    .ncols = ARRAY_LEN(pagos_por_tipo_documento_cols),
+    .resource = "documents/payments",
+    .role = CAT_ROLE_DOCUMENT_PAYMENT_TOTALS,
+    .source = {.fetch = CAT_FETCH_CHILD,
+               .path = "/documents/{id}/payments.json",
                .parent = CAT_ROLE_DOCUMENTS,
                .parent_col = "id_documento",
-               .embedded = "payments",
-               .parent_query = "documentid"},
-    .es = "Pagos, también los de crédito que no pertenecen a un documento.",
-    .en = "Payments, including credit payments tied to no document.",
+               .embedded = "payments"},
+    .prune = CAT_PRUNE_WITH_PARENT,
+    .es = "Total pagado de cada documento por forma de pago, solo cuando Bsale lo incrusta en el "
+          "documento (no son pagos: para pagos individuales use pagos).",
+    .en = "Each document's total paid per payment type, only when Bsale embeds it in the document "
+          "(these are not payments: for single payments use pagos).",
+};
+static const struct cat_table t_referencias_documento = {
+    .name = "referencias_documento",
+    .cols = referencias_documento_cols,
+    .ncols = ARRAY_LEN(referencias_documento_cols),
+    .resource = "documents/references",
+    .role = CAT_ROLE_REFERENCES,
+    .source = {.fetch = CAT_FETCH_CHILD,
+               .path = "/documents/{id}/references.json",
+               .parent = CAT_ROLE_DOCUMENTS,
+               .parent_col = "id_documento",
+               .embedded = "references",
+               .linked_read = true},
+    .prune = CAT_PRUNE_WITH_PARENT,
+    .es = "Referencias tributarias de los documentos: qué documento anula o corrige una nota de "
+          "crédito (numero, codigo_dte y motivo del documento referido).",
+    .en = "Tax references of the documents: which document a credit note voids or corrects "
+          "(number, DTE code and reason of the referenced document).",
 };
 
 /* ---- the ETL's own bookkeeping: not synced, written by the store ---- */
@@ -470,9 +616,23 @@ static const struct cat_table *const own_tables[] = {
 };
 
 static const struct cat_table *const all_tables[] = {
-    &t_sucursales, &t_tipos_documento,  &t_formas_pago,    &t_usuarios,      &t_tipos_producto,
-    &t_productos,  &t_variantes,        &t_clientes,       &t_listas_precio, &t_precios,
-    &t_stock,      &t_documentos_venta, &t_detalles_venta, &t_pagos,
+    &t_sucursales,
+    &t_tipos_documento,
+    &t_formas_pago,
+    &t_usuarios,
+    &t_tipos_producto,
+    &t_productos,
+    &t_variantes,
+    &t_clientes,
+    &t_listas_precio,
+    &t_precios,
+    &t_stock,
+    &t_documentos_venta,
+    &t_detalles_venta,
+    &t_pagos,
+    &t_pagos_documentos,
+    &t_pagos_por_tipo_documento,
+    &t_referencias_documento,
 };
 
 const struct cat_table *const *catalog_tables(size_t *n)
@@ -966,7 +1126,7 @@ static void convert_cell(struct cat_rows *r, const struct map_ctx *m, const stru
     case CAT_ID:
     case CAT_INT:
         if (json_util_int64(v, &cell->i))
-            cell->kind = CAT_V_INT;
+            cell->kind = cell->i == 0 && (c->flags & CAT_ZERO_NULL) ? CAT_V_NULL : CAT_V_INT;
         else if (!is_empty_string(v))
             report(m, c, v, "is not an integer within 64 bits; stored NULL");
         return;

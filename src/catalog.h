@@ -33,8 +33,9 @@ enum cat_col_flags {
     CAT_KEY = 1 << 0,   /* part of the primary key */
     CAT_INDEX = 1 << 1, /* gets an index */
     CAT_NOT_NULL = 1 << 2,
-    CAT_PARENT = 1 << 3, /* value is the parent's id (document lines, price-list prices) */
-    CAT_ZERO = 1 << 4,   /* DEFAULT 0 */
+    CAT_PARENT = 1 << 3,    /* value is the parent's id (document lines, price-list prices) */
+    CAT_ZERO = 1 << 4,      /* DEFAULT 0 */
+    CAT_ZERO_NULL = 1 << 5, /* an id of 0 means "none": stored NULL (relatedDetailId) */
 };
 
 struct cat_column {
@@ -65,7 +66,10 @@ enum cat_role {
     CAT_ROLE_USERS,
     CAT_ROLE_PRODUCT_TYPES,
     CAT_ROLE_PRODUCTS,
-    CAT_ROLE_SCHEMA_VERSION, /* etl_esquema */
+    CAT_ROLE_PAYMENT_DOCUMENTS,       /* pagos_documentos: documents[] of credit payments */
+    CAT_ROLE_DOCUMENT_PAYMENT_TOTALS, /* pagos_por_tipo_documento: a document's per-type totals */
+    CAT_ROLE_REFERENCES,              /* referencias_documento */
+    CAT_ROLE_SCHEMA_VERSION,          /* etl_esquema */
     CAT_ROLE_COUNT
 };
 
@@ -75,6 +79,11 @@ enum cat_fetch {
     CAT_FETCH_MASTER,   /* master data: the whole list, on a full sync */
     CAT_FETCH_DAILY,    /* one list per business day, by date_filter */
     CAT_FETCH_CHILD,    /* a sub-resource of each parent record (path holds "{id}") */
+    /*
+     * A journal of records (payments): read whole (the unfiltered list) on a
+     * full sync; by date window plus the id-ordered tail on a daily sync.
+     */
+    CAT_FETCH_JOURNAL,
 };
 
 enum cat_date_kind {
@@ -93,6 +102,11 @@ struct cat_source {
     const char *parent_col;   /* the column holding the parent's id */
     const char *embedded;     /* member of the parent item that embeds them ("details"), or NULL */
     const char *parent_query; /* list parameter selecting one parent's records ("documentid") */
+    /*
+     * CHILD only: when the parent gives only a link ({"href": …}) instead of
+     * embedding them, the plan reads path for the parents that need it.
+     */
+    bool linked_read;
 };
 
 /* What becomes of rows Bsale no longer lists. */

@@ -233,11 +233,27 @@ static const struct cat_column *single_key(const struct cat_table *t)
     return key;
 }
 
+/* The one key column of t besides parent_col (a line's id; a payment's document), or NULL. */
+static const struct cat_column *child_key(const struct cat_table *t, const char *parent_col)
+{
+    const struct cat_column *key = NULL;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (!(t->cols[i].flags & CAT_KEY) || strcmp(t->cols[i].name, parent_col) == 0)
+            continue;
+        if (key)
+            return NULL;
+        key = &t->cols[i];
+    }
+    return key;
+}
+
 enum err_code db_delete_children(struct db *db, const struct cat_table *t, const char *parent_col,
                                  const int64_t *parent_ids, size_t n_parents,
                                  const int64_t *keep_ids, size_t n_keep, struct err *e)
 {
-    const struct cat_column *key = single_key(t);
+    const struct cat_column *key = child_key(t, parent_col);
+    if (!key) /* parent_col is the key itself (documents by id): nothing to keep by */
+        key = single_key(t);
     if (!key || catalog_column_index(t, parent_col) < 0)
         return err_set(e, ERR_INTERNAL, "delete children: '%s' is not a parent column of %s",
                        parent_col, t->name);

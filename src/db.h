@@ -15,7 +15,7 @@
 struct db;
 
 /* Current schema version this build creates and expects. */
-#define DB_SCHEMA_VERSION 2 /* 2: etl_incidencias */
+#define DB_SCHEMA_VERSION 3 /* 2: etl_incidencias; 3: payments, references (issue 12) */
 
 enum err_code db_open(const struct db_url *url, struct db **out, struct err *e) MUST_CHECK;
 void db_close(struct db *db);                     /* accepts NULL */
@@ -39,8 +39,8 @@ enum err_code db_upsert(struct db *db, const struct cat_rows *rows, const char *
 
 /*
  * Deletes rows of t whose column parent_col is one of parent_ids, except those
- * whose key is in keep_ids (may be NULL/0): lines of a document that Bsale no
- * longer lists.
+ * whose key (the key column besides parent_col) is in keep_ids (may be
+ * NULL/0): lines of a document that Bsale no longer lists.
  */
 enum err_code db_delete_children(struct db *db, const struct cat_table *t, const char *parent_col,
                                  const int64_t *parent_ids, size_t n_parents,

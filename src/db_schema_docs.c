@@ -22,6 +22,26 @@ static void md_cell(FILE *out, const char *s)
     }
 }
 
+/* When a child table's rows come embedded in the parent, and when its own list is read. */
+static void write_embedded(FILE *out, const struct cat_table *t, const char *parent_name)
+{
+    const struct cat_source *s = &t->source;
+    fprintf(out,
+            "- Incrustada en `%s` de cada fila de `%s` (`%s` guarda su id) / embedded in `%s` of "
+            "each row of `%s` (`%s` holds its id)",
+            s->embedded, parent_name, s->parent_col, s->embedded, parent_name, s->parent_col);
+    if (t->role == CAT_ROLE_LINES)
+        fprintf(out, "; la lista aparte se lee cuando Bsale la corta / the separate list is read "
+                     "when Bsale cuts it short");
+    else if (s->linked_read)
+        fprintf(out, "; la lista aparte se lee cuando Bsale da solo un enlace / the separate list "
+                     "is read when Bsale gives only a link");
+    else if (s->path)
+        fprintf(out, "; solo se guarda cuando viene incrustada completa, nunca por su enlace / "
+                     "stored only when embedded complete, never read through its link");
+    fprintf(out, "\n");
+}
+
 static void write_source(FILE *out, const struct cat_table *t)
 {
     const struct cat_source *s = &t->source;
@@ -46,18 +66,25 @@ static void write_source(FILE *out, const struct cat_table *t)
                 s->expand ? "&" : "", s->date_filter,
                 s->date_kind == CAT_DATE_RANGE ? "[inicio,fin]" : "<inicio>");
         break;
+    case CAT_FETCH_JOURNAL:
+        fprintf(out,
+                "`GET %s` entera en un sync full; en un sync diario por ventana de fechas "
+                "(`%s=[inicio,fin]`) más la cola ordenada por id / the whole list on a full sync; "
+                "on a daily sync by date window (`%s=[start,end]`) plus the id-ordered tail",
+                s->path, s->date_filter, s->date_filter);
+        break;
     case CAT_FETCH_CHILD:
-        fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path, parent_name,
-                parent_name);
+        if (s->path)
+            fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path,
+                    parent_name, parent_name);
+        else
+            fprintf(out, "solo incrustada en `%s` / only embedded in `%s`", parent_name,
+                    parent_name);
         break;
     }
     fprintf(out, "\n");
     if (parent && s->embedded)
-        fprintf(out,
-                "- Incrustada en `%s` de cada fila de `%s` (`%s` guarda su id); la lista aparte "
-                "se lee cuando Bsale la corta / embedded in `%s` of each row of `%s` (`%s` holds "
-                "its id); the separate list is read when Bsale cuts it short\n",
-                s->embedded, parent_name, s->parent_col, s->embedded, parent_name, s->parent_col);
+        write_embedded(out, t, parent_name);
     if (s->parent_query)
         fprintf(out, "- Por documento / per document: `GET %s?%s=<id>`\n", s->path,
                 s->parent_query);

@@ -1,7 +1,7 @@
 /*
  * The batch that crosses from the fetch thread to the writer: rows per
- * catalog table, the documents whose lines it replaces, and incidents about
- * records, all landing in one transaction.
+ * catalog table, the parents whose children it replaces (documents' lines
+ * among them), and incidents about records, all landing in one transaction.
  */
 #include "common.h"
 
@@ -37,6 +37,7 @@ void etl_batch_free(struct etl_batch *b)
     }
     free(b->incidents);
     free(b->doc_ids);
+    free(b->replaced);
     free(b);
 }
 
@@ -62,6 +63,18 @@ void etl_batch_add_doc(struct etl_batch *b, int64_t doc_id)
         b->doc_ids = xrealloc(b->doc_ids, b->doc_alloc * sizeof(*b->doc_ids));
     }
     b->doc_ids[b->n_docs++] = doc_id;
+    etl_batch_replace_children(b, catalog_role_index(CAT_ROLE_LINES), doc_id);
+}
+
+void etl_batch_replace_children(struct etl_batch *b, int child_ti, int64_t parent_id)
+{
+    if (child_ti < 0 || child_ti >= ETL_MAX_TABLES)
+        return;
+    if (b->n_replaced == b->replaced_alloc) {
+        b->replaced_alloc = b->replaced_alloc ? b->replaced_alloc * 2 : 64;
+        b->replaced = xrealloc(b->replaced, b->replaced_alloc * sizeof(*b->replaced));
+    }
+    b->replaced[b->n_replaced++] = (struct etl_child_replace){child_ti, parent_id};
 }
 
 void etl_batch_add_incident(struct etl_batch *b, const char *resource, int64_t resource_id,

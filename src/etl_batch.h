@@ -22,6 +22,12 @@ struct etl_incident {
     char *problem;       /* owned; never a secret nor a huge raw value */
 };
 
+/* Children of one parent that the batch replaces: rows of table it does not write are deleted. */
+struct etl_child_replace {
+    int table; /* index in catalog_tables() of the CHILD table */
+    int64_t parent;
+};
+
 /* Rows for several tables that must land in one transaction. */
 struct etl_batch {
     struct cat_rows rows[ETL_MAX_TABLES]; /* indexed like catalog_tables() */
@@ -29,6 +35,8 @@ struct etl_batch {
     size_t n_docs;                        /* complete documents inside */
     int64_t *doc_ids;                     /* documents whose lines are replaced (owned) */
     size_t doc_alloc;
+    struct etl_child_replace *replaced; /* children replaced, lines of doc_ids too (owned) */
+    size_t n_replaced, replaced_alloc;
     struct etl_incident *incidents; /* written with the rows, in the same transaction (owned) */
     size_t n_incidents, incident_alloc;
 };
@@ -38,7 +46,14 @@ void etl_batch_free(struct etl_batch *b);
 /* Index of table name in catalog_tables(), or -1. */
 int etl_table_index(const char *name);
 struct cat_rows *etl_batch_rows(struct etl_batch *b, int table_index);
+/* A complete document: counted, and its lines replaced (etl_batch_replace_children). */
 void etl_batch_add_doc(struct etl_batch *b, int64_t doc_id);
+/*
+ * The batch holds every child of parent_id in CHILD table child_ti: the
+ * writer deletes, in the batch's transaction, that table's rows whose parent
+ * column is parent_id and that the batch does not write.
+ */
+void etl_batch_replace_children(struct etl_batch *b, int child_ti, int64_t parent_id);
 /*
  * Records an incident about one record: resource is the Bsale path it came
  * from, resource_id its id or a negative value (ETL_NO_ID) when the id was

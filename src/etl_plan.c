@@ -515,7 +515,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     if (!transform_payments_complete(doc) || read_bare(doc)) {
         const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
         char query[64];
-        snprintf(query, sizeof(query), "%s=%lld", pay->source.parent_query, (long long)doc_id);
+        snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
         queue_stream(run, pay->source.path, query, on_list_page,
                      stream_new(run, catalog_role_index(CAT_ROLE_PAYMENTS), 0));
     }
@@ -671,7 +671,9 @@ static void queue_day(struct etl_run_ctx *run, int table, long long from, long l
     expand_query(t, query, sizeof(query));
     size_t len = strlen(query);
     const char *sep = len ? "&" : "";
-    if (t->source.date_kind == CAT_DATE_RANGE)
+    if (t->source.fetch == CAT_FETCH_JOURNAL)
+        snprintf(query + len, sizeof(query) - len, "%srecorddate=%lld", sep, from);
+    else if (t->source.date_kind == CAT_DATE_RANGE)
         snprintf(query + len, sizeof(query) - len, "%s%s=[%lld,%lld]", sep, t->source.date_filter,
                  from, to);
     else
@@ -700,7 +702,8 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
         if (rc)
             return rc;
         for (size_t t = 0; t < n; t++)
-            if (tables[t]->source.fetch == CAT_FETCH_DAILY)
+            if (tables[t]->source.fetch == CAT_FETCH_DAILY ||
+                tables[t]->source.fetch == CAT_FETCH_JOURNAL)
                 queue_day(run, (int)t, from, to);
         if ((rc = date_add(day, 1, day, e)))
             return rc;

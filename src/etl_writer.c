@@ -2,7 +2,8 @@
  * The writer: the only code that writes synced rows. Its own thread and
  * database connection, fed by a bounded queue so memory stays flat whichever
  * side is faster. One transaction per batch; a document lands with all its
- * lines, and lines Bsale no longer lists for it are removed.
+ * lines, and children Bsale no longer lists for a parent the batch replaces
+ * (lines, payment documents, references…) are removed.
  */
 #include "common.h"
 
@@ -30,28 +31,92 @@ struct etl_writer {
     struct etl_open_incidents *open;
 };
 
-static int64_t *batch_line_ids(const struct cat_rows *lines, size_t *n)
+/* Values of column col in the rows of r whose parent column (pcol >= 0) is parent. Owned. */
+static int64_t *column_ids(const struct cat_rows *r, int col, int pcol, int64_t parent, size_t *n)
 {
-    *n = lines->n;
-    int64_t *ids = xmalloc((lines->n ? lines->n : 1) * sizeof(*ids));
-    int key = catalog_column_index(lines->table, "id_bsale");
-    for (size_t r = 0; r < lines->n; r++)
-        ids[r] = cat_rows_cell(lines, r, (size_t)key)->i;
+    int64_t *ids = xmalloc((r->n ? r->n : 1) * sizeof(*ids));
+    *n = 0;
+    for (size_t row = 0; row < r->n; row++) {
+        if (pcol >= 0 && cat_rows_cell(r, row, (size_t)pcol)->i != parent)
+            continue;
+        const struct cat_value *v = cat_rows_cell(r, row, (size_t)col);
+        if (v->kind == CAT_V_INT)
+            ids[(*n)++] = v->i;
+    }
     return ids;
 }
 
-/* Removes lines of the batch's documents that are not in the batch. */
-static enum err_code replace_lines(struct db *db, const struct etl_batch *b, struct err *e)
+/* The parents of table ti whose children the batch replaces. Owned. */
+static int64_t *replaced_parents(const struct etl_batch *b, int ti, size_t *n)
 {
-    int li = catalog_role_index(CAT_ROLE_LINES);
-    if (!b->n_docs || li < 0)
-        return ERR_OK;
-    const struct cat_rows *lines = &b->rows[li];
-    size_t n_keep;
-    int64_t *keep = batch_line_ids(lines, &n_keep);
-    enum err_code rc = db_delete_children(db, lines->table, lines->table->source.parent_col,
-                                          b->doc_ids, b->n_docs, keep, n_keep, e);
-    free(keep);
+    int64_t *ids = xmalloc((b->n_replaced ? b->n_replaced : 1) * sizeof(*ids));
+    *n = 0;
+    for (size_t i = 0; i < b->n_replaced; i++)
+        if (b->replaced[i].table == ti)
+            ids[(*n)++] = b->replaced[i].parent;
+    return ids;
+}
+
+/* The key column of t besides its parent column; *composite when the parent is part of the key. */
+static int child_key_index(const struct cat_table *t, bool *composite)
+{
+    int key = -1;
+    *composite = false;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (!(t->cols[i].flags & CAT_KEY))
+            continue;
+        if (strcmp(t->cols[i].name, t->source.parent_col) == 0)
+            *composite = true;
+        else
+            key = (int)i;
+    }
+    return key;
+}
+
+/*
+ * Deletes the children of table ti that the batch's replaced parents no
+ * longer have. A child key unique on its own (a line's id) is kept whatever
+ * its parent, in one statement; one keyed with its parent (a payment type in
+ * a document's totals) is judged per parent.
+ */
+static enum err_code replace_table_children(struct db *db, const struct etl_batch *b, int ti,
+                                            struct err *e)
+{
+    const struct cat_rows *rows = &b->rows[ti];
+    size_t n_parents;
+    int64_t *parents = replaced_parents(b, ti, &n_parents);
+    bool composite;
+    int key = child_key_index(rows->table, &composite);
+    const char *pname = rows->table->source.parent_col;
+    int pcol = catalog_column_index(rows->table, pname);
+    enum err_code rc = ERR_OK;
+    for (size_t i = 0; i < n_parents && !rc && key >= 0; i++) {
+        size_t n_keep;
+        int64_t *keep = column_ids(rows, key, composite ? pcol : -1, parents[i], &n_keep);
+        size_t n = composite ? 1 : n_parents; /* single keys: every parent at once */
+        rc = db_delete_children(db, rows->table, pname, parents + i, n, keep, n_keep, e);
+        free(keep);
+        if (!composite)
+            break;
+    }
+    free(parents);
+    return rc;
+}
+
+/* Removes children of the batch's replaced parents (lines of its documents…) it does not write. */
+static enum err_code replace_children(struct db *db, const struct etl_batch *b, struct err *e)
+{
+    enum err_code rc = ERR_OK;
+    for (int ti = 0; ti < ETL_MAX_TABLES && !rc; ti++) {
+        const struct cat_table *t = b->rows[ti].table;
+        if (!t || !t->source.parent_col)
+            continue;
+        bool any = false;
+        for (size_t i = 0; i < b->n_replaced && !any; i++)
+            any = b->replaced[i].table == ti;
+        if (any)
+            rc = replace_table_children(db, b, ti, e);
+    }
     return rc;
 }
 
@@ -106,7 +171,7 @@ static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b
         if (b->rows[i].table && b->rows[i].n)
             rc = db_upsert(w->db, &b->rows[i], synced_at, e);
     if (!rc)
-        rc = replace_lines(w->db, b, e);
+        rc = replace_children(w->db, b, e);
     if (!rc)
         rc = write_incidents(w, b, synced_at, resolved, n_resolved, e);
     if (!rc)

@@ -1,4 +1,4 @@
-/* Document splitting: complete vs truncated lines, payments' parent, repeated lines. */
+/* Record splitting: complete vs truncated lines, embedded children, repeated lines. */
 #include "common.h"
 
 #include "json_util.h"
@@ -27,8 +27,8 @@ static json_t *parse(const char *text)
     "\"totalAmount\":5950.0,\"netDiscount\":0.0,\"totalDiscount\":0.0,"                            \
     "\"variant\":{\"href\":\"x\",\"id\":2373},\"note\":\"\"}"
 
-/* A document with `have` embedded lines out of `count`, and one embedded payment without
- * `document`. */
+/* A document with `have` embedded lines out of `count`, and its per-type payment totals embedded.
+ */
 static json_t *make_doc(int id, int have, int count)
 {
     char *lines = xstrdup("");
@@ -50,10 +50,8 @@ static json_t *make_doc(int id, int have, int count)
         "\"user\":{\"href\":\"h\",\"id\":\"4\"},"
         "\"details\":{\"href\":\"h\",\"count\":%d,\"limit\":25,\"offset\":0,\"items\":[%s]},"
         "\"payments\":{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[{"
-        "\"id\":77,"
-        "\"recordDate\":1707955200,\"amount\":\"11900.0\",\"createdAt\":1707999013,\"state\":"
-        "0,"
-        "\"payment_type\":{\"href\":\"h\",\"id\":\"3\"}}]}}",
+        "\"href\":\"https://api.bsale.io/v1/payment_types/3.json\",\"id\":3,"
+        "\"name\":\"EFECTIVO\",\"amount\":\"11900.0\"}]}}",
         id, count, lines);
     json_t *doc = parse(text);
     free(text);
@@ -74,16 +72,31 @@ static void test_complete_document(void **state)
     assert_int_equal(transform_document(b, doc, NULL, &e), ERR_OK);
     assert_int_equal(b->rows[etl_table_index("documentos_venta")].n, 1);
     assert_int_equal(b->rows[etl_table_index("detalles_venta")].n, 2);
-    const struct cat_rows *pay = &b->rows[etl_table_index("pagos")];
-    assert_int_equal(pay->n,
-                     1); /* The embedded payment names no document: it belongs to its parent. */
+    /* A document's `payments` are per-type totals: never payment records. */
+    assert_int_equal(b->rows[etl_table_index("pagos")].n, 0);
+    int ti = etl_table_index("pagos_por_tipo_documento");
+    const struct cat_rows *tot = &b->rows[ti];
+    assert_int_equal(tot->n, 1);
     const struct cat_value *v =
-        cat_rows_cell(pay, 0, (size_t)catalog_column_index(pay->table, "id_documento"));
+        cat_rows_cell(tot, 0, (size_t)catalog_column_index(tot->table, "id_documento"));
     assert_int_equal(v->kind, CAT_V_INT);
     assert_int_equal(v->i, 90211);
+    v = cat_rows_cell(tot, 0, (size_t)catalog_column_index(tot->table, "id_forma_pago"));
+    assert_int_equal(v->i, 3);
+    v = cat_rows_cell(tot, 0, (size_t)catalog_column_index(tot->table, "monto"));
+    assert_string_equal(v->s, "11900");
     assert_int_equal(b->n_docs, 1);
     assert_int_equal(b->doc_ids[0], 90211);
     assert_int_equal(b->n_rows, 4);
+    /* Complete embedded totals replace the document's; its lines are replaced too. */
+    bool totals = false, lines = false;
+    for (size_t i = 0; i < b->n_replaced; i++) {
+        totals |= b->replaced[i].table == ti && b->replaced[i].parent == 90211;
+        lines |= b->replaced[i].table == etl_table_index("detalles_venta") &&
+                 b->replaced[i].parent == 90211;
+    }
+    assert_true(totals);
+    assert_true(lines);
     etl_batch_free(b);
     json_decref(doc);
 }
