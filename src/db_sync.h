@@ -32,6 +32,16 @@ enum err_code db_documents_headers(struct db *db, const char *date_from, const c
                                    const char *const *cols, size_t ncols, db_row_fn fn, void *ctx,
                                    struct err *e) MUST_CHECK;
 
+/* The largest id_bsale of t and its row count (0 and 0 when empty): where a journal's tail is. */
+enum err_code db_table_extent(struct db *db, const struct cat_table *t, int64_t *max_id,
+                              long long *count, struct err *e) MUST_CHECK;
+
+/*
+ * Every stored document type: fn gets id_bsale, es_nota_credito and
+ * codigo_sii as text (NULL for SQL NULL).
+ */
+enum err_code db_document_types(struct db *db, db_row_fn fn, void *ctx, struct err *e) MUST_CHECK;
+
 /* Deletes documents ids[0..n) with their lines, in one transaction. */
 enum err_code db_documents_delete(struct db *db, const int64_t *ids, size_t n,
                                   struct err *e) MUST_CHECK;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sync_progress.h"
 #include "sync_reconcile.h"
+#include "db_sync.h"
 #include "transform.h"
 #include "etl_plan.h"
 #include "etl_incidents.h"
@@ -64,6 +65,25 @@ struct doc_wait {
     struct doc_wait *prev, *next;
 };
 
+/* A document's references read through its link, kept until the list ends. */
+struct ref_wait {
+    struct etl_run_ctx *run;
+    int64_t doc_id;
+    json_t *items; /* owned */
+    bool bad;      /* an item never parsed: the list is not the whole */
+    char path[64];
+    struct ref_wait *next;
+};
+
+/* Where the payments tail is read: from the stored count on, ids ascending. */
+struct journal {
+    int64_t max_id;   /* the newest stored payment */
+    long long stored; /* payments stored */
+    long long offset; /* of the next tail page */
+    int64_t last_id;  /* the last id read; the next must be greater */
+    bool fallback;    /* the whole list was queued instead */
+};
+
 struct etl_plan_state {
     struct stream_ctx *streams;
     struct doc_wait *waits;    /* still waiting */
@@ -74,6 +94,11 @@ struct etl_plan_state {
     bool fetch_missing_refs;
     struct sync_reconcile *reconcile; /* the light list's items, while it is read */
     char reconcile_from[11], reconcile_to[11];
+    const struct etl_plan *plan;
+    struct id_set types_known; /* document types the run knows (warehouse or list) */
+    struct id_set types_noted; /* of those, credit and debit notes: their references are read */
+    struct ref_wait *ref_waits;
+    struct journal pay;
 };
 
 /* A document's embedded lines (an envelope capped at 25, or a bare array). Borrowed. */
@@ -498,13 +523,85 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
     bsale_queue_list_spec(run->client, path, NULL, &spec);
 }
 
-/*
- * A document read without expansions (alone, its page would not parse): its
- * payments are not embedded, so they are read by document like cut ones.
- */
-static bool read_bare(json_t *doc)
+/* An embedded collection holding every item (a bare array, or count <= items). */
+static bool embedded_whole(json_t *coll)
 {
-    return !json_object_get(doc, "payments") && !transform_items(json_object_get(doc, "details"));
+    json_t *items = transform_items(coll);
+    int64_t count;
+    if (!items)
+        return false;
+    if (json_is_array(coll))
+        return true;
+    return json_util_int64(json_object_get(coll, "count"), &count) &&
+           count <= (int64_t)json_array_size(items);
+}
+
+/* true for a credit or debit note, or a type the run does not know: its references are read. */
+static bool has_references(struct etl_plan_state *ps, json_t *doc)
+{
+    int64_t type;
+    if (!json_util_int64(json_object_get(json_object_get(doc, "document_type"), "id"), &type))
+        return true;
+    return !id_set_has(&ps->types_known, type) || id_set_has(&ps->types_noted, type);
+}
+
+static enum err_code on_refs_page(void *p, json_t *page, struct err *e)
+{
+    struct ref_wait *w = p;
+    enum err_code rc = check_cancel(w->run, e);
+    if (rc)
+        return rc;
+    json_array_extend(w->items, json_object_get(page, "items"));
+    return ERR_OK;
+}
+
+static enum err_code on_refs_bad(void *p, const char *path, long offset, const char *cause,
+                                 struct err *e)
+{
+    struct ref_wait *w = p;
+    w->bad = true;
+    doubtful(w->run, path, w->doc_id, "reference at offset %ld not read: %s", offset, cause);
+    return flush(w->run, false, e);
+}
+
+/* The references list ended: they replace the document's, unless the list may lack some. */
+static enum err_code on_refs_end(void *p, const struct bsale_list_end *end, struct err *e)
+{
+    struct ref_wait *w = p;
+    struct etl_run_ctx *run = w->run;
+    if (w->bad || (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING)))
+        doubtful(run, w->path, w->doc_id,
+                 "references not replaced: their list ended with %lld items of a count of %lld",
+                 end->items, end->count);
+    else
+        transform_children(run->pending, catalog_role_index(CAT_ROLE_REFERENCES), w->items,
+                           w->doc_id);
+    json_decref(w->items);
+    w->items = NULL;
+    return flush(run, false, e);
+}
+
+/*
+ * A document's references come embedded whole, or cut at 25, or as a bare
+ * link: cut ones are read through the link, linked ones only for the
+ * documents that have any (credit and debit notes; docs/bsale-api.md).
+ */
+static void read_references(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
+{
+    const struct cat_table *refs = catalog_by_role(CAT_ROLE_REFERENCES);
+    json_t *coll = json_object_get(doc, refs->source.embedded);
+    if (transform_items(coll) ? embedded_whole(coll) : !has_references(run->plan_state, doc))
+        return;
+    struct ref_wait *w = xcalloc(1, sizeof(*w));
+    w->run = run;
+    w->doc_id = doc_id;
+    w->items = json_array();
+    (void)catalog_list_path(refs, doc_id, w->path, sizeof(w->path));
+    w->next = run->plan_state->ref_waits;
+    run->plan_state->ref_waits = w;
+    struct bsale_list_spec spec = {
+        .on_page = on_refs_page, .on_end = on_refs_end, .on_bad = on_refs_bad, .ctx = w};
+    bsale_queue_list_spec(run->client, w->path, NULL, &spec);
 }
 
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
@@ -512,13 +609,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     int64_t doc_id, expected;
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
-    if (!transform_payments_complete(doc) || read_bare(doc)) {
-        const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
-        char query[64];
-        snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
-        queue_stream(run, pay->source.path, query, on_list_page,
-                     stream_new(run, catalog_role_index(CAT_ROLE_PAYMENTS), 0));
-    }
+    read_references(run, doc, doc_id);
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
     wait_for_lines(run, doc, doc_id, expected);
@@ -663,7 +754,11 @@ static enum err_code queue_reconcile(struct etl_run_ctx *run, const struct etl_p
     return ERR_OK;
 }
 
-/* One day's list of a DAILY table: documents emitted, payments recorded (credit ones too). */
+/*
+ * One day's list of a DAILY table (documents emitted) or of a JOURNAL one
+ * (payments recorded). A range [first, last second] also matches the 03:00Z
+ * values older records carry; payments without a date come with the tail.
+ */
 static void queue_day(struct etl_run_ctx *run, int table, long long from, long long to)
 {
     const struct cat_table *t = etl_batch_rows(run->pending, table)->table;
@@ -671,9 +766,7 @@ static void queue_day(struct etl_run_ctx *run, int table, long long from, long l
     expand_query(t, query, sizeof(query));
     size_t len = strlen(query);
     const char *sep = len ? "&" : "";
-    if (t->source.fetch == CAT_FETCH_JOURNAL)
-        snprintf(query + len, sizeof(query) - len, "%srecorddate=%lld", sep, from);
-    else if (t->source.date_kind == CAT_DATE_RANGE)
+    if (t->source.date_kind == CAT_DATE_RANGE)
         snprintf(query + len, sizeof(query) - len, "%s%s=[%lld,%lld]", sep, t->source.date_filter,
                  from, to);
     else
@@ -703,7 +796,7 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
             return rc;
         for (size_t t = 0; t < n; t++)
             if (tables[t]->source.fetch == CAT_FETCH_DAILY ||
-                tables[t]->source.fetch == CAT_FETCH_JOURNAL)
+                (tables[t]->source.fetch == CAT_FETCH_JOURNAL && !plan->master))
                 queue_day(run, (int)t, from, to);
         if ((rc = date_add(day, 1, day, e)))
             return rc;
@@ -711,13 +804,227 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
     return ERR_OK;
 }
 
-static void queue_master(struct etl_run_ctx *run)
+/* ---- payments: the whole journal, or its days and its tail ---- */
+
+static enum err_code on_whole_journal_page(void *p, json_t *page, struct err *e)
+{
+    struct stream_ctx *s = p;
+    s->run->stats.payments_whole_requests++;
+    return on_list_page(p, page, e);
+}
+
+/* The whole list: a full sync's way, and the daily tail's fallback. */
+static void queue_whole_journal(struct etl_run_ctx *run, int table)
+{
+    const struct cat_table *t = catalog_tables(&(size_t){0})[table];
+    queue_stream(run, t->source.path, NULL, on_whole_journal_page, stream_new(run, table, 0));
+}
+
+static void journal_fallback(struct etl_run_ctx *run, int table, const char *why)
+{
+    struct journal *j = &run->plan_state->pay;
+    if (j->fallback)
+        return;
+    j->fallback = true;
+    run->stats.payments_fallback = true;
+    log_warn("payments: %s; paging the whole list instead of its tail", why);
+    queue_whole_journal(run, table);
+}
+
+static void queue_tail_page(struct etl_run_ctx *run, struct stream_ctx *s);
+
+/* Why a tail page does not prove the list ordered by id past the newest stored payment. */
+static bool tail_unproven(struct journal *j, json_t *items, bool first, char *why, size_t n)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item) {
+        int64_t id;
+        if (!json_util_int64(json_object_get(item, "id"), &id)) {
+            snprintf(why, n, "a tail item has no usable id");
+            return true;
+        }
+        if (first && i == 0 && id > j->max_id) {
+            snprintf(why, n, "the item at offset %lld (id %lld) is past the newest stored (%lld)",
+                     j->offset, (long long)id, (long long)j->max_id);
+            return true;
+        }
+        if (id <= j->last_id) {
+            snprintf(why, n, "ids are not ascending (%lld after %lld)", (long long)id,
+                     (long long)j->last_id);
+            return true;
+        }
+        j->last_id = id;
+    }
+    return false;
+}
+
+static enum err_code on_tail_page(void *p, json_t *page, struct err *e)
+{
+    struct stream_ctx *s = p;
+    struct etl_run_ctx *run = s->run;
+    struct journal *j = &run->plan_state->pay;
+    enum err_code rc = check_cancel(run, e);
+    if (rc || j->fallback)
+        return rc;
+    run->stats.payments_tail_requests++;
+    bool first = j->offset == j->stored - 1;
+    json_t *items = json_object_get(page, "items");
+    int64_t count;
+    char why[160];
+    if (!json_is_array(items) || !json_util_int64(json_object_get(page, "count"), &count))
+        snprintf(why, sizeof(why), "a tail page is not a list page");
+    else if (!json_array_size(items) && (first || j->offset < count))
+        snprintf(why, sizeof(why), "an empty tail page at offset %lld of %lld", j->offset,
+                 (long long)count);
+    else if (!tail_unproven(j, items, first, why, sizeof(why))) {
+        if ((rc = transform_page(run->pending, s->table, items, 0, e)))
+            return rc;
+        j->offset += (long long)json_array_size(items);
+        if (j->offset < count)
+            queue_tail_page(run, s);
+        return after_page(run, e);
+    }
+    journal_fallback(run, s->table, why);
+    return ERR_OK;
+}
+
+/* A tail page by count/offset, read as one object so it can start at any offset. */
+static void queue_tail_page(struct etl_run_ctx *run, struct stream_ctx *s)
+{
+    const struct cat_table *t = etl_batch_rows(run->pending, s->table)->table;
+    char query[64];
+    snprintf(query, sizeof(query), "limit=%ld&offset=%lld", run->cfg->bsale_page_size,
+             run->plan_state->pay.offset);
+    bsale_queue_get(run->client, t->source.path, query, on_tail_page, s);
+}
+
+/*
+ * Payments created since the last run, "" dated ones too: the unfiltered
+ * list from the stored count on (it holds the newest stored id when the
+ * list is ordered by id), proven ascending as it is read; else the whole
+ * list (docs/reliability.md, Payments exactly once).
+ */
+static enum err_code queue_journal(struct etl_run_ctx *run, const struct etl_plan *plan,
+                                   struct err *e)
+{
+    size_t n;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    for (size_t t = 0; t < n; t++) {
+        if (tables[t]->source.fetch != CAT_FETCH_JOURNAL)
+            continue;
+        if (plan->master) {
+            queue_whole_journal(run, (int)t);
+            continue;
+        }
+        struct journal *j = &run->plan_state->pay;
+        enum err_code rc = db_table_extent(run->db, tables[t], &j->max_id, &j->stored, e);
+        if (rc)
+            return rc;
+        if (j->stored < 1) {
+            journal_fallback(run, (int)t, "the warehouse holds none yet");
+            continue;
+        }
+        j->offset = j->stored - 1;
+        queue_tail_page(run, stream_new(run, (int)t, 0));
+    }
+    return ERR_OK;
+}
+
+/* ---- document types: which documents' references are read ---- */
+
+static void note_type(struct etl_plan_state *ps, int64_t id, bool credit, const char *sii)
+{
+    if (id <= 0)
+        return;
+    (void)id_set_add(&ps->types_known, id);
+    if (credit || (sii && (strcmp(sii, "56") == 0 || strcmp(sii, "61") == 0)))
+        (void)id_set_add(&ps->types_noted, id);
+}
+
+static int on_stored_type(void *p, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    long long id = ncols >= 3 && cells[0] ? strtoll(cells[0], NULL, 10) : 0;
+    if (id > 0)
+        note_type(p, id, cells[1] && strcmp(cells[1], "1") == 0, cells[2]);
+    return 0;
+}
+
+static enum err_code queue_document_work(struct etl_run_ctx *run, const struct etl_plan *plan,
+                                         struct err *e);
+
+static enum err_code on_types_page(void *p, json_t *page, struct err *e)
+{
+    struct stream_ctx *s = p;
+    size_t i;
+    json_t *type;
+    json_array_foreach (json_object_get(page, "items"), i, type) {
+        int64_t id, credit = 0;
+        json_t *sii = json_object_get(type, "codeSii");
+        char code[24] = "";
+        if (json_is_string(sii))
+            snprintf(code, sizeof(code), "%s", json_string_value(sii));
+        else if (json_is_integer(sii))
+            snprintf(code, sizeof(code), "%lld", (long long)json_integer_value(sii));
+        (void)json_util_int64(json_object_get(type, "isCreditNote"), &credit);
+        if (json_util_int64(json_object_get(type, "id"), &id))
+            note_type(s->run->plan_state, id, credit == 1, code);
+    }
+    return on_list_page(p, page, e);
+}
+
+/* The types are known: the document windows, the reconcile and the re-reads go out. */
+static enum err_code on_types_end(void *p, const struct bsale_list_end *end, struct err *e)
+{
+    struct stream_ctx *s = p;
+    enum err_code rc = on_stream_end(p, end, e);
+    return rc ? rc : queue_document_work(s->run, s->run->plan_state->plan, e);
+}
+
+/* The stored types, then one read of /document_types.json ahead of the documents. */
+static enum err_code queue_types(struct etl_run_ctx *run, struct err *e)
+{
+    enum err_code rc = db_document_types(run->db, on_stored_type, run->plan_state, e);
+    if (rc)
+        return rc;
+    int table = catalog_role_index(CAT_ROLE_DOCUMENT_TYPES);
+    struct stream_ctx *s = stream_new(run, table, 0);
+    const char *path = catalog_by_role(CAT_ROLE_DOCUMENT_TYPES)->source.path;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    struct bsale_list_spec spec = {
+        .on_page = on_types_page, .on_end = on_types_end, .on_bad = on_stream_bad, .ctx = s};
+    bsale_queue_list_spec(run->client, path, NULL, &spec);
+    return ERR_OK;
+}
+
+static enum err_code queue_document_work(struct etl_run_ctx *run, const struct etl_plan *plan,
+                                         struct err *e)
+{
+    enum err_code rc = ERR_OK;
+    if (plan->documents)
+        rc = queue_document_windows(run, plan, e);
+    if (!rc && plan->reconcile_from[0])
+        rc = queue_reconcile(run, plan, e);
+    if (!rc)
+        queue_verifications(run, plan);
+    return rc;
+}
+
+static bool reads_documents(const struct etl_plan *plan)
+{
+    return plan->documents || plan->reconcile_from[0] || plan->n_verify;
+}
+
+static void queue_master(struct etl_run_ctx *run, const struct etl_plan *plan)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t t = 0; t < n; t++) {
         if (tables[t]->source.fetch != CAT_FETCH_MASTER)
             continue;
+        if (tables[t]->role == CAT_ROLE_DOCUMENT_TYPES && reads_documents(plan))
+            continue; /* read ahead of the documents (queue_types) */
         char expand[64];
         expand_query(tables[t], expand, sizeof(expand));
         queue_stream(run, tables[t]->source.path, *expand ? expand : NULL, on_list_page,
@@ -729,6 +1036,7 @@ static void state_init(struct etl_plan_state *ps, const struct etl_plan *plan)
 {
     memset(ps, 0, sizeof(*ps));
     ps->fetch_missing_refs = plan->fetch_missing_refs;
+    ps->plan = plan;
 }
 
 static void state_release(struct etl_plan_state *ps)
@@ -748,6 +1056,14 @@ static void state_release(struct etl_plan_state *ps)
     id_set_release(&ps->known[0]);
     id_set_release(&ps->known[1]);
     sync_reconcile_free(ps->reconcile);
+    id_set_release(&ps->types_known);
+    id_set_release(&ps->types_noted);
+    while (ps->ref_waits) {
+        struct ref_wait *w = ps->ref_waits;
+        ps->ref_waits = w->next;
+        json_decref(w->items);
+        free(w);
+    }
 }
 
 /* Every list has ended, so no document should still wait; one that does is not written. */
@@ -770,12 +1086,11 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
     ctx->pending = etl_batch_new();
     enum err_code rc = ERR_OK;
     if (plan->master)
-        queue_master(ctx);
-    if (plan->documents)
-        rc = queue_document_windows(ctx, plan, e);
-    if (!rc && plan->reconcile_from[0])
-        rc = queue_reconcile(ctx, plan, e);
-    queue_verifications(ctx, plan);
+        queue_master(ctx, plan);
+    if (plan->master || plan->documents)
+        rc = queue_journal(ctx, plan, e);
+    if (!rc && reads_documents(plan))
+        rc = queue_types(ctx, e);
     if (!rc)
         rc = bsale_run(ctx->client, e);
     if (!rc)

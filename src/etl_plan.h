@@ -32,9 +32,12 @@ struct etl_plan_stats {
     long long reconcile_requests; /* light list pages and by-id re-reads */
     long long reconcile_pages;
     long long reconcile_listed;
-    long long reconcile_changed;  /* listed and stored, but different: re-read */
-    long long reconcile_missing;  /* listed, not stored: re-read */
-    long long reconcile_unlisted; /* stored, no longer listed: verified by id */
+    long long reconcile_changed;       /* listed and stored, but different: re-read */
+    long long reconcile_missing;       /* listed, not stored: re-read */
+    long long reconcile_unlisted;      /* stored, no longer listed: verified by id */
+    long long payments_tail_requests;  /* pages of the payments tail */
+    long long payments_whole_requests; /* pages of the whole payments list */
+    bool payments_fallback; /* the tail was not proven ordered: the whole list was read */
 };
 
 /* Context of a running sync, used by the plan's callbacks. */

@@ -48,6 +48,14 @@ static json_t *reconcile_detail(const struct etl_plan_stats *ps)
         (json_int_t)ps->reconcile_unlisted);
 }
 
+/* How payments were read (docs/reliability.md, Payments exactly once). */
+static json_t *payments_detail(const struct etl_plan_stats *ps)
+{
+    return json_pack("{s:I, s:I, s:b}", "tail_requests", (json_int_t)ps->payments_tail_requests,
+                     "whole_list_requests", (json_int_t)ps->payments_whole_requests, "fallback",
+                     ps->payments_fallback);
+}
+
 char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st,
                           const struct etl_plan_stats *ps, double secs, enum err_code rc)
 {
@@ -67,6 +75,7 @@ char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats
     /* Requests past what counts called for: short pages, counts Bsale got wrong. */
     json_object_set_new(o, "extra_pages", json_integer(st->extra_pages));
     json_object_set_new(o, "reconcile", reconcile_detail(ps));
+    json_object_set_new(o, "payments", payments_detail(ps));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
     json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
     struct rusage ru;
