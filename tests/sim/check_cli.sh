@@ -28,6 +28,8 @@ expect_usage_error --token t --garbage-kind true,foo
 expect_usage_error --token t --count-lie maybe
 expect_usage_error --token t --count-lie-path documents
 expect_usage_error --token t --short-page-rate 1.5
+expect_usage_error --token t --expand-style inline
+expect_usage_error --token t --payments-order random
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$bin" --port 0 --token t --days 2 >"$out" 2>/dev/null &

@@ -21,6 +21,7 @@ enum filter_bit {
     F_OFFICE = 1 << 4,
     F_CLIENT = 1 << 5,
     F_RECORDDATE = 1 << 6,
+    F_RECORDRANGE = 1 << 14,
     F_DOCUMENT = 1 << 7,
     F_VARIANT = 1 << 8,
     F_PRODUCT = 1 << 9,
@@ -40,6 +41,7 @@ static const struct filter_name filter_names[] = {
     {"officeid", F_OFFICE},
     {"clientid", F_CLIENT},
     {"recorddate", F_RECORDDATE},
+    {"recorddaterange", F_RECORDRANGE},
     {"documentid", F_DOCUMENT},
     {"variantid", F_VARIANT},
     {"productid", F_PRODUCT},
@@ -52,6 +54,7 @@ struct query {
     const char *fields;
     unsigned set; /* filter bits present */
     int64_t state, range_from, range_to, day, doctype, office, client, document, variant, product;
+    int64_t record_date, record_from, record_to; /* payments: exact recorddate, range */
     const char *code;
 };
 
@@ -70,7 +73,7 @@ static unsigned allowed_filters(enum sim_table t)
     case T_DOCUMENTS:
         return F_RANGE | F_EMISSIONDATE | F_DOCTYPE | F_OFFICE | F_CLIENT | F_STATE;
     case T_PAYMENTS:
-        return F_RECORDDATE | F_DOCUMENT | F_STATE;
+        return F_RECORDDATE | F_RECORDRANGE | F_DOCUMENT | F_STATE;
     case T_STOCKS:
         return F_OFFICE | F_VARIANT;
     case T_VARIANTS:
@@ -155,8 +158,11 @@ static bool set_filter(struct query *q, unsigned bit, const char *v)
     switch (bit) {
     case F_RANGE:
         return parse_range(v, &q->range_from, &q->range_to);
-    case F_EMISSIONDATE:
     case F_RECORDDATE:
+        return parse_i64(v, &q->record_date); /* matched exactly, not by day */
+    case F_RECORDRANGE:
+        return parse_range(v, &q->record_from, &q->record_to);
+    case F_EMISSIONDATE:
         if (!parse_i64(v, &q->day))
             return false;
         q->day -= ((q->day % SIM_DAY) + SIM_DAY) % SIM_DAY; /* the UTC date */
@@ -294,8 +300,9 @@ static bool matches(const struct sim_store *st, enum sim_table t, size_t i, unsi
             return false;
     } else if (t == T_PAYMENTS) {
         const struct s_payment *p = &st->pays[i];
-        if ((f & F_RECORDDATE) &&
-            (p->record_date < 0 || p->record_date - p->record_date % SIM_DAY != q->day))
+        if ((f & F_RECORDDATE) && !sim_payment_on(st, i, q->record_date, q->record_date))
+            return false;
+        if ((f & F_RECORDRANGE) && !sim_payment_on(st, i, q->record_from, q->record_to))
             return false;
         if ((f & F_DOCUMENT) &&
             (p->doc_idx < 0 || sim_id_base(T_DOCUMENTS) + p->doc_idx != q->document))
@@ -360,11 +367,15 @@ static void narrow(const struct sim_store *st, struct list_ctx *c, const struct 
         clamp(c, doc_lower_bound(st, q->day), doc_lower_bound(st, q->day + SIM_DAY));
     if (c->t == T_PAYMENTS && (q->set & F_DOCUMENT)) {
         int64_t di = q->document - sim_id_base(T_DOCUMENTS);
-        if (di < 0 || (size_t)di >= st->n_docs)
+        bool valid = di >= 0 && (size_t)di < st->n_docs;
+        /* Payments added later sit outside the document's run: then every payment is tested. */
+        bool late = valid && sim_doc_has_late_payments(st, (size_t)di);
+        if (!valid)
             clamp(c, 0, 0);
-        else
+        else if (!late)
             clamp(c, st->docs[di].first_pay, st->docs[di].first_pay + st->docs[di].n_pay);
-        c->residual &= ~(unsigned)F_DOCUMENT;
+        if (!late)
+            c->residual &= ~(unsigned)F_DOCUMENT;
     }
     if (c->t == T_STOCKS && (q->set & F_VARIANT)) {
         int64_t vi = q->variant - sim_id_base(T_VARIANTS);
@@ -472,11 +483,31 @@ static uint64_t list_key(const struct sim_request *rq)
     return h;
 }
 
+/* collect() over a list whose order is not the index order (--payments-order shuffled). */
+static size_t collect_ordered(struct sim_store *st, const struct list_ctx *c, const struct query *q,
+                              const uint32_t *order, size_t from, size_t to, size_t *pick,
+                              size_t *count)
+{
+    size_t n = 0, pos = 0, len = sim_table_len(st, c->t);
+    for (size_t j = 0; j < len; j++) {
+        size_t i = order[j];
+        if (i < c->lo || i >= c->hi || (c->residual && !matches(st, c->t, i, c->residual, q)))
+            continue;
+        if (pos >= from && pos < to)
+            pick[n++] = i;
+        pos++;
+    }
+    *count = pos;
+    return n;
+}
+
 /* Fills pick with the store indexes at list positions [from, to); *count = the list's length. */
 static size_t collect(struct sim_store *st, const struct list_ctx *c, const struct query *q,
                       size_t from, size_t to, size_t *pick, size_t *count)
 {
     size_t n = 0, pos = 0;
+    if (c->t == T_PAYMENTS && st->pay_order)
+        return collect_ordered(st, c, q, st->pay_order, from, to, pick, count);
     if (!c->residual) {
         *count = c->hi - c->lo;
         for (size_t k = from; k < *count && k < to; k++)
@@ -650,6 +681,38 @@ static void empty_page(const struct sim_request *rq, const char *href, size_t co
     rs->status = 200;
 }
 
+/* /documents/{id}/payments.json: the document's totals per payment type, paged. */
+static void handle_doc_payments(struct sim_store *st, const struct sim_request *rq, int64_t pid,
+                                struct sim_response *rs)
+{
+    size_t pidx;
+    struct query q = {0};
+    if (!lookup(st, T_DOCUMENTS, pid, &pidx)) {
+        not_found(rs);
+        return;
+    }
+    if (gone(st, T_DOCUMENTS, pidx, rs) || !parse_query(rq, 0, true, &q, rs))
+        return;
+    struct sim_pay_total totals[SIM_PAY_TYPES_MAX];
+    size_t n = sim_doc_pay_totals(st, pidx, totals);
+    char href[128];
+    snprintf(href, sizeof href, SIM_HREF "/documents/%lld/payments.json", (long long)pid);
+    struct jw *w = &rs->body;
+    jw_fmt(w, "{\"href\":\"%s\",\"count\":%zu,\"limit\":%zu,\"offset\":%zu,\"items\":[", href, n,
+           q.limit, q.offset);
+    for (size_t k = q.offset; k < n && k < q.offset + q.limit; k++) {
+        if (k > q.offset)
+            jw_raw(w, ",", 1);
+        sim_render_pay_total(&totals[k], w);
+        jw_lit(w, "}");
+    }
+    jw_lit(w, "]");
+    if (q.offset + q.limit < n)
+        put_next(rq, href, q.limit, q.offset + q.limit, w);
+    jw_lit(w, "}");
+    rs->status = 200;
+}
+
 static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum sim_table parent,
                        int64_t pid, const char *segs[], size_t nseg, struct sim_response *rs)
 {
@@ -657,6 +720,10 @@ static void handle_sub(struct sim_store *st, const struct sim_request *rq, enum 
     char href[128];
     enum sim_table t = parent == T_DOCUMENTS ? T_DOC_DETAILS : T_PL_DETAILS;
     const char *res = sim_table_name(parent);
+    if (parent == T_DOCUMENTS && nseg == 3 && strcmp(segs[2], "payments") == 0) {
+        handle_doc_payments(st, rq, pid, rs);
+        return;
+    }
     if (strcmp(segs[2], "details") != 0 || !lookup(st, parent, pid, &pidx)) {
         not_found(rs);
         return;

@@ -40,6 +40,30 @@ void sim_knobs_default(struct sim_knobs *k)
     k->payments_per_doc = 2;
     k->share_voided = 0.03;
     k->share_anonymous = 0.35;
+    k->expand_style = EXPAND_LINK;
+    k->payments_order = PAYORDER_ID;
+}
+
+bool sim_expand_style_parse(const char *s, enum sim_expand_style *out)
+{
+    if (strcmp(s, "link") == 0)
+        *out = EXPAND_LINK;
+    else if (strcmp(s, "embed") == 0)
+        *out = EXPAND_EMBED;
+    else
+        return false;
+    return true;
+}
+
+bool sim_payments_order_parse(const char *s, enum sim_payments_order *out)
+{
+    if (strcmp(s, "id") == 0)
+        *out = PAYORDER_ID;
+    else if (strcmp(s, "shuffled") == 0)
+        *out = PAYORDER_SHUFFLED;
+    else
+        return false;
+    return true;
 }
 
 int64_t sim_id_base(enum sim_table t)
@@ -280,29 +304,25 @@ static void gen_payments(struct sim_store *st, struct rng *r, uint32_t doc_idx)
         p->amount = (i + 1 == n) ? left : llround((double)left * (0.2 + 0.6 * rng_unit(r)));
         left -= p->amount;
         p->doc_idx = (int32_t)doc_idx;
-        p->credit_doc_idx = -1;
         p->record_date = d->emission;
         p->created_at = d->generation + rng_below(r, 90);
         p->type_id = pick_pay_type(r, d);
         p->office_id = d->office_id;
         p->user_id = d->user_id;
+        p->state = d->state; /* a voided sale's payments are voided with it */
+        sim_gen_payment_dates(st, st->n_pays - 1);
         on_credit = on_credit || p->type_id == PT_CLIENT_CREDIT;
     }
     /* A sale on the client's credit line is settled later by a credit payment. */
     int64_t settle = d->emission - d->emission % SIM_DAY + SIM_DAY * (1 + rng_below(r, 20));
-    if (on_credit && settle <= st->k.today && rng_chance(r, 0.6)) {
-        struct s_payment *p = &st->pays[st->n_pays++];
-        memset(p, 0, sizeof *p);
-        p->amount = d->total;
-        p->doc_idx = -1;
-        p->credit_doc_idx = (int32_t)doc_idx;
-        p->record_date = rng_chance(r, 0.1) ? -1 : settle;
-        p->created_at = settle + 36000 + rng_below(r, 20000);
-        p->type_id = PT_TRANSFER;
-        p->office_id = d->office_id;
-        p->user_id = d->user_id;
-        p->is_credit = 1;
+    bool now = on_credit && settle <= st->k.today && rng_chance(r, 0.6);
+    int64_t created = 0;
+    if (now) {
+        (void)rng_chance(r, 0.1); /* a former draw, kept so the stream stays the same */
+        created = settle + 36000 + rng_below(r, 20000);
     }
+    if (on_credit)
+        sim_gen_credit_payment(st, doc_idx, created, now);
 }
 
 static uint32_t pick_doc_type(struct rng *r)
@@ -372,6 +392,8 @@ static void gen_history(struct sim_store *st, uint64_t seed)
     st->docs = grow(st->docs, &st->docs_cap, expect, sizeof *st->docs);
     st->lines = grow(st->lines, &st->lines_cap, expect * (k->lines_per_doc + 2), sizeof *st->lines);
     st->pays = grow(st->pays, &st->pays_cap, expect * (k->payments_per_doc + 1), sizeof *st->pays);
+    st->credit_pending = xmalloc(2 * (st->n_clients ? st->n_clients : 1) * sizeof(int32_t));
+    memset(st->credit_pending, 0xff, 2 * (st->n_clients ? st->n_clients : 1) * sizeof(int32_t));
     for (uint32_t day = 0; day < k->days; day++) {
         int64_t start = first + (int64_t)day * SIM_DAY;
         bool old_style = day < k->days / 3;
@@ -383,6 +405,8 @@ static void gen_history(struct sim_store *st, uint64_t seed)
             sim_gen_document(st, &r, when, old_style);
         }
     }
+    free(st->credit_pending);
+    st->credit_pending = NULL;
 }
 
 void sim_cache_grow(struct sim_store *st)
@@ -421,6 +445,7 @@ struct sim_store *sim_store_new(const struct sim_knobs *k)
         sim_gen_client(st, &r);
     gen_history(st, k->seed);
     sim_cache_grow(st);
+    sim_payments_reorder(st);
     return st;
 }
 
@@ -445,6 +470,8 @@ void sim_store_free(struct sim_store *st)
     free(st->docs);
     free(st->lines);
     free(st->pays);
+    free(st->pay_order);
+    free(st->late_pays);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }

@@ -39,6 +39,8 @@ enum opt_id {
     O_PPD,
     O_VOIDED,
     O_ANON,
+    O_EXPAND_STYLE,
+    O_PAYMENTS_ORDER,
     O_HOOKS,
     O_LATENCY,
     O_RATE,
@@ -84,6 +86,8 @@ static const struct option long_opts[] = {
     {"payments-per-doc", required_argument, NULL, O_PPD},
     {"share-voided", required_argument, NULL, O_VOIDED},
     {"share-anonymous", required_argument, NULL, O_ANON},
+    {"expand-style", required_argument, NULL, O_EXPAND_STYLE},
+    {"payments-order", required_argument, NULL, O_PAYMENTS_ORDER},
     {"test-hooks", no_argument, NULL, O_HOOKS},
     {"latency-ms", required_argument, NULL, O_LATENCY},
     {"rate-limit", required_argument, NULL, O_RATE},
@@ -143,6 +147,11 @@ static void usage(FILE *f)
           "  --payments-per-doc N  at most N payments per sale, 1..N (default 2)\n"
           "  --share-voided X      share of voided documents, state 1 (default 0.03)\n"
           "  --share-anonymous X   share of anonymous sales, no client (default 0.35)\n"
+          "  --expand-style S      link (default): documents answer `payments` and\n"
+          "                        `references` as {href} links even when expanded;\n"
+          "                        embed: expanded ones are envelopes of <= 25 items\n"
+          "  --payments-order O    unfiltered /payments.json order: id (default, ascending)\n"
+          "                        or shuffled (a fixed seeded permutation)\n"
           "  Example, about 110k documents: --days 365 --docs-per-day 300\n"
           "\n"
           "Faults and realism (seeded; never applied to the /__ hooks):\n"
@@ -333,6 +342,10 @@ static bool apply_store(struct cli *c, int id, const char *v)
         return parse_share(v, &k->share_voided);
     case O_ANON:
         return parse_share(v, &k->share_anonymous) && k->share_anonymous <= 0.8;
+    case O_EXPAND_STYLE:
+        return sim_expand_style_parse(v, &k->expand_style);
+    case O_PAYMENTS_ORDER:
+        return sim_payments_order_parse(v, &k->payments_order);
     default:
         return apply_hostile(c, id, v);
     }

@@ -17,6 +17,8 @@ void sim_mutation_default(struct sim_mutation *m)
     m->deactivations = 2;
     m->new_clients = 3;
     m->removals = 0;
+    m->credit_payments = 0;
+    m->new_payments = 0;
 }
 
 static void id_list_open(struct jw *w, const char *name)
@@ -156,7 +158,12 @@ void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *w
         struct rng gone = rng_for(st->k.seed, 201, m->seed);
         remove_documents(st, &gone, m->removals, w);
     }
+    if (m->credit_payments || m->new_payments) { /* a stream of its own, too */
+        struct rng pay = rng_for(st->k.seed, 202, m->seed);
+        sim_mutate_payments(st, &pay, m, w);
+    }
     sim_cache_grow(st);
+    sim_payments_reorder(st);
     jw_fmt(w, ",\"documents\":%zu,\"clients\":%u}", st->n_docs, st->n_clients);
     pthread_rwlock_unlock(&st->lock);
 }

@@ -38,6 +38,11 @@ static const struct pay_type_def pay_types[6] = {
     {"Crédito Cliente", 0, 0, 1, 0, 0},    {"Cheque", 0, 1, 0, 0, 1},
 };
 
+const char *sim_pay_type_name(uint32_t type_id)
+{
+    return type_id >= 1 && type_id <= ARRAY_LEN(pay_types) ? pay_types[type_id - 1].name : NULL;
+}
+
 char sim_rut_dv(uint32_t rut)
 {
     static const int factors[] = {2, 3, 4, 5, 6, 7};
@@ -464,16 +469,22 @@ static void render_line(struct sim_store *st, size_t i, struct jw *w)
     jw_lit(w, "}");
 }
 
+/* A Unix date, or "" where Bsale has none. */
+static void kdate(struct jw *w, const char *k, int64_t v)
+{
+    key(w, k);
+    if (v < 0)
+        jw_lit(w, "\"\"");
+    else
+        jw_int(w, v);
+}
+
 static void render_payment(struct sim_store *st, size_t i, struct jw *w)
 {
     const struct s_payment *p = &st->pays[i];
     int64_t id = sim_id_base(T_PAYMENTS) + (int64_t)i;
     open_item(w, "payments", id);
-    key(w, "recordDate");
-    if (p->record_date < 0)
-        jw_lit(w, "\"\"");
-    else
-        jw_int(w, p->record_date);
+    kdate(w, "recordDate", p->record_date);
     key(w, "amount");
     if (i % 4 == 3)
         jw_num(w, (double)p->amount, 2);
@@ -484,8 +495,7 @@ static void render_payment(struct sim_store *st, size_t i, struct jw *w)
         jw_fmt(w, "\"%06u\"", (unsigned)(rng_mix((uint64_t)id) % 1000000));
     else
         jw_lit(w, i % 2 ? "null" : "\"\"");
-    key(w, "accountingDate");
-    jw_lit(w, "\"\"");
+    kdate(w, "accountingDate", p->accounting_date);
     kstr(w, "checkDate", NULL);
     kstr(w, "checkNumber", NULL);
     kstr(w, "checkAmount", "0");
@@ -497,12 +507,15 @@ static void render_payment(struct sim_store *st, size_t i, struct jw *w)
     if (p->doc_idx >= 0) {
         ref(w, "document", "documents", sim_id_base(T_DOCUMENTS) + p->doc_idx);
     } else {
-        int64_t did = sim_id_base(T_DOCUMENTS) + p->credit_doc_idx;
         key(w, "documents");
-        jw_fmt(w, "[{\"href\":\"" SIM_HREF "/documents/%lld.json\",\"id\":\"%lld\",\"amount\":",
-               (long long)did, (long long)did);
-        jw_numstr(w, (double)p->amount, 2);
-        jw_lit(w, "}]");
+        jw_lit(w, "[");
+        for (unsigned k = 0; k < p->n_credit_docs; k++) {
+            if (k)
+                jw_raw(w, ",", 1);
+            sim_render_credit_doc(p, k, w);
+            jw_lit(w, "}");
+        }
+        jw_lit(w, "]");
     }
     ref(w, "office", "offices", p->office_id);
     ref(w, "user", "users", p->user_id);
@@ -624,11 +637,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
     }
     link(w, "sellers", "documents", id, "sellers");
     link(w, "attributes", "documents", id, "attributes");
-    if (expand & EXP_PAYMENTS) {
-        snprintf(href, sizeof href, SIM_HREF "/documents/%lld/payments.json", (long long)id);
-        key(w, "payments");
-        envelope(st, w, href, T_PAYMENTS, d->first_pay, d->n_pay, 0, SIM_EMBED_MAX, NULL);
-    }
+    sim_render_doc_payments(st, i, expand, w);
     jw_lit(w, "}");
 }
 
@@ -724,6 +733,8 @@ static void render_expanded(struct sim_store *st, enum sim_table t, size_t idx, 
 
 void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned expand, struct jw *w)
 {
+    if (st->k.expand_style == EXPAND_LINK)
+        expand &= ~(unsigned)EXP_PAYMENTS; /* the cached rendering already has the link */
     if (t == T_DOCUMENTS &&
         (expand & (EXP_DETAILS | EXP_CLIENT | EXP_PAYMENTS | EXP_DOCUMENT_TYPE | EXP_OFFICE))) {
         render_expanded(st, t, idx, expand, w);
@@ -784,6 +795,8 @@ void sim_render_truth(struct sim_store *st, struct jw *w)
     truth_array(st, T_DOC_DETAILS, "document_details", "document_id", w);
     jw_lit(w, ",");
     truth_array(st, T_PL_DETAILS, "price_list_details", "price_list_id", w);
+    jw_lit(w, ",");
+    sim_render_payment_truth(st, w);
     if (st->h.garbage_rate > 0 || st->h.empty_details_rate > 0) {
         jw_lit(w, ",");
         sim_render_garbled(st, w);

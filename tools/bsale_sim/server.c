@@ -365,6 +365,8 @@ static enum MHD_Result hook_mutate(struct sim_server *s, struct MHD_Connection *
         m.deactivations = count_arg(body, "deactivations", m.deactivations);
         m.new_clients = count_arg(body, "new_clients", m.new_clients);
         m.removals = count_arg(body, "removals", m.removals);
+        m.credit_payments = count_arg(body, "credit_payments", m.credit_payments);
+        m.new_payments = count_arg(body, "new_payments", m.new_payments);
         json_decref(body);
     }
     const char *seed = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seed");

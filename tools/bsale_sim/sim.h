@@ -65,6 +65,20 @@ enum sim_table {
     T_COUNT
 };
 
+/* How a documents request answers an expanded `payments`/`references` member. */
+enum sim_expand_style {
+    EXPAND_LINK,  /* always a {href} link, as every live dump shows */
+    EXPAND_EMBED, /* an envelope of at most 25 items with the true count */
+};
+/* Order of the unfiltered /payments.json list. */
+enum sim_payments_order {
+    PAYORDER_ID,       /* id ascending */
+    PAYORDER_SHUFFLED, /* a fixed, seeded permutation */
+};
+/* Parse "embed"/"link" and "id"/"shuffled"; false on an unknown name. */
+bool sim_expand_style_parse(const char *s, enum sim_expand_style *out);
+bool sim_payments_order_parse(const char *s, enum sim_payments_order *out);
+
 struct sim_knobs {
     uint64_t seed;
     int64_t today; /* Unix seconds of the last day of history, 00:00 UTC */
@@ -83,6 +97,8 @@ struct sim_knobs {
     uint32_t payments_per_doc; /* maximum; each paid document has 1..N */
     double share_voided;
     double share_anonymous;
+    enum sim_expand_style expand_style;     /* default EXPAND_LINK */
+    enum sim_payments_order payments_order; /* default PAYORDER_ID */
 };
 
 void sim_knobs_default(struct sim_knobs *k);
@@ -127,12 +143,17 @@ struct s_line {
     int64_t total_unit;
     int64_t net, tax, total;
 };
+#define SIM_CREDIT_DOCS_MAX 3
 struct s_payment {
-    int64_t record_date; /* -1 renders as "" */
+    int64_t record_date;     /* -1 renders as "" */
+    int64_t accounting_date; /* -1 renders as "" */
     int64_t created_at;
     int64_t amount;
-    int32_t doc_idx;        /* -1 for credit payments */
-    int32_t credit_doc_idx; /* document a credit payment settles */
+    int32_t doc_idx; /* -1 for credit payments */
+    /* Documents a credit payment settles and the part of each (the parts sum to amount). */
+    int32_t credit_doc_idx[SIM_CREDIT_DOCS_MAX];
+    int64_t credit_amount[SIM_CREDIT_DOCS_MAX];
+    uint8_t n_credit_docs;
     uint32_t type_id, office_id, user_id;
     int8_t state;
     int8_t is_credit;
@@ -185,8 +206,12 @@ struct sim_store {
     size_t n_lines, lines_cap;
     struct s_payment *pays;
     size_t n_pays, pays_cap;
-    uint64_t folio_next[8]; /* per document type */
-    size_t n_removed;       /* documents with removed set */
+    uint32_t *pay_order;     /* list order of payments (--payments-order shuffled), else NULL */
+    uint32_t *late_pays;     /* ordinary payments added after their document's own run */
+    size_t n_late, late_cap; /* (so outside its first_pay..n_pay range) */
+    int32_t *credit_pending; /* while generating: 2 unsettled credit sales per client, -1 none */
+    uint64_t folio_next[8];  /* per document type */
+    size_t n_removed;        /* documents with removed set */
     struct sim_cache cache[T_COUNT];
 };
 
@@ -239,10 +264,45 @@ void sim_render_garbled(const struct sim_store *st, struct jw *w);
 struct sim_mutation {
     uint64_t seed;
     uint32_t new_documents, voids, price_changes, deactivations, new_clients;
-    uint32_t removals; /* documents without payments removed from Bsale */
+    uint32_t removals;                      /* documents without payments removed from Bsale */
+    uint32_t credit_payments, new_payments; /* payments.c; default 0 */
 };
 void sim_mutation_default(struct sim_mutation *m);
 void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *summary);
+
+/* ---- payments (payments.c) ---- */
+/* One payment type's total over a document's active ordinary payments. */
+struct sim_pay_total {
+    uint32_t type_id;
+    int64_t amount;
+};
+#define SIM_PAY_TYPES_MAX 8
+const char *sim_pay_type_name(uint32_t type_id); /* render.c; NULL when unknown */
+/* Fills out (ordered by type id) and returns how many types the document's payments use. */
+size_t sim_doc_pay_totals(const struct sim_store *st, size_t doc_idx,
+                          struct sim_pay_total out[SIM_PAY_TYPES_MAX]);
+/* Appends `{"href":…/payment_types/5.json,"id":5,"name":…,"amount":50966.0`, unclosed. */
+void sim_render_pay_total(const struct sim_pay_total *t, struct jw *w);
+/* Appends document k of a credit payment, `{"href":…,"id":"90012","amount":12000.0`, unclosed. */
+void sim_render_credit_doc(const struct s_payment *p, unsigned k, struct jw *w);
+/* Appends `,"payments":` of a document: a link, or in embed style when expanded an envelope. */
+void sim_render_doc_payments(const struct sim_store *st, size_t doc_idx, unsigned expand,
+                             struct jw *w);
+/* Whether payment idx matches recorddate=day / recorddaterange=[from,to] ("" never does). */
+bool sim_payment_on(const struct sim_store *st, size_t idx, int64_t from, int64_t to);
+bool sim_doc_has_late_payments(const struct sim_store *st, size_t doc_idx);
+/* Rebuilds the list order after payments were added (caller holds the write lock). */
+void sim_payments_reorder(struct sim_store *st);
+/* recordDate "" on a few, accountingDate, from draws of the payment's own (gen.c). */
+void sim_gen_payment_dates(struct sim_store *st, size_t pay_idx);
+/* A credit sale: settled now (created at `created`) by a credit payment that also settles the
+ * client's earlier unsettled ones, or left pending for a later one (gen.c). */
+void sim_gen_credit_payment(struct sim_store *st, size_t doc_idx, int64_t created, bool settle_now);
+/* The credit_payments and new_payments mutations (caller holds the write lock). */
+void sim_mutate_payments(struct sim_store *st, struct rng *r, const struct sim_mutation *m,
+                         struct jw *w);
+/* Appends `"payment_documents":[...],"document_payment_totals":[...]` for /__truth. */
+void sim_render_payment_truth(struct sim_store *st, struct jw *w);
 
 /* ---- the /v1 API (pure: request in, status and body out) ---- */
 struct sim_param {
