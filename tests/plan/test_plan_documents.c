@@ -445,6 +445,200 @@ static void test_explicit_dates_do_not_reconcile(void **state)
     fx_free(fx);
 }
 
+#define PAYMENTS "/v1/payments.json"
+
+/* Payment id: an ordinary one on document 7 recorded 2024-02-15 03:00Z, or a "" dated credit one.
+ */
+static char *payment_json(int id, bool credit)
+{
+    if (credit)
+        return xasprintf("{\"id\":%d,\"recordDate\":\"\",\"amount\":500.0,\"state\":0,"
+                         "\"isCreditPayment\":1,\"createdAt\":1707999013,"
+                         "\"payment_type\":{\"href\":\"h\",\"id\":\"5\"},"
+                         "\"documents\":[{\"href\":\"h\",\"id\":\"7\",\"amount\":300.0},"
+                         "{\"href\":\"h\",\"id\":\"8\",\"amount\":200.0}]}",
+                         id);
+    return xasprintf("{\"id\":%d,\"recordDate\":1707966000,\"amount\":1190.0,\"state\":0,"
+                     "\"isCreditPayment\":0,\"createdAt\":1707999013,"
+                     "\"payment_type\":{\"href\":\"h\",\"id\":\"1\"},"
+                     "\"document\":{\"href\":\"h\",\"id\":\"7\"}}",
+                     id);
+}
+
+/* A payments page of ids[0..n) (negative: a credit payment), saying count. */
+static char *payments_page(int count, int n, const int *ids)
+{
+    char *items[8];
+    for (int i = 0; i < n; i++)
+        items[i] = payment_json(ids[i] < 0 ? -ids[i] : ids[i], ids[i] < 0);
+    char *page = page_of(n, items);
+    char *at = strstr(page, "\"count\":");
+    char *fixed = xasprintf("%.*s\"count\":%d%s", (int)(at - page), page, count, strchr(at, ','));
+    free(page);
+    return fixed;
+}
+
+/* The unfiltered list (tail or whole) at offset answers page; day windows stay empty. */
+static void script_unfiltered(struct fixture *fx, long offset, char *page)
+{
+    assert_true(fx->n_bodies < ARRAY_LEN(fx->bodies));
+    fx->bodies[fx->n_bodies++] = page;
+    fb_add_rule(fx->f, (struct fb_rule){.path = PAYMENTS,
+                                        .offset = offset,
+                                        .action = FB_STATUS,
+                                        .status = 200,
+                                        .body = page,
+                                        .uri_has = "payments.json?limit="});
+}
+
+static long unfiltered_reads(struct fixture *fx, long offset)
+{
+    size_t n = 0;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += strstr(h[i].uri, "payments.json?limit=") && h[i].offset == offset;
+    free(h);
+    return k;
+}
+
+static long long payments_detail(struct fixture *fx, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(fx->summary, "payments"), key);
+    return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+}
+
+/* Run 1 stores payments 1..3 (the warehouse had none: the whole list). */
+static void store_three_payments(struct fixture *fx)
+{
+    script_unfiltered(fx, 0, payments_page(3, 3, (const int[]){1, 2, 3}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 3);
+    forget_run(fx);
+}
+
+/* The list is ordered by id: one tail page from the stored count brings 4 and the "" dated 5. */
+static void test_payments_tail_ordered(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    script_unfiltered(fx, 2, payments_page(5, 3, (const int[]){3, 4, -5}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(unfiltered_reads(fx, 0), 1); /* run 1's only */
+    assert_int_equal(unfiltered_reads(fx, 2), 1);
+    assert_int_equal(payments_detail(fx, "tail_requests"), 1);
+    assert_int_equal(payments_detail(fx, "whole_list_requests"), 0);
+    assert_int_equal(payments_detail(fx, "fallback"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 5);
+    assert_int_equal(
+        count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale = 5 AND fecha_registro IS NULL "
+                       "AND id_documento IS NULL AND es_pago_credito = 1"),
+        1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos_documentos WHERE id_pago = 5"), 2);
+    fx_free(fx);
+}
+
+/* The tail is not in id order: nothing proves it holds every new payment, so the whole list. */
+static void test_payments_tail_shuffled_falls_back(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    script_unfiltered(fx, 2, payments_page(5, 3, (const int[]){-5, 2, 4}));
+    script_unfiltered(fx, 0, payments_page(5, 5, (const int[]){4, 1, -5, 3, 2}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(unfiltered_reads(fx, 0), 2);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(payments_detail(fx, "whole_list_requests"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 5);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE fecha_registro IS NULL"), 1);
+    fx_free(fx);
+}
+
+/* The item at the stored count is newer than every stored one: stored ones are gone, whole list. */
+static void test_payments_tail_past_newest_falls_back(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    script_unfiltered(fx, 2, payments_page(4, 2, (const int[]){6, 7}));
+    script_unfiltered(fx, 0, payments_page(4, 4, (const int[]){1, 3, 6, 7}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale IN (6, 7)"), 2);
+    fx_free(fx);
+}
+
+/* Document id of type `type`, its references a bare link, its lines embedded whole. */
+static char *typed_doc(int id, int type)
+{
+    char *lines = lines_json(id * 10, id * 10);
+    char *doc = xasprintf(
+        "{\"id\":%d,\"emissionDate\":1707955200,\"number\":%d,\"state\":0,"
+        "\"totalAmount\":1190.0,\"document_type\":{\"href\":\"h\",\"id\":\"%d\"},"
+        "\"details\":{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[%s]},"
+        "\"payments\":{\"href\":\"h\"},\"references\":{\"href\":\"h\"}}",
+        id, id, type, lines);
+    free(lines);
+    return doc;
+}
+
+static long first_hit(struct fixture *fx, const char *path)
+{
+    size_t n = 0;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long at = -1;
+    for (size_t i = 0; i < n && at < 0; i++)
+        if (strcmp(h[i].path, path) == 0)
+            at = (long)i;
+    free(h);
+    return at;
+}
+
+/*
+ * References given as a link are read for credit notes (by flag or SII code
+ * 61) and for a type the warehouse does not know, never for a receipt; the
+ * types are read before the documents.
+ */
+static void test_references_for_credit_notes_only(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/document_types.json", 0,
+           xstrdup("{\"href\":\"h\",\"count\":3,\"limit\":50,\"offset\":0,\"items\":["
+                   "{\"id\":1,\"name\":\"BOLETA\",\"codeSii\":\"39\",\"isCreditNote\":0},"
+                   "{\"id\":2,\"name\":\"NOTA DE CREDITO\",\"codeSii\":\"61\","
+                   "\"isCreditNote\":0},"
+                   "{\"id\":4,\"name\":\"DEVOLUCION\",\"codeSii\":\"\",\"isCreditNote\":1}]}"));
+    char *docs[] = {typed_doc(7, 1), typed_doc(8, 2), typed_doc(9, 3), typed_doc(10, 4)};
+    script(fx, "/v1/documents.json", 0, page_of(4, docs));
+    script(
+        fx, "/v1/documents/8/references.json", 0,
+        xstrdup("{\"href\":\"h\",\"count\":1,\"limit\":50,\"offset\":0,\"items\":["
+                "{\"href\":\"h\",\"id\":31,\"referenceDate\":1707955200,\"number\":\"123\","
+                "\"reason\":\"Anula documento\",\"dte_code\":{\"href\":\"h\",\"id\":\"39\"}}]}"));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7/references.json", -1), 0);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/8/references.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/9/references.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/10/references.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/document_types.json", -1), 1);
+    assert_true(first_hit(fx, "/v1/document_types.json") < first_hit(fx, "/v1/documents.json"));
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM referencias_documento WHERE "
+                                    "id_documento = 8 AND id_bsale = 31 AND numero = '123'"),
+                     1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM referencias_documento"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 4);
+    fx_free(fx);
+}
+
 /* Bsale throttles longer than the run may last: the run stops at its deadline, failed. */
 static void test_run_deadline_recorded(void **state)
 {
@@ -614,6 +808,10 @@ int main(void)
         cmocka_unit_test(test_vanished_document_stays_doubtful),
         cmocka_unit_test(test_reconcile_rereads_only_changes),
         cmocka_unit_test(test_explicit_dates_do_not_reconcile),
+        cmocka_unit_test(test_payments_tail_ordered),
+        cmocka_unit_test(test_payments_tail_shuffled_falls_back),
+        cmocka_unit_test(test_payments_tail_past_newest_falls_back),
+        cmocka_unit_test(test_references_for_credit_notes_only),
         cmocka_unit_test(test_run_deadline_recorded),
         cmocka_unit_test(test_unparseable_document_isolated),
         cmocka_unit_test(test_document_read_bare),
