@@ -33,6 +33,8 @@
 #define MISSING_REFS_LIST 25
 /* Pages of one document's lines read at most (5,000 lines): far past real documents. */
 #define DETAILS_MAX_PAGES 100
+/* References of one document read at most: far past real documents. */
+#define REFS_MAX 5000
 
 struct stream_ctx {
     struct etl_run_ctx *run;
@@ -69,8 +71,8 @@ struct doc_wait {
 struct ref_wait {
     struct etl_run_ctx *run;
     int64_t doc_id;
-    json_t *items; /* owned */
-    bool bad;      /* an item never parsed: the list is not the whole */
+    json_t *items; /* owned; NULL once done */
+    long offset;   /* of the next page */
     char path[64];
     struct ref_wait *next;
 };
@@ -545,40 +547,71 @@ static bool has_references(struct etl_plan_state *ps, json_t *doc)
     return !id_set_has(&ps->types_known, type) || id_set_has(&ps->types_noted, type);
 }
 
+static void queue_refs_page(struct ref_wait *w);
+static enum err_code on_refs_bad(void *p, const char *path, long offset, const char *cause,
+                                 struct err *e);
+
+/* The references are whole: they replace the document's (an incident names the doc otherwise). */
+static enum err_code refs_done(struct ref_wait *w, struct err *e)
+{
+    transform_children(w->run->pending, catalog_role_index(CAT_ROLE_REFERENCES), w->items,
+                       w->doc_id);
+    json_decref(w->items);
+    w->items = NULL;
+    return flush(w->run, false, e);
+}
+
+/*
+ * One page of a document's references, read by count/offset as an object:
+ * a document gone since it was listed answers 404 (nothing to replace) or a
+ * 5xx that outlasts the retries (an incident, see on_refs_bad).
+ */
 static enum err_code on_refs_page(void *p, json_t *page, struct err *e)
 {
     struct ref_wait *w = p;
     enum err_code rc = check_cancel(w->run, e);
-    if (rc)
+    if (rc || !w->items)
         return rc;
-    json_array_extend(w->items, json_object_get(page, "items"));
-    return ERR_OK;
+    json_t *items = json_object_get(page, "items");
+    int64_t count = 0;
+    if (!page) {
+        log_info("%s: the document is gone (404); its references are left as they are", w->path);
+        json_decref(w->items);
+        w->items = NULL;
+        return ERR_OK;
+    }
+    if (!json_is_array(items) || !json_util_int64(json_object_get(page, "count"), &count))
+        return on_refs_bad(w, w->path, -1, "not a list page", e);
+    json_array_extend(w->items, items);
+    w->offset += (long)json_array_size(items);
+    if (json_array_size(items) && w->offset < count && w->offset < REFS_MAX) {
+        queue_refs_page(w);
+        return ERR_OK;
+    }
+    if (w->offset < count)
+        return on_refs_bad(w, w->path, w->offset, "the list ended before its count", e);
+    return refs_done(w, e);
 }
 
 static enum err_code on_refs_bad(void *p, const char *path, long offset, const char *cause,
                                  struct err *e)
 {
+    (void)path;
     struct ref_wait *w = p;
-    w->bad = true;
-    doubtful(w->run, path, w->doc_id, "reference at offset %ld not read: %s", offset, cause);
+    if (!w->items)
+        return ERR_OK;
+    json_decref(w->items);
+    w->items = NULL;
+    /* Without an id, the incident names the document: the next run reads it again. */
+    doubtful(w->run, w->path, ETL_NO_ID, "references not read (offset %ld): %s", offset, cause);
     return flush(w->run, false, e);
 }
 
-/* The references list ended: they replace the document's, unless the list may lack some. */
-static enum err_code on_refs_end(void *p, const struct bsale_list_end *end, struct err *e)
+static void queue_refs_page(struct ref_wait *w)
 {
-    struct ref_wait *w = p;
-    struct etl_run_ctx *run = w->run;
-    if (w->bad || (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING)))
-        doubtful(run, w->path, w->doc_id,
-                 "references not replaced: their list ended with %lld items of a count of %lld",
-                 end->items, end->count);
-    else
-        transform_children(run->pending, catalog_role_index(CAT_ROLE_REFERENCES), w->items,
-                           w->doc_id);
-    json_decref(w->items);
-    w->items = NULL;
-    return flush(run, false, e);
+    char query[64];
+    snprintf(query, sizeof(query), "limit=%ld&offset=%ld", w->run->cfg->bsale_page_size, w->offset);
+    bsale_queue_get_doubtful(w->run->client, w->path, query, on_refs_page, on_refs_bad, w);
 }
 
 /*
@@ -599,9 +632,7 @@ static void read_references(struct etl_run_ctx *run, json_t *doc, int64_t doc_id
     (void)catalog_list_path(refs, doc_id, w->path, sizeof(w->path));
     w->next = run->plan_state->ref_waits;
     run->plan_state->ref_waits = w;
-    struct bsale_list_spec spec = {
-        .on_page = on_refs_page, .on_end = on_refs_end, .on_bad = on_refs_bad, .ctx = w};
-    bsale_queue_list_spec(run->client, w->path, NULL, &spec);
+    queue_refs_page(w);
 }
 
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
