@@ -50,6 +50,19 @@
         .source = {.fetch = CAT_FETCH_MASTER, .path = (p)}, .es = (d_es), .en = (d_en)             \
     }
 
+/* Records of a parent table, replaced with it; path NULL when only ever embedded. */
+#define CHILD_TABLE(n, c, res, r, p, par, pcol, emb, linked, d_es, d_en)                           \
+    {                                                                                              \
+        .name = (n), .cols = (c), .ncols = ARRAY_LEN(c), .resource = (res), .role = (r),           \
+        .source = {.fetch = CAT_FETCH_CHILD,                                                       \
+                   .path = (p),                                                                    \
+                   .parent = (par),                                                                \
+                   .parent_col = (pcol),                                                           \
+                   .embedded = (emb),                                                              \
+                   .linked_read = (linked)},                                                       \
+        .prune = CAT_PRUNE_WITH_PARENT, .es = (d_es), .en = (d_en)                                 \
+    }
+
 /*
  * A json path may list alternatives separated by '|': the first present
  * member wins (CL "municipality" vs PE/MX "district").
@@ -280,12 +293,15 @@ static const struct cat_column detalles_venta_cols[] = {
      "Net unit price."},
     {"precio_unitario_total", CAT_DECIMAL, "totalUnitValue", 0, "Precio unitario con impuestos.",
      "Unit price with taxes."},
-    {"monto_neto", CAT_DECIMAL, "netAmount", 0, "Monto neto de la línea (positivo).",
-     "The line's net amount (positive)."},
+    {"monto_neto", CAT_DECIMAL, "netAmount", 0,
+     "Monto neto de la línea (positivo también en notas de crédito: se resta por el tipo del "
+     "documento).",
+     "The line's net amount (positive in credit notes too: subtract by the document's type)."},
     {"monto_impuestos", CAT_DECIMAL, "taxAmount", 0, "Impuestos de la línea.",
      "The line's tax amount."},
-    {"monto_total", CAT_DECIMAL, "totalAmount", 0, "Total de la línea (positivo).",
-     "The line's total (positive)."},
+    {"monto_total", CAT_DECIMAL, "totalAmount", 0,
+     "Total de la línea (positivo también en notas de crédito).",
+     "The line's total (positive in credit notes too)."},
     {"descuento_neto", CAT_DECIMAL, "netDiscount", 0, "Descuento neto.", "Net discount."},
     {"descuento_total", CAT_DECIMAL, "totalDiscount", 0, "Descuento con impuestos.",
      "Discount with taxes."},
@@ -456,27 +472,17 @@ static const struct cat_table t_documentos_venta = {
           "receipt or invoice is not added twice: the new document's lines point to it through "
           "detalles_venta.id_detalle_relacionado.",
 };
-static const struct cat_table t_detalles_venta = {
-    .name = "detalles_venta",
-    .cols = detalles_venta_cols,
-    .ncols = ARRAY_LEN(detalles_venta_cols),
-    .resource = "documents/details",
-    .role = CAT_ROLE_LINES,
-    .source = {.fetch = CAT_FETCH_CHILD,
-               .path = "/documents/{id}/details.json",
-               .parent = CAT_ROLE_DOCUMENTS,
-               .parent_col = "id_documento",
-               .embedded = "details"},
-    .prune = CAT_PRUNE_WITH_PARENT,
-    .es = "Líneas de los documentos de venta (todas, no solo las 25 incrustadas). Una línea con "
-          "id_detalle_relacionado viene de otra: si ambos documentos están vigentes y el nuevo no "
-          "es nota de crédito (boleta desde nota de venta), contar solo la línea nueva; la de una "
-          "nota de crédito se resta.",
-    .en = "Lines of the sales documents (all of them, not only the 25 embedded). A line with "
-          "id_detalle_relacionado comes from another: when both documents are active and the new "
-          "one is not a credit note (a receipt from a sales note), count only the new line; a "
-          "credit note's line is subtracted.",
-};
+static const struct cat_table t_detalles_venta = CHILD_TABLE(
+    "detalles_venta", detalles_venta_cols, "documents/details", CAT_ROLE_LINES,
+    "/documents/{id}/details.json", CAT_ROLE_DOCUMENTS, "id_documento", "details", false,
+    "Líneas de los documentos de venta (todas, no solo las 25 incrustadas). Una línea con "
+    "id_detalle_relacionado viene de otra: si ambos documentos están vigentes y el nuevo no es "
+    "nota de crédito (boleta desde nota de venta), contar solo la línea nueva; la de una nota de "
+    "crédito se resta.",
+    "Lines of the sales documents (all of them, not only the 25 embedded). A line with "
+    "id_detalle_relacionado comes from another: when both documents are active and the new one "
+    "is not a credit note (a receipt from a sales note), count only the new line; a credit "
+    "note's line is subtracted.");
 static const struct cat_table t_pagos = {
     .name = "pagos",
     .cols = pagos_cols,
@@ -494,58 +500,29 @@ static const struct cat_table t_pagos = {
           "id_documento and split their amount in pagos_documentos. Only those with estado 0 "
           "count.",
 };
-static const struct cat_table t_pagos_documentos = {
-    .name = "pagos_documentos",
-    .cols = pagos_documentos_cols,
-    .ncols = ARRAY_LEN(pagos_documentos_cols),
-    .resource = "payments/documents",
-    .role = CAT_ROLE_PAYMENT_DOCUMENTS,
-    .source = {.fetch = CAT_FETCH_CHILD,
-               .parent = CAT_ROLE_PAYMENTS,
-               .parent_col = "id_pago",
-               .embedded = "documents"},
-    .prune = CAT_PRUNE_WITH_PARENT,
-    .es =
-        "Documentos que salda cada abono de crédito, con el monto aplicado a cada uno. Lo cobrado "
-        "de un documento: sus pagos (pagos.id_documento) más estas filas.",
-    .en = "Documents each credit payment settles, with the amount applied to each. What a "
-          "document has been paid: its payments (pagos.id_documento) plus these rows.",
-};
-static const struct cat_table t_pagos_por_tipo_documento = {
-    .name = "pagos_por_tipo_documento",
-    .cols = pagos_por_tipo_documento_cols,
-    .ncols = ARRAY_LEN(pagos_por_tipo_documento_cols),
-    .resource = "documents/payments",
-    .role = CAT_ROLE_DOCUMENT_PAYMENT_TOTALS,
-    .source = {.fetch = CAT_FETCH_CHILD,
-               .path = "/documents/{id}/payments.json",
-               .parent = CAT_ROLE_DOCUMENTS,
-               .parent_col = "id_documento",
-               .embedded = "payments"},
-    .prune = CAT_PRUNE_WITH_PARENT,
-    .es = "Total pagado de cada documento por forma de pago, solo cuando Bsale lo incrusta en el "
-          "documento (no son pagos: para pagos individuales use pagos).",
-    .en = "Each document's total paid per payment type, only when Bsale embeds it in the document "
-          "(these are not payments: for single payments use pagos).",
-};
-static const struct cat_table t_referencias_documento = {
-    .name = "referencias_documento",
-    .cols = referencias_documento_cols,
-    .ncols = ARRAY_LEN(referencias_documento_cols),
-    .resource = "documents/references",
-    .role = CAT_ROLE_REFERENCES,
-    .source = {.fetch = CAT_FETCH_CHILD,
-               .path = "/documents/{id}/references.json",
-               .parent = CAT_ROLE_DOCUMENTS,
-               .parent_col = "id_documento",
-               .embedded = "references",
-               .linked_read = true},
-    .prune = CAT_PRUNE_WITH_PARENT,
-    .es = "Referencias tributarias de los documentos: qué documento anula o corrige una nota de "
-          "crédito (numero, codigo_dte y motivo del documento referido).",
-    .en = "Tax references of the documents: which document a credit note voids or corrects "
-          "(number, DTE code and reason of the referenced document).",
-};
+static const struct cat_table t_pagos_documentos = CHILD_TABLE(
+    "pagos_documentos", pagos_documentos_cols, "payments/documents", CAT_ROLE_PAYMENT_DOCUMENTS,
+    NULL, CAT_ROLE_PAYMENTS, "id_pago", "documents", false,
+    "Documentos que salda cada abono de crédito, con el monto aplicado a cada uno. Lo cobrado de "
+    "un documento: sus pagos (pagos.id_documento) más estas filas.",
+    "Documents each credit payment settles, with the amount applied to each. What a document "
+    "has been paid: its payments (pagos.id_documento) plus these rows.");
+static const struct cat_table t_pagos_por_tipo_documento = CHILD_TABLE(
+    "pagos_por_tipo_documento", pagos_por_tipo_documento_cols, "documents/payments",
+    CAT_ROLE_DOCUMENT_PAYMENT_TOTALS, "/documents/{id}/payments.json", CAT_ROLE_DOCUMENTS,
+    "id_documento", "payments", false,
+    "Total pagado de cada documento por forma de pago, solo cuando Bsale lo incrusta en el "
+    "documento (no son pagos: para pagos individuales use pagos).",
+    "Each document's total paid per payment type, only when Bsale embeds it in the document "
+    "(these are not payments: for single payments use pagos).");
+static const struct cat_table t_referencias_documento = CHILD_TABLE(
+    "referencias_documento", referencias_documento_cols, "documents/references",
+    CAT_ROLE_REFERENCES, "/documents/{id}/references.json", CAT_ROLE_DOCUMENTS, "id_documento",
+    "references", true,
+    "Referencias tributarias de los documentos: qué documento anula o corrige una nota de "
+    "crédito (numero, codigo_dte y motivo del documento referido).",
+    "Tax references of the documents: which document a credit note voids or corrects (number, "
+    "DTE code and reason of the referenced document).");
 
 /* ---- the ETL's own bookkeeping: not synced, written by the store ---- */
 

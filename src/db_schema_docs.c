@@ -37,8 +37,10 @@ static void write_embedded(FILE *out, const struct cat_table *t, const char *par
         fprintf(out, "; la lista aparte se lee cuando Bsale da solo un enlace / the separate list "
                      "is read when Bsale gives only a link");
     else if (s->path)
-        fprintf(out, "; solo se guarda cuando viene incrustada completa, nunca por su enlace / "
-                     "stored only when embedded complete, never read through its link");
+        fprintf(out,
+                "; solo se guarda cuando viene incrustada completa, nunca se lee `%s` / "
+                "stored only when embedded complete, `%s` is never read",
+                s->path, s->path);
     fprintf(out, "\n");
 }
 
@@ -74,7 +76,7 @@ static void write_source(FILE *out, const struct cat_table *t)
                 s->path, s->date_filter, s->date_filter);
         break;
     case CAT_FETCH_CHILD:
-        if (s->path)
+        if (s->path && (!s->embedded || s->linked_read || t->role == CAT_ROLE_LINES))
             fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path,
                     parent_name, parent_name);
         else
@@ -96,9 +98,10 @@ static const char *prune_text(const struct cat_table *t)
     case CAT_PRUNE_UNLISTED:
         return "se borran tras un sync full completo / deleted after a complete full sync";
     case CAT_PRUNE_WITH_PARENT:
-        return "se reemplazan con su padre: las que un documento reescrito ya no tiene se borran "
-               "/ replaced with their parent: those a rewritten document no longer has are "
-               "deleted";
+        return "se reemplazan con su padre: las que un padre reescrito con la colección completa "
+               "ya no tiene se borran; un padre que solo trae el enlace no las toca / replaced "
+               "with their parent: those a parent rewritten with the whole collection no longer "
+               "has are deleted; a parent giving only the link leaves them alone";
     case CAT_PRUNE_VERIFIED:
         return "se releen por id; se borran (con sus líneas) si Bsale responde 404 / re-read by "
                "id; deleted (with their lines) when Bsale answers 404";

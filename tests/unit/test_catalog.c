@@ -370,6 +370,112 @@ static void test_map_payments_and_clients(void **state)
     json_decref(client);
 }
 
+/* r gets t's rows of json (an item, or an array of them), each under parent. */
+static void map_json(struct cat_rows *r, const struct cat_table *t, const char *json,
+                     int64_t parent)
+{
+    json_t *root = parse(json);
+    json_t *items = json_is_array(root) ? root : json_pack("[O]", root);
+    struct err e = ERR_INIT;
+    cat_rows_init(r, t);
+    for (size_t i = 0; i < json_array_size(items); i++)
+        assert_int_equal(catalog_map_item(r, json_array_get(items, i), parent, &e), ERR_OK);
+    if (items != root)
+        json_decref(items);
+    json_decref(root);
+}
+
+/* Version 3 fields of documents, lines and payments, in the shapes live Bsale sends. */
+static void test_map_new_fields(void **state)
+{
+    (void)state;
+    struct cat_rows r = {0};
+    map_json(&r, catalog_table("documentos_venta"),
+             "{\"id\":3698601,\"priceList\":{\"href\":\"h\",\"id\":\"2\"},"
+             "\"notExemptAmount\":29900,\"cancellationStatus\":0,\"cancellationDate\":1707999013}",
+             0);
+    assert_int(&r, 0, "id_lista_precio", 2);
+    assert_text(&r, 0, "monto_afecto", "29900");
+    assert_int(&r, 0, "estado_anulacion", 0); /* 0 is a state here, not "none" */
+    assert_text(&r, 0, "fecha_anulacion", "2024-02-15 12:10:13");
+    cat_rows_release(&r);
+
+    map_json(&r, catalog_table("detalles_venta"),
+             "[{\"id\":1,\"netUnitValueRaw\":1148.0672268907,\"discountPercentage\":\"10.0\","
+             "\"relatedDetailId\":0},{\"id\":2,\"relatedDetailId\":\"7001\"},{\"id\":3}]",
+             9);
+    assert_text(&r, 0, "precio_unitario_neto_exacto", "1148.0672");
+    assert_text(&r, 0, "porcentaje_descuento", "10");
+    assert_null_cell(&r, 0, "id_detalle_relacionado"); /* 0: derived from no line */
+    assert_int(&r, 1, "id_detalle_relacionado", 7001);
+    assert_null_cell(&r, 2, "id_detalle_relacionado");
+    cat_rows_release(&r);
+
+    map_json(&r, catalog_table("pagos"),
+             "[{\"id\":78,\"amount\":\"68643.0\",\"accountingDate\":\"\","
+             "\"operationNumber\":\"A-88\",\"isCreditPayment\":1,\"user\":{\"id\":\"4\"}},"
+             "{\"id\":79,\"amount\":1000,\"accountingDate\":1396494000,"
+             "\"operationNumber\":null,\"isCreditPayment\":\"0\"}]",
+             0);
+    assert_text(&r, 0, "monto", "68643");
+    assert_null_cell(&r, 0, "fecha_contable");
+    assert_text(&r, 0, "numero_operacion", "A-88");
+    assert_int(&r, 0, "es_pago_credito", 1);
+    assert_int(&r, 0, "id_usuario", 4);
+    assert_text(&r, 1, "fecha_contable", "2014-04-03"); /* local midnight, 03:00Z */
+    assert_null_cell(&r, 1, "numero_operacion");
+    assert_int(&r, 1, "es_pago_credito", 0);
+    cat_rows_release(&r);
+}
+
+/* One item of a (parent, key, monto) child table maps to those three values. */
+static void check_keyed_amount(enum cat_role role, const char *json, int64_t parent,
+                               const char *parent_col, const char *key_col, int64_t key,
+                               const char *amount)
+{
+    struct cat_rows r = {0};
+    map_json(&r, catalog_by_role(role), json, parent);
+    assert_int(&r, 0, parent_col, parent);
+    assert_int(&r, 0, key_col, key);
+    assert_text(&r, 0, "monto", amount);
+    cat_rows_release(&r);
+}
+
+/* Children keyed by their parent: payment documents, per-type totals, references. */
+static void test_map_children_tables(void **state)
+{
+    (void)state;
+    check_keyed_amount(CAT_ROLE_PAYMENT_DOCUMENTS,
+                       "{\"href\":\"h\",\"id\":\"90012\",\"amount\":12000.0}", 78, "id_pago",
+                       "id_documento", 90012, "12000");
+    check_keyed_amount(CAT_ROLE_DOCUMENT_PAYMENT_TOTALS,
+                       "{\"href\":\"h\",\"id\":5,\"name\":\"CHEQUE\",\"amount\":50966.0}", 3696755,
+                       "id_documento", "id_forma_pago", 5, "50966");
+    struct cat_rows r = {0};
+    map_json(&r, catalog_by_role(CAT_ROLE_REFERENCES),
+             "{\"href\":\"h\",\"id\":12,\"referenceDate\":1707955200,\"number\":\"123\","
+             "\"reason\":\"Anula documento\",\"dte_code\":{\"href\":\"h\",\"id\":\"33\"}}",
+             3698601);
+    static const char *const texts[][2] = {{"fecha_referencia", "2024-02-15"},
+                                           {"numero", "123"}, /* a string in Bsale */
+                                           {"motivo", "Anula documento"},
+                                           {"codigo_dte", "33"}};
+    for (size_t i = 0; i < ARRAY_LEN(texts); i++)
+        assert_text(&r, 0, texts[i][0], texts[i][1]);
+    assert_int(&r, 0, "id_bsale", 12);
+    assert_int(&r, 0, "id_documento", 3698601);
+    cat_rows_release(&r);
+    /* The interface other modules code against. */
+    const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
+    assert_int_equal(pay->source.fetch, CAT_FETCH_JOURNAL);
+    assert_string_equal(pay->source.date_filter, "recorddaterange");
+    assert_int_equal(pay->source.parent, CAT_ROLE_NONE);
+    assert_null(pay->source.embedded);
+    assert_true(catalog_by_role(CAT_ROLE_REFERENCES)->source.linked_read);
+    assert_false(catalog_by_role(CAT_ROLE_DOCUMENT_PAYMENT_TOTALS)->source.linked_read);
+    assert_int_equal(catalog_by_role(CAT_ROLE_PAYMENT_DOCUMENTS)->source.parent, CAT_ROLE_PAYMENTS);
+}
+
 static void test_map_stock_composite_key(void **state)
 {
     (void)state;
@@ -694,6 +800,8 @@ int main(void)
         cmocka_unit_test(test_map_details_use_parent),
         cmocka_unit_test(test_map_text_and_flags),
         cmocka_unit_test(test_map_payments_and_clients),
+        cmocka_unit_test(test_map_new_fields),
+        cmocka_unit_test(test_map_children_tables),
         cmocka_unit_test(test_map_stock_composite_key),
         cmocka_unit_test(test_map_rejects_bad_keys),
         cmocka_unit_test(test_text_caps),

@@ -242,11 +242,16 @@ static const char *const schema_md[] = {
     "sincronizado_en",
     "documentos_venta: id_bsale id_tipo_documento numero fecha_emision fecha_vencimiento "
     "fecha_generacion id_cliente id_sucursal id_usuario monto_neto monto_impuestos monto_exento "
-    "monto_total estado estado_sii token url_pdf sincronizado_en",
+    "monto_total estado estado_sii token url_pdf id_lista_precio monto_afecto estado_anulacion "
+    "fecha_anulacion sincronizado_en",
     "detalles_venta: id_bsale id_documento numero_linea id_variante cantidad precio_unitario_neto "
     "precio_unitario_total monto_neto monto_impuestos monto_total descuento_neto descuento_total "
-    "nota sincronizado_en",
+    "nota precio_unitario_neto_exacto porcentaje_descuento id_detalle_relacionado sincronizado_en",
     "pagos: id_bsale id_documento id_forma_pago monto fecha_registro creado_en id_sucursal estado "
+    "id_usuario numero_operacion es_pago_credito fecha_contable sincronizado_en",
+    "pagos_documentos: id_pago id_documento monto sincronizado_en",
+    "pagos_por_tipo_documento: id_documento id_forma_pago monto sincronizado_en",
+    "referencias_documento: id_bsale id_documento fecha_referencia numero motivo codigo_dte "
     "sincronizado_en",
     "etl_ejecuciones: id tipo origen estado inicio fin fecha_desde fecha_hasta registros "
     "solicitudes reintentos error",
@@ -450,6 +455,83 @@ static void test_migrate_upgrades_older_database(void **state)
     char *idx = indexed_columns(f->db, "documentos_venta");
     assert_true(has_line(idx, "fecha_emision"));
     free(idx);
+}
+
+/*
+ * Version 2's tables that version 3 changed, as a version-2 build created
+ * them (MySQL types; SQLite takes the same text).
+ */
+static const char *const v2_ddl[] = {
+    "CREATE TABLE etl_esquema (version BIGINT NOT NULL PRIMARY KEY, aplicado_en DATETIME NOT "
+    "NULL)",
+    "INSERT INTO etl_esquema VALUES (1, '2024-01-01 00:00:00'), (2, '2024-06-01 00:00:00')",
+    "CREATE TABLE documentos_venta (id_bsale BIGINT NOT NULL PRIMARY KEY, id_tipo_documento "
+    "BIGINT NULL, numero BIGINT NULL, fecha_emision DATE NULL, fecha_vencimiento DATE NULL, "
+    "fecha_generacion DATETIME NULL, id_cliente BIGINT NULL, id_sucursal BIGINT NULL, id_usuario "
+    "BIGINT NULL, monto_neto DECIMAL(18,4) NULL, monto_impuestos DECIMAL(18,4) NULL, monto_exento "
+    "DECIMAL(18,4) NULL, monto_total DECIMAL(18,4) NULL, estado BIGINT NULL, estado_sii BIGINT "
+    "NULL, token VARCHAR(255) NULL, url_pdf TEXT NULL, sincronizado_en DATETIME NOT NULL)",
+    "INSERT INTO documentos_venta (id_bsale, numero, fecha_emision, monto_total, estado, "
+    "sincronizado_en) VALUES (90211, 48120, '2024-02-15', 11900, 0, '2024-02-16 10:00:00')",
+    "CREATE TABLE detalles_venta (id_bsale BIGINT NOT NULL PRIMARY KEY, id_documento BIGINT NOT "
+    "NULL, numero_linea BIGINT NULL, id_variante BIGINT NULL, cantidad DECIMAL(18,4) NULL, "
+    "precio_unitario_neto DECIMAL(18,4) NULL, precio_unitario_total DECIMAL(18,4) NULL, "
+    "monto_neto DECIMAL(18,4) NULL, monto_impuestos DECIMAL(18,4) NULL, monto_total "
+    "DECIMAL(18,4) NULL, descuento_neto DECIMAL(18,4) NULL, descuento_total DECIMAL(18,4) NULL, "
+    "nota TEXT NULL, sincronizado_en DATETIME NOT NULL)",
+    "INSERT INTO detalles_venta (id_bsale, id_documento, cantidad, sincronizado_en) VALUES "
+    "(7001, 90211, 2, '2024-02-16 10:00:00')",
+    "CREATE TABLE pagos (id_bsale BIGINT NOT NULL PRIMARY KEY, id_documento BIGINT NULL, "
+    "id_forma_pago BIGINT NULL, monto DECIMAL(18,4) NULL, fecha_registro DATE NULL, creado_en "
+    "DATETIME NULL, id_sucursal BIGINT NULL, estado BIGINT NULL, sincronizado_en DATETIME NOT "
+    "NULL)",
+    "INSERT INTO pagos (id_bsale, id_documento, monto, fecha_registro, sincronizado_en) VALUES "
+    "(77, 90211, 11900, '2024-02-15', '2024-02-16 10:00:00')",
+};
+
+/* A version-2 database migrates to 3: new columns NULL, new tables empty, every row kept. */
+static void test_migrate_from_version_2(void **state)
+{
+    struct fixture *f = *state;
+    struct err e = ERR_INIT;
+    int version;
+    for (size_t i = 0; i < ARRAY_LEN(v2_ddl); i++)
+        exec(f->db, v2_ddl[i]);
+    assert_int_equal(db_schema_check(f->db, &version, &e), ERR_SCHEMA);
+    assert_int_equal(version, 2);
+    assert_int_equal(db_migrate(f->db, &e), ERR_OK);
+    assert_int_equal(db_schema_check(f->db, &version, &e), ERR_OK);
+    assert_int_equal(version, 3);
+    assert_schema_md(f->db);
+    assert_query(
+        f->db,
+        "SELECT id_bsale, numero, CAST(monto_total AS SIGNED), id_lista_precio, estado_anulacion, "
+        "fecha_anulacion FROM documentos_venta",
+        "90211|48120|11900|<null>|<null>|<null>\n");
+    assert_query(f->db,
+                 "SELECT id_bsale, id_documento, CAST(cantidad AS SIGNED), id_detalle_relacionado "
+                 "FROM "
+                 "detalles_venta",
+                 "7001|90211|2|<null>\n");
+    assert_query(
+        f->db, "SELECT id_bsale, CAST(monto AS SIGNED), es_pago_credito, fecha_contable FROM pagos",
+        "77|11900|<null>|<null>\n");
+    assert_query(f->db, "SELECT COUNT(*) FROM pagos_documentos", "0\n");
+    assert_query(f->db, "SELECT COUNT(*) FROM referencias_documento", "0\n");
+    char *idx = indexed_columns(f->db, "detalles_venta");
+    assert_true(has_line(idx, "id_detalle_relacionado"));
+    free(idx);
+    /* The new columns take values. */
+    struct cat_rows r;
+    cat_rows_init(&r, catalog_table("pagos"));
+    map_all(&r,
+            "[{\"id\":77,\"amount\":\"11900.0\",\"isCreditPayment\":1,"
+            "\"accountingDate\":1707955200,\"operationNumber\":\"OP-1\"}]",
+            0);
+    upsert_ok(f->db, &r, SYNC2);
+    cat_rows_release(&r);
+    assert_query(f->db, "SELECT es_pago_credito, fecha_contable, numero_operacion FROM pagos",
+                 "1|2024-02-15|OP-1\n");
 }
 
 /* Free-text columns an older build made VARCHAR(255) become TEXT, their rows kept. */
@@ -911,6 +993,116 @@ static void test_writer_incidents(void **state)
     etl_open_incidents_release(&open);
 }
 
+/* ---- children replaced with their parent ---- */
+
+static void write_batches(struct fixture *f, struct etl_batch **batches, size_t n)
+{
+    struct err e = ERR_INIT;
+    struct etl_counters c;
+    memset(&c, 0, sizeof(c));
+    pthread_mutex_init(&c.mu, NULL);
+    struct etl_writer_opts wo = {.url = &f->url, .depth = 1, .counters = &c, .run_id = 1};
+    struct etl_writer *w = NULL;
+    assert_int_equal(etl_writer_start(&wo, &w, &e), ERR_OK);
+    for (size_t i = 0; i < n; i++)
+        writer_push(w, batches[i]);
+    if (etl_writer_finish(w, false, &e))
+        fail_msg("writer: %s", e.msg);
+    pthread_mutex_destroy(&c.mu);
+}
+
+/* A batch of documents (as transform_document) and payment records (as a /payments.json page). */
+static struct etl_batch *children_batch(const char *docs, const char *payments)
+{
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    json_t *d = parse(docs);
+    for (size_t i = 0; i < json_array_size(d); i++)
+        assert_int_equal(transform_document(b, json_array_get(d, i), NULL, &e), ERR_OK);
+    json_decref(d);
+    json_t *p = parse(payments);
+    assert_int_equal(transform_page(b, etl_table_index("pagos"), p, 0, &e), ERR_OK);
+    json_decref(p);
+    return b;
+}
+
+#define TOTAL(t, a) "{\"href\":\"h\",\"id\":" #t ",\"name\":\"T\",\"amount\":" #a "}"
+#define REF(id, n)                                                                                 \
+    "{\"id\":" #id ",\"referenceDate\":1707955200,\"number\":\"" #n "\",\"reason\":\"Anula\","     \
+    "\"dte_code\":{\"id\":\"39\"}}"
+
+/*
+ * A rewritten payment or document drops the children its new version lacks,
+ * judged per parent (a payment type one document lost stays with another);
+ * children of a document given only as links are untouched.
+ */
+static void test_writer_replaces_children(void **state)
+{
+    struct fixture *f = *state;
+    struct etl_batch *b[3];
+    b[0] = children_batch(
+        "[{\"id\":900,\"details\":[],\"payments\":{\"count\":2,\"items\":"
+        "[" TOTAL(5, 100) "," TOTAL(3, 50) "]},\"references\":{\"count\":2,"
+                                           "\"items\":[" REF(1, 10) "," REF(
+                                               2, 11) "]}},"
+                                                      "{\"id\":901,\"details\":[],"
+                                                      "\"payments\":[" TOTAL(
+                                                          5, 70) "],\"references\":"
+                                                                 "[" REF(3, 12) "]},"
+                                                                                "{\"id\":"
+                                                                                "902,"
+                                                                                "\"detail"
+                                                                                "s\":[],"
+                                                                                "\"paymen"
+                                                                                "ts\":"
+                                                                                "[" TOTAL(5, 9) "]"
+                                                                                                "}"
+                                                                                                "]",
+        "[{\"id\":501,\"amount\":15000,\"isCreditPayment\":1,\"recordDate\":"
+        "\"\","
+        "\"documents\":[{\"href\":\"h\",\"id\":\"900\",\"amount\":12000.0},"
+        "{\"href\":\"h\",\"id\":\"901\",\"amount\":3000.0}]}]");
+    /* 900 loses type 5 and reference 2, 901 keeps type 5, 902 comes as links only. */
+    b[1] = children_batch("[{\"id\":900,\"details\":[],\"payments\":{\"count\":1,\"items\":"
+                          "[" TOTAL(3, 150) "]},\"references\":{\"count\":1,\"items\":[" REF(
+                              1, 10) "]}},"
+                                     "{\"id\":901,\"details\":[],\"payments\":[" TOTAL(
+                                         5, 70) "]},"
+                                                "{\"id\":902,\"details\":[],\"payments\":{\"href\":"
+                                                "\"h\"},\"references\":{\"href\":\"h\"}}]",
+                          "[{\"id\":501,\"amount\":12000,\"isCreditPayment\":1,"
+                          "\"documents\":[{\"href\":\"h\",\"id\":\"900\",\"amount\":12000.0}]}]");
+    /* References read through the link: 901 has none left. */
+    b[2] = etl_batch_new();
+    json_t *none = json_array();
+    transform_children(b[2], etl_table_index("referencias_documento"), none, 901);
+    json_decref(none);
+    write_batches(f, b, 1);
+    assert_query(f->db,
+                 "SELECT id_documento, id_forma_pago, CAST(monto AS SIGNED) FROM "
+                 "pagos_por_tipo_documento ORDER "
+                 "BY id_documento, id_forma_pago",
+                 "900|3|50\n900|5|100\n901|5|70\n902|5|9\n");
+    assert_query(
+        f->db,
+        "SELECT id_pago, id_documento, CAST(monto AS SIGNED) FROM pagos_documentos ORDER BY 2",
+        "501|900|12000\n501|901|3000\n");
+    write_batches(f, b + 1, 2);
+    assert_query(f->db,
+                 "SELECT id_documento, id_forma_pago, CAST(monto AS SIGNED) FROM "
+                 "pagos_por_tipo_documento ORDER "
+                 "BY id_documento, id_forma_pago",
+                 "900|3|150\n901|5|70\n902|5|9\n");
+    assert_query(f->db, "SELECT id_pago, id_documento, CAST(monto AS SIGNED) FROM pagos_documentos",
+                 "501|900|12000\n");
+    assert_query(f->db,
+                 "SELECT id_bsale, id_documento, numero, codigo_dte, fecha_referencia FROM "
+                 "referencias_documento ORDER BY id_bsale",
+                 "1|900|10|39|2024-02-15\n");
+    assert_query(f->db, "SELECT id_bsale, id_documento, es_pago_credito FROM pagos",
+                 "501|<null>|1\n");
+}
+
 /* A batch that fails leaves no incident behind: rows and incidents share the transaction. */
 static void test_writer_incidents_roll_back(void **state)
 {
@@ -1317,6 +1509,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_migrate_upgrades_older_database, setup_empty,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_widens_long_text, setup_empty, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_version_2, setup_empty, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_replaces_children, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_insert_then_update, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_failed_batch_rolls_back, setup_migrated, teardown),
         cmocka_unit_test_setup_teardown(test_values_round_trip_exactly, setup_migrated, teardown),

@@ -154,6 +154,83 @@ static void test_truncated_payments(void **state)
 }
 
 /* A document whose id is unusable is skipped with an incident: never a failed run. */
+/* Whether b replaces parent's children in table. */
+static bool replaces(const struct etl_batch *b, const char *table, int64_t parent)
+{
+    int ti = etl_table_index(table);
+    for (size_t i = 0; i < b->n_replaced; i++)
+        if (b->replaced[i].table == ti && b->replaced[i].parent == parent)
+            return true;
+    return false;
+}
+
+/* A credit payment's documents[] become pagos_documentos rows that replace the payment's. */
+static void test_payment_documents(void **state)
+{
+    (void)state;
+    json_t *page = parse("[{\"id\":78,\"amount\":\"15000.0\",\"isCreditPayment\":1,"
+                         "\"recordDate\":\"\",\"documents\":[{\"href\":\"h\",\"id\":\"90012\","
+                         "\"amount\":12000.0},{\"href\":\"h\",\"id\":\"90013\",\"amount\":3000}]},"
+                         "{\"id\":79,\"amount\":500,\"document\":{\"id\":90012}}]");
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_page(b, etl_table_index("pagos"), page, 0, &e), ERR_OK);
+    const struct cat_rows *pay = etl_batch_rows(b, etl_table_index("pagos"));
+    const struct cat_rows *pd = etl_batch_rows(b, etl_table_index("pagos_documentos"));
+    assert_int_equal(pay->n, 2);
+    assert_int_equal(pd->n, 2);
+    int ip = catalog_column_index(pd->table, "id_pago");
+    int id = catalog_column_index(pd->table, "id_documento");
+    assert_int_equal(cat_rows_cell(pd, 0, (size_t)ip)->i, 78);
+    assert_int_equal(cat_rows_cell(pd, 1, (size_t)id)->i, 90013);
+    assert_true(replaces(b, "pagos_documentos", 78));
+    assert_false(replaces(b, "pagos_documentos", 79)); /* no documents[]: nothing to replace */
+    assert_int_equal(b->n_rows, 4);
+    etl_batch_free(b);
+    json_decref(page);
+}
+
+/*
+ * Children as links map nothing and replace nothing; cut per-type totals are
+ * left out (nothing reads the rest), cut references are kept (the plan
+ * reads the rest through the link) but replace nothing.
+ */
+static void test_linked_and_cut_children(void **state)
+{
+    (void)state;
+    json_t *doc = parse("{\"id\":5,\"details\":[],\"payments\":{\"href\":\"h\"},"
+                        "\"references\":{\"href\":\"h\"}}");
+    struct etl_batch *b = etl_batch_new();
+    struct err e = ERR_INIT;
+    assert_int_equal(transform_document(b, doc, NULL, &e), ERR_OK);
+    json_decref(doc);
+    assert_int_equal(b->n_rows, 1);
+    assert_false(replaces(b, "pagos_por_tipo_documento", 5));
+    assert_false(replaces(b, "referencias_documento", 5));
+    assert_true(replaces(b, "detalles_venta", 5));
+    doc = parse("{\"id\":6,\"details\":[],"
+                "\"payments\":{\"count\":30,\"items\":[{\"id\":1,\"amount\":5}]},"
+                "\"references\":{\"count\":30,\"items\":[{\"id\":4,\"number\":\"9\"}]}}");
+    assert_int_equal(transform_document(b, doc, NULL, &e), ERR_OK);
+    json_decref(doc);
+    assert_int_equal(etl_batch_rows(b, etl_table_index("pagos_por_tipo_documento"))->n, 0);
+    assert_int_equal(etl_batch_rows(b, etl_table_index("referencias_documento"))->n, 1);
+    assert_false(replaces(b, "pagos_por_tipo_documento", 6));
+    assert_false(replaces(b, "referencias_documento", 6));
+    /* The references read through the link: mapped under their document, and replacing. */
+    json_t *refs = parse("[{\"id\":4,\"number\":\"9\"},{\"id\":8,\"number\":\"10\"}]");
+    int ti = etl_table_index("referencias_documento");
+    transform_children(b, ti, refs, 6);
+    json_decref(refs);
+    const struct cat_rows *r = etl_batch_rows(b, ti);
+    assert_int_equal(r->n, 3);
+    assert_int_equal(cat_rows_cell(r, 2, (size_t)catalog_column_index(r->table, "id_documento"))->i,
+                     6);
+    assert_true(replaces(b, "referencias_documento", 6));
+    assert_int_equal(b->n_rows, 5);
+    etl_batch_free(b);
+}
+
 static void test_document_without_id_is_skipped(void **state)
 {
     (void)state;
@@ -299,6 +376,8 @@ int main(void)
         cmocka_unit_test(test_truncated_lines_are_detected),
         cmocka_unit_test(test_external_lines_replace_embedded_and_skip_repeats),
         cmocka_unit_test(test_truncated_payments),
+        cmocka_unit_test(test_payment_documents),
+        cmocka_unit_test(test_linked_and_cut_children),
         cmocka_unit_test(test_document_without_id_is_skipped),
         cmocka_unit_test(test_document_values_become_incidents),
         cmocka_unit_test(test_page_skips_only_the_bad_record),
