@@ -16,9 +16,9 @@
 #include "log.h"
 #include "sync_progress.h"
 #include "sync_reconcile.h"
-#include "db_sync.h"
 #include "transform.h"
 #include "etl_plan.h"
+#include "etl_plan_parts.h"
 #include "etl_incidents.h"
 
 #include <stdarg.h>
@@ -33,16 +33,6 @@
 #define MISSING_REFS_LIST 25
 /* Pages of one document's lines read at most (5,000 lines): far past real documents. */
 #define DETAILS_MAX_PAGES 100
-/* References of one document read at most: far past real documents. */
-#define REFS_MAX 5000
-
-struct stream_ctx {
-    struct etl_run_ctx *run;
-    int table;
-    int64_t parent;
-    char path[64]; /* the list's path, for incidents */
-    struct stream_ctx *next;
-};
 
 /*
  * A document waiting for its /details.json list. It completes when the
@@ -65,42 +55,6 @@ struct doc_wait {
     bool repeated;
     bool done;
     struct doc_wait *prev, *next;
-};
-
-/* A document's references read through its link, kept until the list ends. */
-struct ref_wait {
-    struct etl_run_ctx *run;
-    int64_t doc_id;
-    json_t *items; /* owned; NULL once done */
-    long offset;   /* of the next page */
-    char path[64];
-    struct ref_wait *next;
-};
-
-/* Where the payments tail is read: from the stored count on, ids ascending. */
-struct journal {
-    int64_t max_id;   /* the newest stored payment */
-    long long stored; /* payments stored */
-    long long offset; /* of the next tail page */
-    int64_t last_id;  /* the last id read; the next must be greater */
-    bool fallback;    /* the whole list was queued instead */
-};
-
-struct etl_plan_state {
-    struct stream_ctx *streams;
-    struct doc_wait *waits;    /* still waiting */
-    struct doc_wait *finished; /* done, freed when the plan ends */
-    size_t n_waits;
-    struct id_set known[2]; /* clients, variants already checked this run */
-    bool whole_list[2];     /* the whole list was queued instead of single GETs */
-    bool fetch_missing_refs;
-    struct sync_reconcile *reconcile; /* the light list's items, while it is read */
-    char reconcile_from[11], reconcile_to[11];
-    const struct etl_plan *plan;
-    struct id_set types_known; /* document types the run knows (warehouse or list) */
-    struct id_set types_noted; /* of those, credit and debit notes: their references are read */
-    struct ref_wait *ref_waits;
-    struct journal pay;
 };
 
 /* A document's embedded lines (an envelope capped at 25, or a bare array). Borrowed. */
@@ -126,7 +80,7 @@ static void expand_query(const struct cat_table *t, char *dst, size_t n)
         *dst = '\0';
 }
 
-static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t parent)
+struct stream_ctx *plan_stream_new(struct etl_run_ctx *run, int table, int64_t parent)
 {
     struct stream_ctx *s = xcalloc(1, sizeof(*s));
     s->run = run;
@@ -137,7 +91,7 @@ static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t
     return s;
 }
 
-static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
+enum err_code plan_flush(struct etl_run_ctx *run, bool force, struct err *e)
 {
     struct etl_batch *b = run->pending;
     if (!b->n_rows && !b->n_incidents)
@@ -148,7 +102,7 @@ static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
     return etl_writer_push(run->writer, b, e);
 }
 
-static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
+enum err_code plan_check_cancel(struct etl_run_ctx *run, struct err *e)
 {
     if (run->cancel && atomic_load(run->cancel))
         return err_set(e, ERR_INTERRUPTED, "interrupted");
@@ -167,11 +121,11 @@ static void keep_alive(struct etl_run_ctx *run)
         log_warn("the run's database connection failed a ping: %s", e.msg);
 }
 
-static enum err_code after_page(struct etl_run_ctx *run, struct err *e)
+enum err_code plan_after_page(struct etl_run_ctx *run, struct err *e)
 {
     sync_progress(&run->progress, run->client, &run->counters, false);
     keep_alive(run);
-    return flush(run, false, e);
+    return plan_flush(run, false, e);
 }
 
 static enum err_code on_single(void *p, json_t *item, struct err *e)
@@ -180,11 +134,8 @@ static enum err_code on_single(void *p, json_t *item, struct err *e)
     if (!item) /* 404: referenced but gone from Bsale; nothing to copy */
         return ERR_OK;
     (void)transform_item(s->run->pending, s->table, item, 0);
-    return after_page(s->run, e);
+    return plan_after_page(s->run, e);
 }
-
-static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
-                     ...) PRINTF_FMT(4, 5);
 
 /* A record read by id whose body never parsed: an incident on its path, with the id asked for. */
 static enum err_code on_single_bad(void *p, const char *path, long offset, const char *cause,
@@ -194,16 +145,15 @@ static enum err_code on_single_bad(void *p, const char *path, long offset, const
     struct stream_ctx *s = p;
     const char *slash = strrchr(path, '/');
     long long id = slash ? strtoll(slash + 1, NULL, 10) : 0;
-    doubtful(s->run, path, id > 0 ? id : ETL_NO_ID, "record not read: %s", cause);
-    return flush(s->run, false, e);
+    plan_doubtful(s->run, path, id > 0 ? id : ETL_NO_ID, "record not read: %s", cause);
+    return plan_flush(s->run, false, e);
 }
 
 /*
  * A record Bsale sent that does not add up: logged, and an incident in the
  * batch being filled (the writer stores it; the next run retries documents).
  */
-static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
-                     ...)
+void plan_doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt, ...)
 {
     char problem[200];
     va_list ap;
@@ -215,27 +165,27 @@ static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, 
 }
 
 /* A list that ended short of its count, or at its page bound, may lack records. */
-static enum err_code on_stream_end(void *p, const struct bsale_list_end *end, struct err *e)
+enum err_code plan_on_stream_end(void *p, const struct bsale_list_end *end, struct err *e)
 {
     struct stream_ctx *s = p;
     if (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING))
-        doubtful(s->run, s->path, ETL_NO_ID,
-                 "list ended with %lld items of a count of %lld after %lld pages%s", end->items,
-                 end->count, end->pages,
-                 end->flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
-                 : end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
-                                                   : "");
-    return flush(s->run, false, e);
+        plan_doubtful(s->run, s->path, ETL_NO_ID,
+                      "list ended with %lld items of a count of %lld after %lld pages%s",
+                      end->items, end->count, end->pages,
+                      end->flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
+                      : end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
+                                                        : "");
+    return plan_flush(s->run, false, e);
 }
 
 /* Queues a list whose pages go to fn with s, and whose end is checked. */
 /* An item of a list whose body never parsed: left out, an incident without an id. */
-static enum err_code on_stream_bad(void *p, const char *path, long offset, const char *cause,
-                                   struct err *e)
+enum err_code plan_on_stream_bad(void *p, const char *path, long offset, const char *cause,
+                                 struct err *e)
 {
     struct stream_ctx *s = p;
-    doubtful(s->run, path, ETL_NO_ID, "item at offset %ld not read: %s", offset, cause);
-    return flush(s->run, false, e);
+    plan_doubtful(s->run, path, ETL_NO_ID, "item at offset %ld not read: %s", offset, cause);
+    return plan_flush(s->run, false, e);
 }
 
 /* item_query: how an item whose page would not parse is read alone the second time (or NULL). */
@@ -244,20 +194,18 @@ static void queue_stream_items(struct etl_run_ctx *run, const char *path, const 
 {
     snprintf(s->path, sizeof(s->path), "%s", path);
     struct bsale_list_spec spec = {.on_page = fn,
-                                   .on_end = on_stream_end,
-                                   .on_bad = on_stream_bad,
+                                   .on_end = plan_on_stream_end,
+                                   .on_bad = plan_on_stream_bad,
                                    .item_query = item_query,
                                    .ctx = s};
     bsale_queue_list_spec(run->client, path, query, &spec);
 }
 
-static void queue_stream(struct etl_run_ctx *run, const char *path, const char *query,
-                         bsale_json_fn fn, struct stream_ctx *s)
+void plan_queue_stream(struct etl_run_ctx *run, const char *path, const char *query,
+                       bsale_json_fn fn, struct stream_ctx *s)
 {
     queue_stream_items(run, path, query, NULL, fn, s);
 }
-
-static enum err_code on_list_page(void *p, json_t *page, struct err *e);
 
 /* Sub-resources read for each listed parent (a price list's prices), not embedded in it. */
 static void queue_children(struct etl_run_ctx *run, int parent_table, json_t *parents)
@@ -276,23 +224,24 @@ static void queue_children(struct etl_run_ctx *run, int parent_table, json_t *pa
             char path[64];
             if (json_util_int64(json_object_get(parent, "id"), &id) &&
                 catalog_list_path(tables[t], id, path, sizeof(path)))
-                queue_stream(run, path, NULL, on_list_page, stream_new(run, (int)t, id));
+                plan_queue_stream(run, path, NULL, plan_on_list_page,
+                                  plan_stream_new(run, (int)t, id));
         }
     }
 }
 
-static enum err_code on_list_page(void *p, json_t *page, struct err *e)
+enum err_code plan_on_list_page(void *p, json_t *page, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     json_t *items = json_object_get(page, "items");
     if ((rc = transform_page(run->pending, s->table, items, s->parent, e)))
         return rc;
     queue_children(run, s->table, items);
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /* Clients and variants that documents reference but the warehouse lacks are fetched by id. */
@@ -317,15 +266,15 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
     if (ps->whole_list[which] || n_missing >= MISSING_REFS_LIST) {
         /* Many missing (a young warehouse): paging the whole list costs fewer requests. */
         if (!ps->whole_list[which]) {
-            queue_stream(run, rows->table->source.path, NULL, on_list_page,
-                         stream_new(run, table, 0));
+            plan_queue_stream(run, rows->table->source.path, NULL, plan_on_list_page,
+                              plan_stream_new(run, table, 0));
             log_info("fetching the whole %s list: %zu referenced ones are missing", resource,
                      n_missing);
         }
         ps->whole_list[which] = true;
         n_missing = 0;
     }
-    struct stream_ctx *s = n_missing ? stream_new(run, table, 0) : NULL;
+    struct stream_ctx *s = n_missing ? plan_stream_new(run, table, 0) : NULL;
     for (size_t i = 0; i < n_missing; i++) {
         char path[64];
         if (catalog_record_path(rows->table, missing[i], path, sizeof(path)))
@@ -419,7 +368,7 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
 {
     struct doc_wait *w = p;
     struct etl_run_ctx *run = w->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     if (w->done) {
@@ -434,7 +383,7 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     }
     if ((rc = check_refs(run, NULL, items, e)))
         return rc;
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /* A line whose body never parsed: its document cannot be written whole (see lines_doubtful). */
@@ -484,15 +433,15 @@ static enum err_code on_details_end(void *p, const struct bsale_list_end *end, s
     if (!lines_doubtful(w, end, why, sizeof(why))) {
         enum err_code rc = transform_document(run->pending, w->doc, w->lines, e);
         wait_unlink(run->plan_state, w);
-        return rc ? rc : flush(run, false, e);
+        return rc ? rc : plan_flush(run, false, e);
     }
     char resource[48];
     document_path(w->doc_id, resource, sizeof(resource));
-    doubtful(run, resource, w->doc_id,
-             "document not written: %s (lines list: %lld items, count %lld, %lld pages)", why,
-             end->items, end->count, end->pages);
+    plan_doubtful(run, resource, w->doc_id,
+                  "document not written: %s (lines list: %lld items, count %lld, %lld pages)", why,
+                  end->items, end->count, end->pages);
     wait_unlink(run->plan_state, w);
-    return flush(run, false, e);
+    return plan_flush(run, false, e);
 }
 
 static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id, int64_t expected)
@@ -525,122 +474,12 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
     bsale_queue_list_spec(run->client, path, NULL, &spec);
 }
 
-/* An embedded collection holding every item (a bare array, or count <= items). */
-static bool embedded_whole(json_t *coll)
-{
-    json_t *items = transform_items(coll);
-    int64_t count;
-    if (!items)
-        return false;
-    if (json_is_array(coll))
-        return true;
-    return json_util_int64(json_object_get(coll, "count"), &count) &&
-           count <= (int64_t)json_array_size(items);
-}
-
-/* true for a credit or debit note, or a type the run does not know: its references are read. */
-static bool has_references(struct etl_plan_state *ps, json_t *doc)
-{
-    int64_t type;
-    if (!json_util_int64(json_object_get(json_object_get(doc, "document_type"), "id"), &type))
-        return true;
-    return !id_set_has(&ps->types_known, type) || id_set_has(&ps->types_noted, type);
-}
-
-static void queue_refs_page(struct ref_wait *w);
-static enum err_code on_refs_bad(void *p, const char *path, long offset, const char *cause,
-                                 struct err *e);
-
-/* The references are whole: they replace the document's (an incident names the doc otherwise). */
-static enum err_code refs_done(struct ref_wait *w, struct err *e)
-{
-    transform_children(w->run->pending, catalog_role_index(CAT_ROLE_REFERENCES), w->items,
-                       w->doc_id);
-    json_decref(w->items);
-    w->items = NULL;
-    return flush(w->run, false, e);
-}
-
-/*
- * One page of a document's references, read by count/offset as an object:
- * a document gone since it was listed answers 404 (nothing to replace) or a
- * 5xx that outlasts the retries (an incident, see on_refs_bad).
- */
-static enum err_code on_refs_page(void *p, json_t *page, struct err *e)
-{
-    struct ref_wait *w = p;
-    enum err_code rc = check_cancel(w->run, e);
-    if (rc || !w->items)
-        return rc;
-    json_t *items = json_object_get(page, "items");
-    int64_t count = 0;
-    if (!page) {
-        log_info("%s: the document is gone (404); its references are left as they are", w->path);
-        json_decref(w->items);
-        w->items = NULL;
-        return ERR_OK;
-    }
-    if (!json_is_array(items) || !json_util_int64(json_object_get(page, "count"), &count))
-        return on_refs_bad(w, w->path, -1, "not a list page", e);
-    json_array_extend(w->items, items);
-    w->offset += (long)json_array_size(items);
-    if (json_array_size(items) && w->offset < count && w->offset < REFS_MAX) {
-        queue_refs_page(w);
-        return ERR_OK;
-    }
-    if (w->offset < count)
-        return on_refs_bad(w, w->path, w->offset, "the list ended before its count", e);
-    return refs_done(w, e);
-}
-
-static enum err_code on_refs_bad(void *p, const char *path, long offset, const char *cause,
-                                 struct err *e)
-{
-    (void)path;
-    struct ref_wait *w = p;
-    if (!w->items)
-        return ERR_OK;
-    json_decref(w->items);
-    w->items = NULL;
-    /* Without an id, the incident names the document: the next run reads it again. */
-    doubtful(w->run, w->path, ETL_NO_ID, "references not read (offset %ld): %s", offset, cause);
-    return flush(w->run, false, e);
-}
-
-static void queue_refs_page(struct ref_wait *w)
-{
-    char query[64];
-    snprintf(query, sizeof(query), "limit=%ld&offset=%ld", w->run->cfg->bsale_page_size, w->offset);
-    bsale_queue_get_doubtful(w->run->client, w->path, query, on_refs_page, on_refs_bad, w);
-}
-
-/*
- * A document's references come embedded whole, or cut at 25, or as a bare
- * link: cut ones are read through the link, linked ones only for the
- * documents that have any (credit and debit notes; docs/bsale-api.md).
- */
-static void read_references(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
-{
-    const struct cat_table *refs = catalog_by_role(CAT_ROLE_REFERENCES);
-    json_t *coll = json_object_get(doc, refs->source.embedded);
-    if (transform_items(coll) ? embedded_whole(coll) : !has_references(run->plan_state, doc))
-        return;
-    struct ref_wait *w = xcalloc(1, sizeof(*w));
-    w->run = run;
-    w->doc_id = doc_id;
-    w->items = json_array();
-    (void)catalog_list_path(refs, doc_id, w->path, sizeof(w->path));
-    w->next = run->plan_state->ref_waits;
-    run->plan_state->ref_waits = w;
-    queue_refs_page(w);
-}
-
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
 {
     int64_t doc_id, expected;
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
-    read_references(run, doc, doc_id);
+    sync_references_read(run, doc, doc_id);
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
     wait_for_lines(run, doc, doc_id, expected);
@@ -651,7 +490,7 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     json_t *items = json_object_get(page, "items");
@@ -663,7 +502,7 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
     }
     if ((rc = check_refs(run, items, NULL, e)))
         return rc;
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /* A document re-read by id: written again if Bsale still has it, else remembered as gone. */
@@ -671,7 +510,7 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     if (!doc) {
@@ -688,7 +527,7 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
     if (!rc)
         rc = check_refs(run, one, NULL, e);
     json_decref(one);
-    return rc ? rc : after_page(run, e);
+    return rc ? rc : plan_after_page(run, e);
 }
 
 /* A document read again by id with its expansions; one that stays 5xx (gone, or Bsale
@@ -700,7 +539,7 @@ static void queue_reread(struct etl_run_ctx *run, int64_t id)
     expand_query(docs, expand, sizeof(expand));
     document_path(id, path, sizeof(path));
     bsale_queue_get_doubtful(run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
-                             stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), id));
+                             plan_stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), id));
 }
 
 static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *plan)
@@ -713,13 +552,13 @@ static enum err_code on_light_page(void *p, json_t *page, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     sync_reconcile_add(run->plan_state->reconcile, json_object_get(page, "items"));
     run->stats.reconcile_pages++;
     run->stats.reconcile_requests++;
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /*
@@ -732,7 +571,7 @@ static enum err_code on_light_end(void *p, const struct bsale_list_end *end, str
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
     struct etl_plan_state *ps = run->plan_state;
-    enum err_code rc = on_stream_end(p, end, e);
+    enum err_code rc = plan_on_stream_end(p, end, e);
     struct sync_reconcile_result res = {0};
     if (!rc)
         rc = sync_reconcile_compare(ps->reconcile, run->db, ps->reconcile_from, ps->reconcile_to,
@@ -777,10 +616,10 @@ static enum err_code queue_reconcile(struct etl_run_ctx *run, const struct etl_p
     char query[256];
     snprintf(query, sizeof(query), "%s&%s=[%lld,%lld]", sync_reconcile_fields(),
              docs->source.date_filter, from, to);
-    struct stream_ctx *s = stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), 0);
+    struct stream_ctx *s = plan_stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), 0);
     snprintf(s->path, sizeof(s->path), "%s", docs->source.path);
     struct bsale_list_spec spec = {
-        .on_page = on_light_page, .on_end = on_light_end, .on_bad = on_stream_bad, .ctx = s};
+        .on_page = on_light_page, .on_end = on_light_end, .on_bad = plan_on_stream_bad, .ctx = s};
     bsale_queue_list_spec(run->client, docs->source.path, query, &spec);
     return ERR_OK;
 }
@@ -806,7 +645,8 @@ static void queue_day(struct etl_run_ctx *run, int table, long long from, long l
     /* A document whose embedded line or payment is garbage is read again bare. */
     const char *bare = query + len + (len ? 1 : 0);
     queue_stream_items(run, t->source.path, query, docs && len ? bare : NULL,
-                       docs ? on_documents_page : on_list_page, stream_new(run, table, 0));
+                       docs ? on_documents_page : plan_on_list_page,
+                       plan_stream_new(run, table, 0));
 }
 
 static enum err_code queue_document_windows(struct etl_run_ctx *run, const struct etl_plan *plan,
@@ -835,203 +675,9 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
     return ERR_OK;
 }
 
-/* ---- payments: the whole journal, or its days and its tail ---- */
-
-static enum err_code on_whole_journal_page(void *p, json_t *page, struct err *e)
+enum err_code plan_types_known(struct etl_run_ctx *run, struct err *e)
 {
-    struct stream_ctx *s = p;
-    s->run->stats.payments_whole_requests++;
-    return on_list_page(p, page, e);
-}
-
-/* The whole list: a full sync's way, and the daily tail's fallback. */
-static void queue_whole_journal(struct etl_run_ctx *run, int table)
-{
-    const struct cat_table *t = catalog_tables(&(size_t){0})[table];
-    queue_stream(run, t->source.path, NULL, on_whole_journal_page, stream_new(run, table, 0));
-}
-
-static void journal_fallback(struct etl_run_ctx *run, int table, const char *why)
-{
-    struct journal *j = &run->plan_state->pay;
-    if (j->fallback)
-        return;
-    j->fallback = true;
-    run->stats.payments_fallback = true;
-    log_warn("payments: %s; paging the whole list instead of its tail", why);
-    queue_whole_journal(run, table);
-}
-
-static void queue_tail_page(struct etl_run_ctx *run, struct stream_ctx *s);
-
-/* Why a tail page does not prove the list ordered by id past the newest stored payment. */
-static bool tail_unproven(struct journal *j, json_t *items, bool first, char *why, size_t n)
-{
-    size_t i;
-    json_t *item;
-    json_array_foreach (items, i, item) {
-        int64_t id;
-        if (!json_util_int64(json_object_get(item, "id"), &id)) {
-            snprintf(why, n, "a tail item has no usable id");
-            return true;
-        }
-        if (first && i == 0 && id > j->max_id) {
-            snprintf(why, n, "the item at offset %lld (id %lld) is past the newest stored (%lld)",
-                     j->offset, (long long)id, (long long)j->max_id);
-            return true;
-        }
-        if (id <= j->last_id) {
-            snprintf(why, n, "ids are not ascending (%lld after %lld)", (long long)id,
-                     (long long)j->last_id);
-            return true;
-        }
-        j->last_id = id;
-    }
-    return false;
-}
-
-static enum err_code on_tail_page(void *p, json_t *page, struct err *e)
-{
-    struct stream_ctx *s = p;
-    struct etl_run_ctx *run = s->run;
-    struct journal *j = &run->plan_state->pay;
-    enum err_code rc = check_cancel(run, e);
-    if (rc || j->fallback)
-        return rc;
-    run->stats.payments_tail_requests++;
-    bool first = j->offset == j->stored - 1;
-    json_t *items = json_object_get(page, "items");
-    int64_t count;
-    char why[160];
-    if (!json_is_array(items) || !json_util_int64(json_object_get(page, "count"), &count))
-        snprintf(why, sizeof(why), "a tail page is not a list page");
-    else if (!json_array_size(items) && (first || j->offset < count))
-        snprintf(why, sizeof(why), "an empty tail page at offset %lld of %lld", j->offset,
-                 (long long)count);
-    else if (!tail_unproven(j, items, first, why, sizeof(why))) {
-        if ((rc = transform_page(run->pending, s->table, items, 0, e)))
-            return rc;
-        j->offset += (long long)json_array_size(items);
-        if (j->offset < count)
-            queue_tail_page(run, s);
-        return after_page(run, e);
-    }
-    journal_fallback(run, s->table, why);
-    return ERR_OK;
-}
-
-/* A tail page by count/offset, read as one object so it can start at any offset. */
-static void queue_tail_page(struct etl_run_ctx *run, struct stream_ctx *s)
-{
-    const struct cat_table *t = etl_batch_rows(run->pending, s->table)->table;
-    char query[64];
-    snprintf(query, sizeof(query), "limit=%ld&offset=%lld", run->cfg->bsale_page_size,
-             run->plan_state->pay.offset);
-    bsale_queue_get(run->client, t->source.path, query, on_tail_page, s);
-}
-
-/*
- * Payments created since the last run, "" dated ones too: the unfiltered
- * list from the stored count on (it holds the newest stored id when the
- * list is ordered by id), proven ascending as it is read; else the whole
- * list (docs/reliability.md, Payments exactly once).
- */
-static enum err_code queue_journal(struct etl_run_ctx *run, const struct etl_plan *plan,
-                                   struct err *e)
-{
-    size_t n;
-    const struct cat_table *const *tables = catalog_tables(&n);
-    for (size_t t = 0; t < n; t++) {
-        if (tables[t]->source.fetch != CAT_FETCH_JOURNAL)
-            continue;
-        if (plan->master) {
-            queue_whole_journal(run, (int)t);
-            continue;
-        }
-        struct journal *j = &run->plan_state->pay;
-        enum err_code rc = db_table_extent(run->db, tables[t], &j->max_id, &j->stored, e);
-        if (rc)
-            return rc;
-        if (j->stored < 1) {
-            journal_fallback(run, (int)t, "the warehouse holds none yet");
-            continue;
-        }
-        j->offset = j->stored - 1;
-        queue_tail_page(run, stream_new(run, (int)t, 0));
-    }
-    return ERR_OK;
-}
-
-/* ---- document types: which documents' references are read ---- */
-
-static void note_type(struct etl_plan_state *ps, int64_t id, bool credit, const char *sii)
-{
-    if (id <= 0)
-        return;
-    (void)id_set_add(&ps->types_known, id);
-    if (credit || (sii && (strcmp(sii, "56") == 0 || strcmp(sii, "61") == 0)))
-        (void)id_set_add(&ps->types_noted, id);
-}
-
-static int on_stored_type(void *p, int ncols, const char *const *names, const char *const *cells)
-{
-    (void)names;
-    long long id = ncols >= 3 && cells[0] ? strtoll(cells[0], NULL, 10) : 0;
-    if (id > 0)
-        note_type(p, id, cells[1] && strcmp(cells[1], "1") == 0, cells[2]);
-    return 0;
-}
-
-static enum err_code queue_document_work(struct etl_run_ctx *run, const struct etl_plan *plan,
-                                         struct err *e);
-
-static enum err_code on_types_page(void *p, json_t *page, struct err *e)
-{
-    struct stream_ctx *s = p;
-    size_t i;
-    json_t *type;
-    json_array_foreach (json_object_get(page, "items"), i, type) {
-        int64_t id, credit = 0;
-        json_t *sii = json_object_get(type, "codeSii");
-        char code[24] = "";
-        if (json_is_string(sii))
-            snprintf(code, sizeof(code), "%s", json_string_value(sii));
-        else if (json_is_integer(sii))
-            snprintf(code, sizeof(code), "%lld", (long long)json_integer_value(sii));
-        (void)json_util_int64(json_object_get(type, "isCreditNote"), &credit);
-        if (json_util_int64(json_object_get(type, "id"), &id))
-            note_type(s->run->plan_state, id, credit == 1, code);
-    }
-    return on_list_page(p, page, e);
-}
-
-/* The types are known: the document windows, the reconcile and the re-reads go out. */
-static enum err_code on_types_end(void *p, const struct bsale_list_end *end, struct err *e)
-{
-    struct stream_ctx *s = p;
-    enum err_code rc = on_stream_end(p, end, e);
-    return rc ? rc : queue_document_work(s->run, s->run->plan_state->plan, e);
-}
-
-/* The stored types, then one read of /document_types.json ahead of the documents. */
-static enum err_code queue_types(struct etl_run_ctx *run, struct err *e)
-{
-    enum err_code rc = db_document_types(run->db, on_stored_type, run->plan_state, e);
-    if (rc)
-        return rc;
-    int table = catalog_role_index(CAT_ROLE_DOCUMENT_TYPES);
-    struct stream_ctx *s = stream_new(run, table, 0);
-    const char *path = catalog_by_role(CAT_ROLE_DOCUMENT_TYPES)->source.path;
-    snprintf(s->path, sizeof(s->path), "%s", path);
-    struct bsale_list_spec spec = {
-        .on_page = on_types_page, .on_end = on_types_end, .on_bad = on_stream_bad, .ctx = s};
-    bsale_queue_list_spec(run->client, path, NULL, &spec);
-    return ERR_OK;
-}
-
-static enum err_code queue_document_work(struct etl_run_ctx *run, const struct etl_plan *plan,
-                                         struct err *e)
-{
+    const struct etl_plan *plan = run->plan_state->plan;
     enum err_code rc = ERR_OK;
     if (plan->documents)
         rc = queue_document_windows(run, plan, e);
@@ -1058,8 +704,8 @@ static void queue_master(struct etl_run_ctx *run, const struct etl_plan *plan)
             continue; /* read ahead of the documents (queue_types) */
         char expand[64];
         expand_query(tables[t], expand, sizeof(expand));
-        queue_stream(run, tables[t]->source.path, *expand ? expand : NULL, on_list_page,
-                     stream_new(run, (int)t, 0));
+        plan_queue_stream(run, tables[t]->source.path, *expand ? expand : NULL, plan_on_list_page,
+                          plan_stream_new(run, (int)t, 0));
     }
 }
 
@@ -1087,14 +733,7 @@ static void state_release(struct etl_plan_state *ps)
     id_set_release(&ps->known[0]);
     id_set_release(&ps->known[1]);
     sync_reconcile_free(ps->reconcile);
-    id_set_release(&ps->types_known);
-    id_set_release(&ps->types_noted);
-    while (ps->ref_waits) {
-        struct ref_wait *w = ps->ref_waits;
-        ps->ref_waits = w->next;
-        json_decref(w->items);
-        free(w);
-    }
+    sync_references_release(ps);
 }
 
 /* Every list has ended, so no document should still wait; one that does is not written. */
@@ -1104,7 +743,7 @@ static void drop_stray_waits(struct etl_run_ctx *run)
         struct doc_wait *w = run->plan_state->waits;
         char resource[48];
         document_path(w->doc_id, resource, sizeof(resource));
-        doubtful(run, resource, w->doc_id, "document not written: its lines list never ended");
+        plan_doubtful(run, resource, w->doc_id, "document not written: its lines list never ended");
         wait_unlink(run->plan_state, w);
     }
 }
@@ -1119,15 +758,15 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
     if (plan->master)
         queue_master(ctx, plan);
     if (plan->master || plan->documents)
-        rc = queue_journal(ctx, plan, e);
+        rc = sync_journal_queue(ctx, plan, e);
     if (!rc && reads_documents(plan))
-        rc = queue_types(ctx, e);
+        rc = sync_references_queue_types(ctx, e);
     if (!rc)
         rc = bsale_run(ctx->client, e);
     if (!rc)
         drop_stray_waits(ctx);
     if (!rc)
-        rc = flush(ctx, true, e);
+        rc = plan_flush(ctx, true, e);
     sync_progress(&ctx->progress, ctx->client, &ctx->counters, true);
     etl_batch_free(ctx->pending);
     ctx->pending = NULL;
