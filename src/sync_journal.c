@@ -27,7 +27,7 @@ static enum err_code on_whole_journal_page(void *p, json_t *page, struct err *e)
 /* The whole list: a full sync's way, and the daily tail's fallback. */
 static void queue_whole_journal(struct etl_run_ctx *run, int table)
 {
-    const struct cat_table *t = catalog_tables(&(size_t){0})[table];
+    const struct cat_table *t = etl_batch_rows(run->pending, table)->table;
     plan_queue_stream(run, t->source.path, NULL, on_whole_journal_page,
                       plan_stream_new(run, table, 0));
 }
