@@ -92,8 +92,10 @@ static enum err_code on_tail_page(void *p, json_t *page, struct err *e)
     else if (!tail_unproven(j, items, first, why, sizeof(why))) {
         if ((rc = transform_page(run->pending, s->table, items, 0, e)))
             return rc;
-        j->offset += (long long)json_array_size(items);
-        if (j->offset < count)
+        long long got = (long long)json_array_size(items);
+        j->offset += got;
+        /* Past count only while pages come full: a count that is too low (docs/bsale-api.md). */
+        if (got && (j->offset < count || got >= run->cfg->bsale_page_size))
             queue_tail_page(run, s);
         return plan_after_page(run, e);
     }

@@ -542,6 +542,24 @@ static void test_payments_tail_ordered(void **state)
     fx_free(fx);
 }
 
+/* A count too low does not end the tail while its pages come full (page size 2 here). */
+static void test_payments_tail_past_low_count(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    setenv("BSALE_PAGE_SIZE", "2", 1);
+    script_unfiltered(fx, 2, payments_page(3, 2, (const int[]){3, 4}));
+    script_unfiltered(fx, 4, payments_page(3, 1, (const int[]){-5}));
+    run_daily(fx);
+    unsetenv("BSALE_PAGE_SIZE");
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "tail_requests"), 2);
+    assert_int_equal(payments_detail(fx, "fallback"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale IN (4, 5)"), 2);
+    fx_free(fx);
+}
+
 /* The tail is not in id order: nothing proves it holds every new payment, so the whole list. */
 static void test_payments_tail_shuffled_falls_back(void **state)
 {
@@ -809,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_reconcile_rereads_only_changes),
         cmocka_unit_test(test_explicit_dates_do_not_reconcile),
         cmocka_unit_test(test_payments_tail_ordered),
+        cmocka_unit_test(test_payments_tail_past_low_count),
         cmocka_unit_test(test_payments_tail_shuffled_falls_back),
         cmocka_unit_test(test_payments_tail_past_newest_falls_back),
         cmocka_unit_test(test_references_for_credit_notes_only),
