@@ -79,33 +79,23 @@ enum err_code db_documents_headers(struct db *db, const char *date_from, const c
     return db_query(db, sql, fn, ctx, e);
 }
 
-struct extent {
-    int64_t max_id;
-    long long count;
-};
-
-static int read_extent(void *ctx, int ncols, const char *const *names, const char *const *cells)
+static int read_count(void *ctx, int ncols, const char *const *names, const char *const *cells)
 {
     (void)names;
-    struct extent *x = ctx;
     long v;
-    if (ncols >= 2 && cells[0] && parse_long(cells[0], 0, 0x7fffffffffffffffL, &v))
-        x->max_id = v;
-    if (ncols >= 2 && cells[1] && parse_long(cells[1], 0, 0x7fffffffffffffffL, &v))
-        x->count = v;
+    if (ncols >= 1 && cells[0] && parse_long(cells[0], 0, 0x7fffffffffffffffL, &v))
+        *(long long *)ctx = v;
     return 0;
 }
 
-enum err_code db_table_extent(struct db *db, const struct cat_table *t, int64_t *max_id,
-                              long long *count, struct err *e)
+enum err_code db_table_count_through(struct db *db, const struct cat_table *t, int64_t through_id,
+                                     long long *count, struct err *e)
 {
     char sql[160];
-    snprintf(sql, sizeof(sql), "SELECT MAX(id_bsale), COUNT(*) FROM %s", t->name);
-    struct extent x = {0};
-    enum err_code rc = db_query(db, sql, read_extent, &x, e);
-    *max_id = rc ? 0 : x.max_id;
-    *count = rc ? 0 : x.count;
-    return rc;
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s WHERE id_bsale <= %lld", t->name,
+             (long long)through_id);
+    *count = 0;
+    return db_query(db, sql, read_count, count, e);
 }
 
 enum err_code db_document_types(struct db *db, db_row_fn fn, void *ctx, struct err *e)

@@ -32,9 +32,9 @@ enum err_code db_documents_headers(struct db *db, const char *date_from, const c
                                    const char *const *cols, size_t ncols, db_row_fn fn, void *ctx,
                                    struct err *e) MUST_CHECK;
 
-/* The largest id_bsale of t and its row count (0 and 0 when empty): where a journal's tail is. */
-enum err_code db_table_extent(struct db *db, const struct cat_table *t, int64_t *max_id,
-                              long long *count, struct err *e) MUST_CHECK;
+/* Rows of t whose id_bsale is at most through_id: where a journal's tail starts. */
+enum err_code db_table_count_through(struct db *db, const struct cat_table *t, int64_t through_id,
+                                     long long *count, struct err *e) MUST_CHECK;
 
 /*
  * Every stored document type: fn gets id_bsale, es_nota_credito and

@@ -38,6 +38,10 @@ struct etl_plan_stats {
     long long payments_tail_requests;  /* pages of the payments tail */
     long long payments_whole_requests; /* pages of the whole payments list */
     bool payments_fallback; /* the tail was not proven ordered: the whole list was read */
+    /* The largest payment id read from the unfiltered list: every one up to it is stored once
+     * the run succeeds, so the next daily sync's tail starts there (0 = not read). */
+    int64_t payments_through_id;
+    long long payments_through_count; /* payments stored with ids up to it, as the run ends */
 };
 
 /* Context of a running sync, used by the plan's callbacks. */

@@ -23,10 +23,10 @@ struct stream_ctx {
     struct stream_ctx *next;
 };
 
-/* Where the payments tail is read: from the stored count on, ids ascending. */
+/* Where the payments tail is read: from the last run's watermark on, ids ascending. */
 struct journal {
-    int64_t max_id;   /* the newest stored payment */
-    long long stored; /* payments stored */
+    int64_t max_id;   /* the last succeeded run's watermark W */
+    long long stored; /* payments stored with ids up to W */
     long long offset; /* of the next tail page */
     int64_t last_id;  /* the last id read; the next must be greater */
     bool fallback;    /* the whole list was queued instead */

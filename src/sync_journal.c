@@ -8,6 +8,7 @@
 #include "common.h"
 
 #define LOG_MODULE "sync"
+#include "db.h"
 #include "db_sync.h"
 #include "etl_plan_parts.h"
 #include "json_util.h"
@@ -15,12 +16,30 @@
 #include "transform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Runs looked back at for the latest succeeded one. */
+#define LAST_RUNS 50
+
+/* The largest id of items, kept as the run's watermark: the next tail starts there. */
+static void note_through(struct etl_run_ctx *run, json_t *items)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item) {
+        int64_t id;
+        if (json_util_int64(json_object_get(item, "id"), &id) &&
+            id > run->stats.payments_through_id)
+            run->stats.payments_through_id = id;
+    }
+}
 
 static enum err_code on_whole_journal_page(void *p, json_t *page, struct err *e)
 {
     struct stream_ctx *s = p;
     s->run->stats.payments_whole_requests++;
+    note_through(s->run, json_object_get(page, "items"));
     return plan_on_list_page(p, page, e);
 }
 
@@ -57,7 +76,7 @@ static bool tail_unproven(struct journal *j, json_t *items, bool first, char *wh
             return true;
         }
         if (first && i == 0 && id > j->max_id) {
-            snprintf(why, n, "the item at offset %lld (id %lld) is past the newest stored (%lld)",
+            snprintf(why, n, "the item at offset %lld (id %lld) is past the last run's (%lld)",
                      j->offset, (long long)id, (long long)j->max_id);
             return true;
         }
@@ -92,6 +111,7 @@ static enum err_code on_tail_page(void *p, json_t *page, struct err *e)
     else if (!tail_unproven(j, items, first, why, sizeof(why))) {
         if ((rc = transform_page(run->pending, s->table, items, 0, e)))
             return rc;
+        note_through(run, items);
         long long got = (long long)json_array_size(items);
         j->offset += got;
         /* Past count only while pages come full: a count that is too low (docs/bsale-api.md). */
@@ -113,12 +133,67 @@ static void queue_tail_page(struct etl_run_ctx *run, struct stream_ctx *s)
     bsale_queue_get(run->client, t->source.path, query, on_tail_page, s);
 }
 
+/* The watermark of the latest succeeded run and its count (0 when none recorded one). */
+static enum err_code last_through(struct etl_run_ctx *run, int64_t *through, long long *count,
+                                  struct err *e)
+{
+    struct db_run *runs = NULL;
+    size_t n = 0;
+    *through = 0;
+    enum err_code rc = db_run_list(run->db, LAST_RUNS, &runs, &n, e);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && !found && strcmp(runs[i].estado, "succeeded") == 0) {
+            found = true;
+            json_t *d = runs[i].detalle ? json_loads(runs[i].detalle, 0, NULL) : NULL;
+            json_t *pay = json_object_get(d, "payments");
+            int64_t c = 0;
+            if (!json_util_int64(json_object_get(pay, "through_id"), through) ||
+                !json_util_int64(json_object_get(pay, "through_count"), &c) || *through < 0)
+                *through = 0;
+            *count = c;
+            json_decref(d);
+        }
+        db_run_release(&runs[i]);
+    }
+    free(runs);
+    return rc;
+}
+
 /*
  * Payments created since the last run, "" dated ones too: the unfiltered
- * list from the stored count on (it holds the newest stored id when the
- * list is ordered by id), proven ascending as it is read; else the whole
- * list (docs/reliability.md, Payments exactly once).
+ * list from the last succeeded run's watermark W on (at offset K - 1, K the
+ * payments stored with ids up to W: W itself when the list is ordered by
+ * id), proven ascending as it is read; else the whole list
+ * (docs/reliability.md, Payments exactly once).
  */
+static enum err_code queue_tail(struct etl_run_ctx *run, int table, struct err *e)
+{
+    struct journal *j = &run->plan_state->pay;
+    const struct cat_table *t = etl_batch_rows(run->pending, table)->table;
+    long long then = 0;
+    enum err_code rc = last_through(run, &j->max_id, &then, e);
+    if (!rc && j->max_id > 0)
+        rc = db_table_count_through(run->db, t, j->max_id, &j->stored, e);
+    if (rc)
+        return rc;
+    char why[160];
+    if (j->max_id < 1 || j->stored < 1)
+        snprintf(why, sizeof(why), "no earlier run recorded where the list stood");
+    else if (j->stored != then) /* rows up to W were lost or added since: positions moved */
+        snprintf(why, sizeof(why), "%lld payments up to id %lld are stored, %lld were", j->stored,
+                 (long long)j->max_id, then);
+    else
+        why[0] = '\0';
+    if (why[0]) {
+        journal_fallback(run, table, why);
+        return ERR_OK;
+    }
+    j->offset = j->stored - 1;
+    queue_tail_page(run, plan_stream_new(run, table, 0));
+    return ERR_OK;
+}
+
 enum err_code sync_journal_queue(struct etl_run_ctx *run, const struct etl_plan *plan,
                                  struct err *e)
 {
@@ -131,16 +206,9 @@ enum err_code sync_journal_queue(struct etl_run_ctx *run, const struct etl_plan 
             queue_whole_journal(run, (int)t);
             continue;
         }
-        struct journal *j = &run->plan_state->pay;
-        enum err_code rc = db_table_extent(run->db, tables[t], &j->max_id, &j->stored, e);
+        enum err_code rc = queue_tail(run, (int)t, e);
         if (rc)
             return rc;
-        if (j->stored < 1) {
-            journal_fallback(run, (int)t, "the warehouse holds none yet");
-            continue;
-        }
-        j->offset = j->stored - 1;
-        queue_tail_page(run, plan_stream_new(run, (int)t, 0));
     }
     return ERR_OK;
 }

@@ -51,9 +51,11 @@ static json_t *reconcile_detail(const struct etl_plan_stats *ps)
 /* How payments were read (docs/reliability.md, Payments exactly once). */
 static json_t *payments_detail(const struct etl_plan_stats *ps)
 {
-    return json_pack("{s:I, s:I, s:b}", "tail_requests", (json_int_t)ps->payments_tail_requests,
-                     "whole_list_requests", (json_int_t)ps->payments_whole_requests, "fallback",
-                     ps->payments_fallback);
+    return json_pack("{s:I, s:I, s:b, s:I, s:I}", "tail_requests",
+                     (json_int_t)ps->payments_tail_requests, "whole_list_requests",
+                     (json_int_t)ps->payments_whole_requests, "fallback", ps->payments_fallback,
+                     "through_id", (json_int_t)ps->payments_through_id, "through_count",
+                     (json_int_t)ps->payments_through_count);
 }
 
 char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st,

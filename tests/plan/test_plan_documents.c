@@ -542,6 +542,54 @@ static void test_payments_tail_ordered(void **state)
     fx_free(fx);
 }
 
+static void exec_sql(struct fixture *fx, const char *sql)
+{
+    char *path = xasprintf("%s/w.db", fx->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(path);
+}
+
+/*
+ * A run that died wrote newer payments (5, 6) from its day window but not the
+ * "" dated 4 of its tail: the next tail starts at the last succeeded run's
+ * watermark (3), not at the newest stored payment, so 4 still arrives.
+ */
+static void test_payments_tail_after_a_failed_run(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    exec_sql(fx, "INSERT INTO pagos (id_bsale, sincronizado_en) VALUES "
+                 "(5, '2024-02-16 00:00:00'), (6, '2024-02-16 00:00:00')");
+    script_unfiltered(fx, 2, payments_page(6, 4, (const int[]){3, -4, 5, 6}));
+    script_unfiltered(fx, 4, payments_page(6, 2, (const int[]){5, 6}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 0);
+    assert_int_equal(payments_detail(fx, "through_id"), 6);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale = 4"), 1);
+    fx_free(fx);
+}
+
+/* Payments up to the watermark went missing from the warehouse: positions moved, whole list. */
+static void test_payments_tail_after_lost_rows_falls_back(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    exec_sql(fx, "DELETE FROM pagos WHERE id_bsale = 2");
+    script_unfiltered(fx, 0, payments_page(4, 4, (const int[]){1, 2, 3, -4}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(payments_detail(fx, "tail_requests"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 4);
+    fx_free(fx);
+}
+
 /* A count too low does not end the tail while its pages come full (page size 2 here). */
 static void test_payments_tail_past_low_count(void **state)
 {
@@ -828,6 +876,8 @@ int main(void)
         cmocka_unit_test(test_explicit_dates_do_not_reconcile),
         cmocka_unit_test(test_payments_tail_ordered),
         cmocka_unit_test(test_payments_tail_past_low_count),
+        cmocka_unit_test(test_payments_tail_after_a_failed_run),
+        cmocka_unit_test(test_payments_tail_after_lost_rows_falls_back),
         cmocka_unit_test(test_payments_tail_shuffled_falls_back),
         cmocka_unit_test(test_payments_tail_past_newest_falls_back),
         cmocka_unit_test(test_references_for_credit_notes_only),
