@@ -89,6 +89,7 @@ struct req {
     char *query;       /* REQ_GET: owned, may be NULL */
     bsale_json_fn fn;  /* REQ_GET */
     bsale_bad_fn bad;  /* REQ_GET: NULL = an unparseable body fails the run */
+    bool doubtful_5xx; /* REQ_GET: a 5xx past the retries goes to bad instead of failing */
     void *ctx;         /* REQ_GET */
     uint64_t bad_sig;  /* signature of the last unparseable body, 0 = none */
     int attempts;      /* attempts started */
@@ -375,11 +376,11 @@ void bsale_queue_list_first(struct bsale_client *c, const char *path, const char
     bsale_queue_list_spec(c, path, query, &spec);
 }
 
-void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char *query,
+static struct req *push_get(struct bsale_client *c, const char *path, const char *query,
                             bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
 {
     if (!check_request(c, path, query))
-        return;
+        return NULL;
     struct req *r = xcalloc(1, sizeof(*r));
     r->kind = REQ_GET;
     r->path = xstrdup(path);
@@ -388,6 +389,21 @@ void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char
     r->bad = on_bad;
     r->ctx = ctx;
     queue_push(&c->ready, r);
+    return r;
+}
+
+void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char *query,
+                            bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
+{
+    (void)push_get(c, path, query, on_done, on_bad, ctx);
+}
+
+void bsale_queue_get_doubtful(struct bsale_client *c, const char *path, const char *query,
+                              bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
+{
+    struct req *r = push_get(c, path, query, on_done, on_bad, ctx);
+    if (r)
+        r->doubtful_5xx = true;
 }
 
 void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
@@ -1049,7 +1065,7 @@ static enum err_code report_bad(struct bsale_client *c, bsale_bad_fn fn, void *c
     char at[32] = "";
     if (offset >= 0)
         snprintf(at, sizeof(at), " offset %ld", offset);
-    log_warn("Bsale %s%s: record left out, its body stays unparseable: %s", path, at, cause);
+    log_warn("Bsale %s%s: record left out: %s", path, at, cause);
     enum err_code rc = fn(ctx, path, offset, cause, e);
     if (rc != ERR_OK && (!e || e->code == ERR_OK))
         err_set(e, rc, "Bsale bad record handler failed");
@@ -1094,6 +1110,22 @@ static enum err_code give_up_body(struct bsale_client *c, struct req *r, const s
     return rc ? rc : end_list(l, e);
 }
 
+/*
+ * Retries of r ran out (e says how). A record read by id that still answers
+ * 5xx may be gone (Bsale's "not available" is also its answer to a bad id):
+ * its caller takes it as doubtful when it asked to, and the run goes on.
+ */
+static enum err_code retries_spent(struct bsale_client *c, struct req *r, const struct outcome *out,
+                                   enum err_code rc, struct err *e)
+{
+    if (r->kind != REQ_GET || !r->doubtful_5xx || !r->bad || out->status < 500)
+        return rc;
+    char cause[sizeof(e->msg)];
+    memcpy(cause, e->msg, sizeof(cause));
+    err_clear(e);
+    return report_bad(c, r->bad, r->ctx, r->path, -1, cause, e);
+}
+
 static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res, struct err *e)
 {
     struct req *r = s->req;
@@ -1127,6 +1159,8 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
         rc = schedule_retry(c, r, &out, e);
         if (rc == ERR_OK)
             r = NULL; /* now on the delayed queue */
+        else
+            rc = retries_spent(c, r, &out, rc, e);
         break;
     case V_FAIL:
         rc = e->code ? e->code : ERR_INTERNAL;

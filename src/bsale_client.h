@@ -154,6 +154,16 @@ void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char
                             bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx);
 
 /*
+ * Like bsale_queue_get_or_bad, and a record that still answers 5xx once its
+ * retries are spent also goes to on_bad (offset -1, the cause naming the
+ * status) instead of failing the run: a by-id re-read of a document Bsale
+ * may no longer have, whose 500 "The requested resource is not available"
+ * cannot be told from a fault (docs/bsale-api.md, Errors and throttling).
+ */
+void bsale_queue_get_doubtful(struct bsale_client *c, const char *path, const char *query,
+                              bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx);
+
+/*
  * Drives every queued request (and those queued by callbacks) to completion,
  * at most `concurrency` in flight, under the rate limit. Stops at the first
  * failure: a request that failed its retries, a non-retryable status

@@ -90,6 +90,9 @@ static const struct setting settings[] = {
      "The store's IANA time zone (or `UTC`): decides what \"today\" is"},
     INT("ETL_LOOKBACK_DAYS", etl_lookback_days, "3", 0, 60,
         "A daily sync without dates copies today and this many days before it"),
+    INT("ETL_RECONCILE_DAYS", etl_reconcile_days, "45", 0, 366,
+        "A daily sync without dates also checks this many days before its lookback against a "
+        "light documents list and re-reads what changed; 0 = off"),
     INT("ETL_MAX_RANGE_DAYS", etl_max_range_days, "366", 1, 36600,
         "Largest date range, in days, a sync request over HTTP may ask for"),
     {"ETL_HISTORY_FROM", T_DATE, F(etl_history_from), NULL, 0, 0, 0, NULL,

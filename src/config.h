@@ -42,6 +42,7 @@ struct config {
     char *etl_api_token; /* secret; protects the /etl routes and /metrics when set; NULL = unset */
     char *etl_timezone;  /* the store's zone for "today" */
     long etl_lookback_days;
+    long etl_reconcile_days; /* days before the lookback a plain daily sync reconciles; 0 = off */
     long etl_max_range_days; /* largest backfill accepted over HTTP */
     char *etl_history_from;  /* full sync also copies documents from this date ("" = no) */
     long etl_batch_docs;     /* documents per write transaction */

@@ -60,6 +60,52 @@ enum err_code db_documents_unsynced(struct db *db, const char *date_from, const 
     return rc;
 }
 
+enum err_code db_documents_headers(struct db *db, const char *date_from, const char *date_to,
+                                   const char *const *cols, size_t ncols, db_row_fn fn, void *ctx,
+                                   struct err *e)
+{
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    char sql[1024];
+    size_t len = (size_t)snprintf(sql, sizeof(sql), "SELECT id_bsale");
+    for (size_t i = 0; i < ncols && len < sizeof(sql); i++)
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s", cols[i]);
+    if (len < sizeof(sql))
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+                                " FROM %s WHERE fecha_emision BETWEEN '%s' AND '%s' "
+                                "ORDER BY id_bsale",
+                                docs->name, date_from, date_to);
+    if (len >= sizeof(sql))
+        return err_set(e, ERR_INTERNAL, "document header query too long");
+    return db_query(db, sql, fn, ctx, e);
+}
+
+static int read_count(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    long v;
+    if (ncols >= 1 && cells[0] && parse_long(cells[0], 0, 0x7fffffffffffffffL, &v))
+        *(long long *)ctx = v;
+    return 0;
+}
+
+enum err_code db_table_count_through(struct db *db, const struct cat_table *t, int64_t through_id,
+                                     long long *count, struct err *e)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s WHERE id_bsale <= %lld", t->name,
+             (long long)through_id);
+    *count = 0;
+    return db_query(db, sql, read_count, count, e);
+}
+
+enum err_code db_document_types(struct db *db, db_row_fn fn, void *ctx, struct err *e)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT id_bsale, es_nota_credito, codigo_sii FROM %s",
+             catalog_by_role(CAT_ROLE_DOCUMENT_TYPES)->name);
+    return db_query(db, sql, fn, ctx, e);
+}
+
 enum err_code db_documents_delete(struct db *db, const int64_t *ids, size_t n, struct err *e)
 {
     const struct cat_table *lines = catalog_by_role(CAT_ROLE_LINES);

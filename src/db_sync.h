@@ -23,6 +23,25 @@ enum err_code db_documents_unsynced(struct db *db, const char *date_from, const 
                                     const char *before, int limit, int64_t **ids, size_t *n,
                                     struct err *e) MUST_CHECK;
 
+/*
+ * The stored header of every document issued in [date_from, date_to], lowest
+ * id first: fn gets id_bsale then cols[0..ncols) as text (NULL for SQL NULL;
+ * decimals canonical, as the catalog writes them). For the reconcile.
+ */
+enum err_code db_documents_headers(struct db *db, const char *date_from, const char *date_to,
+                                   const char *const *cols, size_t ncols, db_row_fn fn, void *ctx,
+                                   struct err *e) MUST_CHECK;
+
+/* Rows of t whose id_bsale is at most through_id: where a journal's tail starts. */
+enum err_code db_table_count_through(struct db *db, const struct cat_table *t, int64_t through_id,
+                                     long long *count, struct err *e) MUST_CHECK;
+
+/*
+ * Every stored document type: fn gets id_bsale, es_nota_credito and
+ * codigo_sii as text (NULL for SQL NULL).
+ */
+enum err_code db_document_types(struct db *db, db_row_fn fn, void *ctx, struct err *e) MUST_CHECK;
+
 /* Deletes documents ids[0..n) with their lines, in one transaction. */
 enum err_code db_documents_delete(struct db *db, const int64_t *ids, size_t n,
                                   struct err *e) MUST_CHECK;

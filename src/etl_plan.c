@@ -15,8 +15,10 @@
 #include "json_util.h"
 #include "log.h"
 #include "sync_progress.h"
+#include "sync_reconcile.h"
 #include "transform.h"
 #include "etl_plan.h"
+#include "etl_plan_parts.h"
 #include "etl_incidents.h"
 
 #include <stdarg.h>
@@ -31,14 +33,6 @@
 #define MISSING_REFS_LIST 25
 /* Pages of one document's lines read at most (5,000 lines): far past real documents. */
 #define DETAILS_MAX_PAGES 100
-
-struct stream_ctx {
-    struct etl_run_ctx *run;
-    int table;
-    int64_t parent;
-    char path[64]; /* the list's path, for incidents */
-    struct stream_ctx *next;
-};
 
 /*
  * A document waiting for its /details.json list. It completes when the
@@ -61,16 +55,6 @@ struct doc_wait {
     bool repeated;
     bool done;
     struct doc_wait *prev, *next;
-};
-
-struct etl_plan_state {
-    struct stream_ctx *streams;
-    struct doc_wait *waits;    /* still waiting */
-    struct doc_wait *finished; /* done, freed when the plan ends */
-    size_t n_waits;
-    struct id_set known[2]; /* clients, variants already checked this run */
-    bool whole_list[2];     /* the whole list was queued instead of single GETs */
-    bool fetch_missing_refs;
 };
 
 /* A document's embedded lines (an envelope capped at 25, or a bare array). Borrowed. */
@@ -96,7 +80,7 @@ static void expand_query(const struct cat_table *t, char *dst, size_t n)
         *dst = '\0';
 }
 
-static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t parent)
+struct stream_ctx *plan_stream_new(struct etl_run_ctx *run, int table, int64_t parent)
 {
     struct stream_ctx *s = xcalloc(1, sizeof(*s));
     s->run = run;
@@ -107,7 +91,7 @@ static struct stream_ctx *stream_new(struct etl_run_ctx *run, int table, int64_t
     return s;
 }
 
-static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
+enum err_code plan_flush(struct etl_run_ctx *run, bool force, struct err *e)
 {
     struct etl_batch *b = run->pending;
     if (!b->n_rows && !b->n_incidents)
@@ -118,7 +102,7 @@ static enum err_code flush(struct etl_run_ctx *run, bool force, struct err *e)
     return etl_writer_push(run->writer, b, e);
 }
 
-static enum err_code check_cancel(struct etl_run_ctx *run, struct err *e)
+enum err_code plan_check_cancel(struct etl_run_ctx *run, struct err *e)
 {
     if (run->cancel && atomic_load(run->cancel))
         return err_set(e, ERR_INTERRUPTED, "interrupted");
@@ -137,11 +121,11 @@ static void keep_alive(struct etl_run_ctx *run)
         log_warn("the run's database connection failed a ping: %s", e.msg);
 }
 
-static enum err_code after_page(struct etl_run_ctx *run, struct err *e)
+enum err_code plan_after_page(struct etl_run_ctx *run, struct err *e)
 {
     sync_progress(&run->progress, run->client, &run->counters, false);
     keep_alive(run);
-    return flush(run, false, e);
+    return plan_flush(run, false, e);
 }
 
 static enum err_code on_single(void *p, json_t *item, struct err *e)
@@ -150,11 +134,8 @@ static enum err_code on_single(void *p, json_t *item, struct err *e)
     if (!item) /* 404: referenced but gone from Bsale; nothing to copy */
         return ERR_OK;
     (void)transform_item(s->run->pending, s->table, item, 0);
-    return after_page(s->run, e);
+    return plan_after_page(s->run, e);
 }
-
-static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
-                     ...) PRINTF_FMT(4, 5);
 
 /* A record read by id whose body never parsed: an incident on its path, with the id asked for. */
 static enum err_code on_single_bad(void *p, const char *path, long offset, const char *cause,
@@ -164,16 +145,15 @@ static enum err_code on_single_bad(void *p, const char *path, long offset, const
     struct stream_ctx *s = p;
     const char *slash = strrchr(path, '/');
     long long id = slash ? strtoll(slash + 1, NULL, 10) : 0;
-    doubtful(s->run, path, id > 0 ? id : ETL_NO_ID, "record not read: %s", cause);
-    return flush(s->run, false, e);
+    plan_doubtful(s->run, path, id > 0 ? id : ETL_NO_ID, "record not read: %s", cause);
+    return plan_flush(s->run, false, e);
 }
 
 /*
  * A record Bsale sent that does not add up: logged, and an incident in the
  * batch being filled (the writer stores it; the next run retries documents).
  */
-static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt,
-                     ...)
+void plan_doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, const char *fmt, ...)
 {
     char problem[200];
     va_list ap;
@@ -185,27 +165,27 @@ static void doubtful(struct etl_run_ctx *run, const char *resource, int64_t id, 
 }
 
 /* A list that ended short of its count, or at its page bound, may lack records. */
-static enum err_code on_stream_end(void *p, const struct bsale_list_end *end, struct err *e)
+enum err_code plan_on_stream_end(void *p, const struct bsale_list_end *end, struct err *e)
 {
     struct stream_ctx *s = p;
     if (end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING))
-        doubtful(s->run, s->path, ETL_NO_ID,
-                 "list ended with %lld items of a count of %lld after %lld pages%s", end->items,
-                 end->count, end->pages,
-                 end->flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
-                 : end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
-                                                   : "");
-    return flush(s->run, false, e);
+        plan_doubtful(s->run, s->path, ETL_NO_ID,
+                      "list ended with %lld items of a count of %lld after %lld pages%s",
+                      end->items, end->count, end->pages,
+                      end->flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
+                      : end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
+                                                        : "");
+    return plan_flush(s->run, false, e);
 }
 
 /* Queues a list whose pages go to fn with s, and whose end is checked. */
 /* An item of a list whose body never parsed: left out, an incident without an id. */
-static enum err_code on_stream_bad(void *p, const char *path, long offset, const char *cause,
-                                   struct err *e)
+enum err_code plan_on_stream_bad(void *p, const char *path, long offset, const char *cause,
+                                 struct err *e)
 {
     struct stream_ctx *s = p;
-    doubtful(s->run, path, ETL_NO_ID, "item at offset %ld not read: %s", offset, cause);
-    return flush(s->run, false, e);
+    plan_doubtful(s->run, path, ETL_NO_ID, "item at offset %ld not read: %s", offset, cause);
+    return plan_flush(s->run, false, e);
 }
 
 /* item_query: how an item whose page would not parse is read alone the second time (or NULL). */
@@ -214,20 +194,18 @@ static void queue_stream_items(struct etl_run_ctx *run, const char *path, const 
 {
     snprintf(s->path, sizeof(s->path), "%s", path);
     struct bsale_list_spec spec = {.on_page = fn,
-                                   .on_end = on_stream_end,
-                                   .on_bad = on_stream_bad,
+                                   .on_end = plan_on_stream_end,
+                                   .on_bad = plan_on_stream_bad,
                                    .item_query = item_query,
                                    .ctx = s};
     bsale_queue_list_spec(run->client, path, query, &spec);
 }
 
-static void queue_stream(struct etl_run_ctx *run, const char *path, const char *query,
-                         bsale_json_fn fn, struct stream_ctx *s)
+void plan_queue_stream(struct etl_run_ctx *run, const char *path, const char *query,
+                       bsale_json_fn fn, struct stream_ctx *s)
 {
     queue_stream_items(run, path, query, NULL, fn, s);
 }
-
-static enum err_code on_list_page(void *p, json_t *page, struct err *e);
 
 /* Sub-resources read for each listed parent (a price list's prices), not embedded in it. */
 static void queue_children(struct etl_run_ctx *run, int parent_table, json_t *parents)
@@ -246,23 +224,24 @@ static void queue_children(struct etl_run_ctx *run, int parent_table, json_t *pa
             char path[64];
             if (json_util_int64(json_object_get(parent, "id"), &id) &&
                 catalog_list_path(tables[t], id, path, sizeof(path)))
-                queue_stream(run, path, NULL, on_list_page, stream_new(run, (int)t, id));
+                plan_queue_stream(run, path, NULL, plan_on_list_page,
+                                  plan_stream_new(run, (int)t, id));
         }
     }
 }
 
-static enum err_code on_list_page(void *p, json_t *page, struct err *e)
+enum err_code plan_on_list_page(void *p, json_t *page, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     json_t *items = json_object_get(page, "items");
     if ((rc = transform_page(run->pending, s->table, items, s->parent, e)))
         return rc;
     queue_children(run, s->table, items);
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /* Clients and variants that documents reference but the warehouse lacks are fetched by id. */
@@ -287,15 +266,15 @@ static enum err_code fetch_missing(struct etl_run_ctx *run, int which, int64_t *
     if (ps->whole_list[which] || n_missing >= MISSING_REFS_LIST) {
         /* Many missing (a young warehouse): paging the whole list costs fewer requests. */
         if (!ps->whole_list[which]) {
-            queue_stream(run, rows->table->source.path, NULL, on_list_page,
-                         stream_new(run, table, 0));
+            plan_queue_stream(run, rows->table->source.path, NULL, plan_on_list_page,
+                              plan_stream_new(run, table, 0));
             log_info("fetching the whole %s list: %zu referenced ones are missing", resource,
                      n_missing);
         }
         ps->whole_list[which] = true;
         n_missing = 0;
     }
-    struct stream_ctx *s = n_missing ? stream_new(run, table, 0) : NULL;
+    struct stream_ctx *s = n_missing ? plan_stream_new(run, table, 0) : NULL;
     for (size_t i = 0; i < n_missing; i++) {
         char path[64];
         if (catalog_record_path(rows->table, missing[i], path, sizeof(path)))
@@ -389,7 +368,7 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
 {
     struct doc_wait *w = p;
     struct etl_run_ctx *run = w->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     if (w->done) {
@@ -404,7 +383,7 @@ static enum err_code on_details_page(void *p, json_t *page, struct err *e)
     }
     if ((rc = check_refs(run, NULL, items, e)))
         return rc;
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /* A line whose body never parsed: its document cannot be written whole (see lines_doubtful). */
@@ -454,15 +433,15 @@ static enum err_code on_details_end(void *p, const struct bsale_list_end *end, s
     if (!lines_doubtful(w, end, why, sizeof(why))) {
         enum err_code rc = transform_document(run->pending, w->doc, w->lines, e);
         wait_unlink(run->plan_state, w);
-        return rc ? rc : flush(run, false, e);
+        return rc ? rc : plan_flush(run, false, e);
     }
     char resource[48];
     document_path(w->doc_id, resource, sizeof(resource));
-    doubtful(run, resource, w->doc_id,
-             "document not written: %s (lines list: %lld items, count %lld, %lld pages)", why,
-             end->items, end->count, end->pages);
+    plan_doubtful(run, resource, w->doc_id,
+                  "document not written: %s (lines list: %lld items, count %lld, %lld pages)", why,
+                  end->items, end->count, end->pages);
     wait_unlink(run->plan_state, w);
-    return flush(run, false, e);
+    return plan_flush(run, false, e);
 }
 
 static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id, int64_t expected)
@@ -495,27 +474,12 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
     bsale_queue_list_spec(run->client, path, NULL, &spec);
 }
 
-/*
- * A document read without expansions (alone, its page would not parse): its
- * payments are not embedded, so they are read by document like cut ones.
- */
-static bool read_bare(json_t *doc)
-{
-    return !json_object_get(doc, "payments") && !transform_items(json_object_get(doc, "details"));
-}
-
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
 {
     int64_t doc_id, expected;
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
-    if (!transform_payments_complete(doc) || read_bare(doc)) {
-        const struct cat_table *pay = catalog_by_role(CAT_ROLE_PAYMENTS);
-        char query[64];
-        snprintf(query, sizeof(query), "documentid=%lld", (long long)doc_id);
-        queue_stream(run, pay->source.path, query, on_list_page,
-                     stream_new(run, catalog_role_index(CAT_ROLE_PAYMENTS), 0));
-    }
+    sync_references_read(run, doc, doc_id);
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
     wait_for_lines(run, doc, doc_id, expected);
@@ -526,7 +490,7 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     json_t *items = json_object_get(page, "items");
@@ -538,7 +502,7 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
     }
     if ((rc = check_refs(run, items, NULL, e)))
         return rc;
-    return after_page(run, e);
+    return plan_after_page(run, e);
 }
 
 /* A document re-read by id: written again if Bsale still has it, else remembered as gone. */
@@ -546,7 +510,7 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
 {
     struct stream_ctx *s = p;
     struct etl_run_ctx *run = s->run;
-    enum err_code rc = check_cancel(run, e);
+    enum err_code rc = plan_check_cancel(run, e);
     if (rc)
         return rc;
     if (!doc) {
@@ -563,24 +527,108 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
     if (!rc)
         rc = check_refs(run, one, NULL, e);
     json_decref(one);
-    return rc ? rc : after_page(run, e);
+    return rc ? rc : plan_after_page(run, e);
+}
+
+/* A document read again by id with its expansions; one that stays 5xx (gone, or Bsale
+ * failing) is an incident, retried next run. */
+static void queue_reread(struct etl_run_ctx *run, int64_t id)
+{
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    char expand[64], path[64];
+    expand_query(docs, expand, sizeof(expand));
+    document_path(id, path, sizeof(path));
+    bsale_queue_get_doubtful(run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
+                             plan_stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), id));
 }
 
 static void queue_verifications(struct etl_run_ctx *run, const struct etl_plan *plan)
 {
-    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
-    char expand[64];
-    expand_query(docs, expand, sizeof(expand));
-    for (size_t i = 0; i < plan->n_verify; i++) {
-        char path[64];
-        document_path(plan->verify_ids[i], path, sizeof(path));
-        bsale_queue_get_or_bad(
-            run->client, path, *expand ? expand : NULL, on_verified, on_single_bad,
-            stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), plan->verify_ids[i]));
-    }
+    for (size_t i = 0; i < plan->n_verify; i++)
+        queue_reread(run, plan->verify_ids[i]);
 }
 
-/* One day's list of a DAILY table: documents emitted, payments recorded (credit ones too). */
+static enum err_code on_light_page(void *p, json_t *page, struct err *e)
+{
+    struct stream_ctx *s = p;
+    struct etl_run_ctx *run = s->run;
+    enum err_code rc = plan_check_cancel(run, e);
+    if (rc)
+        return rc;
+    sync_reconcile_add(run->plan_state->reconcile, json_object_get(page, "items"));
+    run->stats.reconcile_pages++;
+    run->stats.reconcile_requests++;
+    return plan_after_page(run, e);
+}
+
+/*
+ * The light list ended: documents that differ from the warehouse or are
+ * missing are re-read; stored ones it no longer lists are verified by id
+ * (404: removed) unless the list itself may lack records.
+ */
+static enum err_code on_light_end(void *p, const struct bsale_list_end *end, struct err *e)
+{
+    struct stream_ctx *s = p;
+    struct etl_run_ctx *run = s->run;
+    struct etl_plan_state *ps = run->plan_state;
+    enum err_code rc = plan_on_stream_end(p, end, e);
+    struct sync_reconcile_result res = {0};
+    if (!rc)
+        rc = sync_reconcile_compare(ps->reconcile, run->db, ps->reconcile_from, ps->reconcile_to,
+                                    &res, e);
+    sync_reconcile_free(ps->reconcile);
+    ps->reconcile = NULL;
+    if (rc)
+        return rc;
+    bool whole = !(end->flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING));
+    for (size_t i = 0; i < res.n_reread; i++)
+        queue_reread(run, res.reread[i]);
+    for (size_t i = 0; whole && i < res.n_unlisted; i++)
+        queue_reread(run, res.unlisted[i]);
+    struct etl_plan_stats *st = &run->stats;
+    st->reconcile_listed += res.listed;
+    st->reconcile_changed += res.changed;
+    st->reconcile_missing += res.missing;
+    st->reconcile_unlisted += (long long)res.n_unlisted;
+    st->reconcile_requests += (long long)(res.n_reread + (whole ? res.n_unlisted : 0));
+    log_info("reconcile %s..%s: %lld listed, %lld changed, %lld missing, %zu no longer listed%s",
+             ps->reconcile_from, ps->reconcile_to, res.listed, res.changed, res.missing,
+             res.n_unlisted, whole ? "" : " (not verified: the list may lack records)");
+    sync_reconcile_result_release(&res);
+    return ERR_OK;
+}
+
+/* One light list over the reconcile's days: a few fields, no expansions. */
+static enum err_code queue_reconcile(struct etl_run_ctx *run, const struct etl_plan *plan,
+                                     struct err *e)
+{
+    struct etl_plan_state *ps = run->plan_state;
+    long long from, to, ignored;
+    enum err_code rc = date_day_window(plan->reconcile_from, &from, &ignored, e);
+    if (!rc)
+        rc = date_day_window(plan->reconcile_to, &ignored, &to, e);
+    if (rc)
+        return rc;
+    memcpy(ps->reconcile_from, plan->reconcile_from, sizeof(ps->reconcile_from));
+    memcpy(ps->reconcile_to, plan->reconcile_to, sizeof(ps->reconcile_to));
+    ps->reconcile = sync_reconcile_new();
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    char query[256];
+    snprintf(query, sizeof(query), "%s&%s=[%lld,%lld]", sync_reconcile_fields(),
+             docs->source.date_filter, from, to);
+    struct stream_ctx *s = plan_stream_new(run, catalog_role_index(CAT_ROLE_DOCUMENTS), 0);
+    snprintf(s->path, sizeof(s->path), "%s", docs->source.path);
+    struct bsale_list_spec spec = {
+        .on_page = on_light_page, .on_end = on_light_end, .on_bad = plan_on_stream_bad, .ctx = s};
+    bsale_queue_list_spec(run->client, docs->source.path, query, &spec);
+    return ERR_OK;
+}
+
+/*
+ * One day's list of a DAILY table (documents emitted) or of a JOURNAL one
+ * (payments recorded). A range [first, last second] also matches the 03:00Z
+ * values older records carry; payments without a date come with the tail.
+ */
 static void queue_day(struct etl_run_ctx *run, int table, long long from, long long to)
 {
     const struct cat_table *t = etl_batch_rows(run->pending, table)->table;
@@ -588,9 +636,7 @@ static void queue_day(struct etl_run_ctx *run, int table, long long from, long l
     expand_query(t, query, sizeof(query));
     size_t len = strlen(query);
     const char *sep = len ? "&" : "";
-    if (t->source.fetch == CAT_FETCH_JOURNAL)
-        snprintf(query + len, sizeof(query) - len, "%srecorddate=%lld", sep, from);
-    else if (t->source.date_kind == CAT_DATE_RANGE)
+    if (t->source.date_kind == CAT_DATE_RANGE)
         snprintf(query + len, sizeof(query) - len, "%s%s=[%lld,%lld]", sep, t->source.date_filter,
                  from, to);
     else
@@ -599,7 +645,8 @@ static void queue_day(struct etl_run_ctx *run, int table, long long from, long l
     /* A document whose embedded line or payment is garbage is read again bare. */
     const char *bare = query + len + (len ? 1 : 0);
     queue_stream_items(run, t->source.path, query, docs && len ? bare : NULL,
-                       docs ? on_documents_page : on_list_page, stream_new(run, table, 0));
+                       docs ? on_documents_page : plan_on_list_page,
+                       plan_stream_new(run, table, 0));
 }
 
 static enum err_code queue_document_windows(struct etl_run_ctx *run, const struct etl_plan *plan,
@@ -620,7 +667,7 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
             return rc;
         for (size_t t = 0; t < n; t++)
             if (tables[t]->source.fetch == CAT_FETCH_DAILY ||
-                tables[t]->source.fetch == CAT_FETCH_JOURNAL)
+                (tables[t]->source.fetch == CAT_FETCH_JOURNAL && !plan->master))
                 queue_day(run, (int)t, from, to);
         if ((rc = date_add(day, 1, day, e)))
             return rc;
@@ -628,17 +675,37 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
     return ERR_OK;
 }
 
-static void queue_master(struct etl_run_ctx *run)
+enum err_code plan_types_known(struct etl_run_ctx *run, struct err *e)
+{
+    const struct etl_plan *plan = run->plan_state->plan;
+    enum err_code rc = ERR_OK;
+    if (plan->documents)
+        rc = queue_document_windows(run, plan, e);
+    if (!rc && plan->reconcile_from[0])
+        rc = queue_reconcile(run, plan, e);
+    if (!rc)
+        queue_verifications(run, plan);
+    return rc;
+}
+
+static bool reads_documents(const struct etl_plan *plan)
+{
+    return plan->documents || plan->reconcile_from[0] || plan->n_verify;
+}
+
+static void queue_master(struct etl_run_ctx *run, const struct etl_plan *plan)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t t = 0; t < n; t++) {
         if (tables[t]->source.fetch != CAT_FETCH_MASTER)
             continue;
+        if (tables[t]->role == CAT_ROLE_DOCUMENT_TYPES && reads_documents(plan))
+            continue; /* read ahead of the documents (queue_types) */
         char expand[64];
         expand_query(tables[t], expand, sizeof(expand));
-        queue_stream(run, tables[t]->source.path, *expand ? expand : NULL, on_list_page,
-                     stream_new(run, (int)t, 0));
+        plan_queue_stream(run, tables[t]->source.path, *expand ? expand : NULL, plan_on_list_page,
+                          plan_stream_new(run, (int)t, 0));
     }
 }
 
@@ -646,6 +713,7 @@ static void state_init(struct etl_plan_state *ps, const struct etl_plan *plan)
 {
     memset(ps, 0, sizeof(*ps));
     ps->fetch_missing_refs = plan->fetch_missing_refs;
+    ps->plan = plan;
 }
 
 static void state_release(struct etl_plan_state *ps)
@@ -664,6 +732,8 @@ static void state_release(struct etl_plan_state *ps)
     }
     id_set_release(&ps->known[0]);
     id_set_release(&ps->known[1]);
+    sync_reconcile_free(ps->reconcile);
+    sync_references_release(ps);
 }
 
 /* Every list has ended, so no document should still wait; one that does is not written. */
@@ -673,7 +743,7 @@ static void drop_stray_waits(struct etl_run_ctx *run)
         struct doc_wait *w = run->plan_state->waits;
         char resource[48];
         document_path(w->doc_id, resource, sizeof(resource));
-        doubtful(run, resource, w->doc_id, "document not written: its lines list never ended");
+        plan_doubtful(run, resource, w->doc_id, "document not written: its lines list never ended");
         wait_unlink(run->plan_state, w);
     }
 }
@@ -686,16 +756,17 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
     ctx->pending = etl_batch_new();
     enum err_code rc = ERR_OK;
     if (plan->master)
-        queue_master(ctx);
-    if (plan->documents)
-        rc = queue_document_windows(ctx, plan, e);
-    queue_verifications(ctx, plan);
+        queue_master(ctx, plan);
+    if (plan->master || plan->documents)
+        rc = sync_journal_queue(ctx, plan, e);
+    if (!rc && reads_documents(plan))
+        rc = sync_references_queue_types(ctx, e);
     if (!rc)
         rc = bsale_run(ctx->client, e);
     if (!rc)
         drop_stray_waits(ctx);
     if (!rc)
-        rc = flush(ctx, true, e);
+        rc = plan_flush(ctx, true, e);
     sync_progress(&ctx->progress, ctx->client, &ctx->counters, true);
     etl_batch_free(ctx->pending);
     ctx->pending = NULL;

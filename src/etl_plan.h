@@ -22,6 +22,26 @@ struct etl_plan {
     char date_to[11];
     const int64_t *verify_ids; /* documents to re-read one by one (reconciliation) */
     size_t n_verify;
+    /* Days checked against a light list, re-reading only what changed ("" = none). */
+    char reconcile_from[11];
+    char reconcile_to[11];
+};
+
+/* What the plan's cheaper reads cost and found, for the run summary's detail. */
+struct etl_plan_stats {
+    long long reconcile_requests; /* light list pages and by-id re-reads */
+    long long reconcile_pages;
+    long long reconcile_listed;
+    long long reconcile_changed;       /* listed and stored, but different: re-read */
+    long long reconcile_missing;       /* listed, not stored: re-read */
+    long long reconcile_unlisted;      /* stored, no longer listed: verified by id */
+    long long payments_tail_requests;  /* pages of the payments tail */
+    long long payments_whole_requests; /* pages of the whole payments list */
+    bool payments_fallback; /* the tail was not proven ordered: the whole list was read */
+    /* The largest payment id read from the unfiltered list: every one up to it is stored once
+     * the run succeeds, so the next daily sync's tail starts there (0 = not read). */
+    int64_t payments_through_id;
+    long long payments_through_count; /* payments stored with ids up to it, as the run ends */
 };
 
 /* Context of a running sync, used by the plan's callbacks. */
@@ -36,6 +56,7 @@ struct etl_run_ctx {
     atomic_bool *cancel;
     struct sync_progress progress; /* started, last report, bar or log lines */
     double last_ping;
+    struct etl_plan_stats stats;
     int64_t *gone; /* verified documents Bsale answered 404 for (owned) */
     size_t n_gone, gone_alloc;
 };

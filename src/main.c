@@ -217,11 +217,12 @@ static const struct command commands[] = {
      "  --to YYYY-MM-DD              last document date to copy, inclusive\n"
      "  --json                       print the run summary as JSON\n"},
     {"sync daily", main_sync,
-     "Copy the documents of today and ETL_LOOKBACK_DAYS days before, or of the given dates",
+     "Copy the documents of today and ETL_LOOKBACK_DAYS days before (and check the "
+     "ETL_RECONCILE_DAYS before those), or exactly the given dates",
      "[--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--json]",
      "Options:\n"
-     "  --date YYYY-MM-DD            copy one day\n"
-     "  --from YYYY-MM-DD            first day to copy (needs --to)\n"
+     "  --date YYYY-MM-DD            copy that day only (no lookback, no reconcile)\n"
+     "  --from YYYY-MM-DD            first day to copy (needs --to); no lookback, no reconcile\n"
      "  --to YYYY-MM-DD              last day to copy, inclusive\n"
      "  --json                       print the run summary as JSON\n"},
     {"migrate", main_migrate, "Create or upgrade the database schema", "", ""},

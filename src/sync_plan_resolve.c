@@ -41,6 +41,12 @@ enum err_code sync_plan_resolve(const struct config *cfg, const struct etl_reque
         snprintf(plan->date_from, sizeof(plan->date_from), "%s", cfg->etl_history_from);
         memcpy(plan->date_to, today, 11);
     }
+    /* Only a plain daily sync reconciles: explicit dates are exactly those days. */
+    if (!rc && !has_from && req->kind == ETL_DAILY && cfg->etl_reconcile_days > 0) {
+        rc = date_add(plan->date_from, -1, plan->reconcile_to, e);
+        if (!rc)
+            rc = date_add(plan->date_from, -cfg->etl_reconcile_days, plan->reconcile_from, e);
+    }
     plan->master = req->kind == ETL_FULL;
     plan->documents = plan->date_from[0] != '\0';
     plan->fetch_missing_refs = req->kind == ETL_DAILY;

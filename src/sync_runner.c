@@ -287,6 +287,10 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
         rc = prune_unlisted(job, e);
     if (!rc && job->plan.documents)
         rc = reconcile_documents(job, ctx, e);
+    if (!rc && ctx->stats.payments_through_id > 0) /* where the next run's payments tail starts */
+        rc = db_table_count_through(job->db, catalog_by_role(CAT_ROLE_PAYMENTS),
+                                    ctx->stats.payments_through_id,
+                                    &ctx->stats.payments_through_count, e);
     free(ctx->gone);
     ctx->gone = NULL;
     if (rc == ERR_INTERRUPTED)
@@ -307,7 +311,7 @@ static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_
     rec->solicitudes = st->requests;
     rec->reintentos = st->retries;
     snprintf(rec->error, sizeof(rec->error), "%s", rc ? e->msg : "");
-    rec->detalle = sync_summary_detail(&ctx->counters, st, secs, rc);
+    rec->detalle = sync_summary_detail(&ctx->counters, st, &ctx->stats, secs, rc);
     struct err ue = ERR_INIT;
     if (db_run_update(job->db, rec, &ue))
         log_error("cannot record the end of run %lld: %s", rec->id, ue.msg);

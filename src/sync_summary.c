@@ -6,6 +6,7 @@
 
 #include "bsale_client.h"
 #include "catalog.h"
+#include "etl_plan.h"
 #include "sync_summary.h"
 
 #include <sys/resource.h>
@@ -37,8 +38,28 @@ json_t *sync_summary_of_run(const struct db_run *rec)
     return o;
 }
 
-char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st, double secs,
-                          enum err_code rc)
+/* The reconcile's cost and findings (docs/reliability.md, Late changes converge). */
+static json_t *reconcile_detail(const struct etl_plan_stats *ps)
+{
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)ps->reconcile_requests, "pages",
+        (json_int_t)ps->reconcile_pages, "listed", (json_int_t)ps->reconcile_listed, "changed",
+        (json_int_t)ps->reconcile_changed, "missing", (json_int_t)ps->reconcile_missing, "unlisted",
+        (json_int_t)ps->reconcile_unlisted);
+}
+
+/* How payments were read (docs/reliability.md, Payments exactly once). */
+static json_t *payments_detail(const struct etl_plan_stats *ps)
+{
+    return json_pack("{s:I, s:I, s:b, s:I, s:I}", "tail_requests",
+                     (json_int_t)ps->payments_tail_requests, "whole_list_requests",
+                     (json_int_t)ps->payments_whole_requests, "fallback", ps->payments_fallback,
+                     "through_id", (json_int_t)ps->payments_through_id, "through_count",
+                     (json_int_t)ps->payments_through_count);
+}
+
+char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st,
+                          const struct etl_plan_stats *ps, double secs, enum err_code rc)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
@@ -55,6 +76,8 @@ char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats
     json_object_set_new(o, "throttled", json_integer(st->throttled));
     /* Requests past what counts called for: short pages, counts Bsale got wrong. */
     json_object_set_new(o, "extra_pages", json_integer(st->extra_pages));
+    json_object_set_new(o, "reconcile", reconcile_detail(ps));
+    json_object_set_new(o, "payments", payments_detail(ps));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
     json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
     struct rusage ru;

@@ -10,11 +10,15 @@
 #include <jansson.h>
 
 struct bsale_stats;
+struct etl_plan_stats;
 
 /* The summary of a recorded run (owned, json_decref). */
 json_t *sync_summary_of_run(const struct db_run *rec);
-/* etl_ejecuciones.detalle of a run that ends with rc: rows per table, pages, ... Owned (free). */
-char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st, double secs,
-                          enum err_code rc);
+/*
+ * etl_ejecuciones.detalle of a run that ends with rc: rows per table, pages,
+ * the reconcile's and the payments tail's requests (ps)... Owned (free).
+ */
+char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st,
+                          const struct etl_plan_stats *ps, double secs, enum err_code rc);
 
 #endif

@@ -147,7 +147,7 @@ static bool take_rule(struct fake_bsale *f, const char *url, const char *uri, lo
         if (f->used[i] || (r->path && strcmp(r->path, url) != 0) ||
             (r->offset >= 0 && r->offset != offset) || (r->uri_has && !strstr(uri, r->uri_has)))
             continue;
-        f->used[i] = true;
+        f->used[i] = !r->sticky;
         *out = *r;
         return true;
     }

@@ -33,6 +33,7 @@ struct fb_rule {
     const char *retry_after;
     long param;
     const char *uri_has; /* NULL = any; else the raw URI must hold it */
+    bool sticky;         /* answers every matching request instead of one */
 };
 
 struct fb_opts {

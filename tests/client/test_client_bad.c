@@ -254,6 +254,73 @@ static void test_bad_get_reported(void **state)
     fx_free(fx);
 }
 
+#define NOT_AVAILABLE "{\"error\":\"The requested resource is not available\"}"
+
+/* Bsale answers a vanished id with its "not available" 500 for ever. */
+static void vanish(struct fixture *fx, const char *path)
+{
+    fb_add_rule(fx->f, (struct fb_rule){.path = path,
+                                        .offset = -1,
+                                        .action = FB_STATUS,
+                                        .status = 500,
+                                        .body = NOT_AVAILABLE,
+                                        .sticky = true});
+}
+
+/* A by-id read that stays 500 past its retries is a doubtful record: reported, the run goes on. */
+static void test_get_staying_500_reported(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new(20, 0);
+    vanish(fx, "/v1/documents/7.json");
+    bsale_queue_get_doubtful(fx->c, "/documents/7.json", NULL, on_get, on_bad, fx);
+    bsale_queue_get_doubtful(fx->c, "/documents/8.json", NULL, on_get, on_bad, fx);
+    run_ok(fx);
+    assert_int_equal(fx->bad.n, 1);
+    assert_string_equal(fx->bad.path[0], "/documents/7.json");
+    assert_int_equal(fx->bad.offset[0], -1);
+    assert_non_null(strstr(fx->bad.cause[0], "HTTP 500"));
+    assert_null(strstr(fx->bad.cause[0], TEST_TOKEN));
+    assert_int_equal(fx->col.gets, 1);
+    assert_int_equal(fx->col.seen[8], 1);
+    /* Every attempt was made first (max_attempts 4). */
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 4);
+    fx_free(fx);
+}
+
+/* Without asking for it, the same read still fails the run. */
+static void test_get_staying_500_fails_when_not_asked(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new(20, 0);
+    vanish(fx, "/v1/documents/7.json");
+    bsale_queue_get_or_bad(fx->c, "/documents/7.json", NULL, on_get, on_bad, fx);
+    struct err e = ERR_INIT;
+    assert_int_equal(bsale_run(fx->c, &e), ERR_BSALE);
+    assert_non_null(strstr(e.msg, "/documents/7.json"));
+    assert_int_equal(fx->bad.n, 0);
+    fx_free(fx);
+}
+
+/* A list that stays 500 is no single record: the run fails once the retry budget is spent. */
+static void test_list_staying_500_fails(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new(20, 0);
+    bsale_client_free(fx->c);
+    struct bsale_client_opts o = test_opts(fx->base);
+    o.retry_budget_s = 1;
+    struct err e = ERR_INIT;
+    assert_int_equal(bsale_client_new(&o, &fx->c, &e), ERR_OK);
+    vanish(fx, DOCS);
+    queue_docs(fx, true);
+    assert_int_equal(bsale_run(fx->c, &e), ERR_BSALE);
+    assert_non_null(strstr(e.msg, "/documents.json"));
+    assert_int_equal(fx->bad.n, 0);
+    assert_int_equal(fx->col.pages, 0);
+    fx_free(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +330,9 @@ int main(void)
         cmocka_unit_test(test_bad_item_without_handler_fails),
         cmocka_unit_test(test_truncated_retried_not_isolated),
         cmocka_unit_test(test_bad_get_reported),
+        cmocka_unit_test(test_get_staying_500_reported),
+        cmocka_unit_test(test_get_staying_500_fails_when_not_asked),
+        cmocka_unit_test(test_list_staying_500_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

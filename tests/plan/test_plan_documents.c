@@ -6,6 +6,7 @@
 #include "common.h"
 
 #include "config.h"
+#include "date.h"
 #include "sync_runner.h"
 #include "fake_bsale.h"
 #include "harness.h"
@@ -112,7 +113,8 @@ static void script(struct fixture *fx, const char *path, long offset, char *body
             .path = path, .offset = offset, .action = FB_STATUS, .status = 200, .body = body});
 }
 
-static void run_daily(struct fixture *fx)
+/* A daily sync of [from, to], or a plain one (today and its lookback) when from is NULL. */
+static void run_sync(struct fixture *fx, const char *from, const char *to)
 {
     char *base = fb_base_url(fx->f);
     char *db_url = xasprintf("sqlite:///%s/w.db", fx->dir);
@@ -132,8 +134,10 @@ static void run_daily(struct fixture *fx)
     struct etl_runner *r = NULL;
     assert_int_equal(etl_runner_new(&fx->cfg, &r, &e), ERR_OK);
     struct etl_request req = {.kind = ETL_DAILY, .origin = ETL_ORIGIN_CLI};
-    snprintf(req.date_from, sizeof(req.date_from), "2024-02-15");
-    snprintf(req.date_to, sizeof(req.date_to), "2024-02-15");
+    if (from) {
+        snprintf(req.date_from, sizeof(req.date_from), "%s", from);
+        snprintf(req.date_to, sizeof(req.date_to), "%s", to);
+    }
     long long id = 0;
     assert_int_equal(etl_runner_start(r, &req, &id, &e), ERR_OK);
     fx->rc = etl_runner_wait(r, id, &fx->summary, &e);
@@ -141,6 +145,11 @@ static void run_daily(struct fixture *fx)
     free(env_file);
     free(db_url);
     free(base);
+}
+
+static void run_daily(struct fixture *fx)
+{
+    run_sync(fx, "2024-02-15", "2024-02-15");
 }
 
 static long long count_rows(struct fixture *fx, const char *sql)
@@ -283,6 +292,416 @@ static void test_doubtful_document_retried_next_run(void **state)
     assert_int_equal(summary_int(fx, "incidents_resolved"), 1);
     assert_int_equal(
         count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias WHERE resuelto_en IS NOT NULL"), 1);
+    fx_free(fx);
+}
+
+/*
+ * The re-read of a doubtful document keeps answering Bsale's "not available"
+ * 500 (it may be gone): a new incident on its path, the run still succeeds,
+ * and the run after retries it.
+ */
+static void test_vanished_document_stays_doubtful(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, documents_page());
+    script(fx, DETAILS, 0, details_page(40, 1, 0));
+    script(fx, DETAILS, 0, details_page(40, 1, 0));
+    run_daily(fx);
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    forget_run(fx);
+    fb_add_rule(fx->f, (struct fb_rule){.path = "/v1/documents/7.json",
+                                        .offset = -1,
+                                        .action = FB_STATUS,
+                                        .status = 500,
+                                        .body = "{\"error\":\"The requested resource is not "
+                                                "available\"}",
+                                        .sticky = true});
+    setenv("BSALE_MAX_ATTEMPTS", "2", 1);
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_string_equal(json_string_value(json_object_get(fx->summary, "status")), "succeeded");
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 2);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM etl_incidencias WHERE recurso = "
+                                    "'/documents/7.json' AND id_recurso = 7 AND problema LIKE "
+                                    "'%HTTP 500%' AND resuelto_en IS NULL"),
+                     1);
+    forget_run(fx);
+    run_daily(fx); /* the open incident is read again */
+    unsetenv("BSALE_MAX_ATTEMPTS");
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 4);
+    fx_free(fx);
+}
+
+/* A document of day `day` (its lines embedded whole); light: only the reconcile's fields. */
+static char *dated_doc(int id, const char *day, int state, bool light)
+{
+    long long from = 0, to = 0;
+    struct err e = ERR_INIT;
+    assert_int_equal(date_day_window(day, &from, &to, &e), ERR_OK);
+    const char *common = "\"totalAmount\":1190.0,\"netAmount\":1000.0,\"taxAmount\":190.0,"
+                         "\"document_type\":{\"href\":\"h\",\"id\":\"1\"}";
+    if (light)
+        return xasprintf("{\"id\":%d,\"state\":%d,%s}", id, state, common);
+    char *lines = lines_json(id * 10, id * 10);
+    char *doc = xasprintf(
+        "{\"id\":%d,\"emissionDate\":%lld,\"number\":%d,\"state\":%d,%s,"
+        "\"office\":{\"href\":\"h\",\"id\":\"2\"},"
+        "\"details\":{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[%s]},"
+        "\"payments\":{\"href\":\"h\",\"count\":0,\"limit\":25,\"offset\":0,\"items\":[]}}",
+        id, from, id, state, common, lines);
+    free(lines);
+    return doc;
+}
+
+static char *page_of(int n, char **items)
+{
+    char *joined = xstrdup("");
+    for (int i = 0; i < n; i++) {
+        char *next = xasprintf("%s%s%s", joined, i ? "," : "", items[i]);
+        free(joined);
+        free(items[i]);
+        joined = next;
+    }
+    char *page = xasprintf("{\"href\":\"h\",\"count\":%d,\"limit\":50,\"offset\":0,"
+                           "\"items\":[%s]}",
+                           n, joined);
+    free(joined);
+    return page;
+}
+
+static long long reconcile_int(struct fixture *fx, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(fx->summary, "reconcile"), key);
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+/*
+ * A plain daily sync reconciles the days before its lookback: a document
+ * of 40 days ago voided since is re-read, an unchanged one is not,
+ * and a stored one Bsale no longer lists is verified by id (404: removed).
+ */
+static void test_reconcile_rereads_only_changes(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    char today[11], d40[11], d41[11];
+    struct err e = ERR_INIT;
+    assert_int_equal(date_today("America/Santiago", today, &e), ERR_OK);
+    assert_int_equal(date_add(today, -40, d40, &e), ERR_OK);
+    assert_int_equal(date_add(today, -41, d41, &e), ERR_OK);
+    char *stored[] = {dated_doc(7, d40, 0, false), dated_doc(8, d41, 0, false),
+                      dated_doc(9, d41, 0, false)};
+    script(fx, "/v1/documents.json", 0, page_of(3, stored));
+    run_sync(fx, d41, d40);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 3);
+    forget_run(fx);
+    /* Now 7 is voided, 8 unchanged, 9 gone; the lookback's own windows list nothing. */
+    char *light[] = {dated_doc(7, d40, 1, true), dated_doc(8, d41, 0, true)};
+    char *page = page_of(2, light);
+    assert_true(fx->n_bodies < ARRAY_LEN(fx->bodies));
+    fx->bodies[fx->n_bodies++] = page;
+    fb_add_rule(fx->f, (struct fb_rule){.path = "/v1/documents.json",
+                                        .offset = 0,
+                                        .action = FB_STATUS,
+                                        .status = 200,
+                                        .body = page,
+                                        .uri_has = "fields="});
+    script(fx, "/v1/documents/7.json", -1, dated_doc(7, d40, 1, false));
+    run_sync(fx, NULL, NULL);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/8.json", -1), 0);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/9.json", -1), 1);
+    assert_int_equal(count_rows(fx, "SELECT estado FROM documentos_venta WHERE id_bsale = 7"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta WHERE id_bsale = 9"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 2);
+    assert_int_equal(reconcile_int(fx, "pages"), 1);
+    assert_int_equal(reconcile_int(fx, "listed"), 2);
+    assert_int_equal(reconcile_int(fx, "changed"), 1);
+    assert_int_equal(reconcile_int(fx, "missing"), 0);
+    assert_int_equal(reconcile_int(fx, "unlisted"), 1);
+    assert_int_equal(reconcile_int(fx, "requests"), 3);
+    fx_free(fx);
+}
+
+/* Explicit dates are exactly those days: no light list. */
+static void test_explicit_dates_do_not_reconcile(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    size_t n = 0;
+    struct fb_hit *hits = fb_hits(fx->f, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_null(strstr(hits[i].uri, "fields="));
+    free(hits);
+    assert_int_equal(reconcile_int(fx, "requests"), 0);
+    fx_free(fx);
+}
+
+#define PAYMENTS "/v1/payments.json"
+
+/* Payment id: an ordinary one on document 7 recorded 2024-02-15 03:00Z, or a "" dated credit one.
+ */
+static char *payment_json(int id, bool credit)
+{
+    if (credit)
+        return xasprintf("{\"id\":%d,\"recordDate\":\"\",\"amount\":500.0,\"state\":0,"
+                         "\"isCreditPayment\":1,\"createdAt\":1707999013,"
+                         "\"payment_type\":{\"href\":\"h\",\"id\":\"5\"},"
+                         "\"documents\":[{\"href\":\"h\",\"id\":\"7\",\"amount\":300.0},"
+                         "{\"href\":\"h\",\"id\":\"8\",\"amount\":200.0}]}",
+                         id);
+    return xasprintf("{\"id\":%d,\"recordDate\":1707966000,\"amount\":1190.0,\"state\":0,"
+                     "\"isCreditPayment\":0,\"createdAt\":1707999013,"
+                     "\"payment_type\":{\"href\":\"h\",\"id\":\"1\"},"
+                     "\"document\":{\"href\":\"h\",\"id\":\"7\"}}",
+                     id);
+}
+
+/* A payments page of ids[0..n) (negative: a credit payment), saying count. */
+static char *payments_page(int count, int n, const int *ids)
+{
+    char *items[8];
+    for (int i = 0; i < n; i++)
+        items[i] = payment_json(ids[i] < 0 ? -ids[i] : ids[i], ids[i] < 0);
+    char *page = page_of(n, items);
+    char *at = strstr(page, "\"count\":");
+    char *fixed = xasprintf("%.*s\"count\":%d%s", (int)(at - page), page, count, strchr(at, ','));
+    free(page);
+    return fixed;
+}
+
+/* The unfiltered list (tail or whole) at offset answers page; day windows stay empty. */
+static void script_unfiltered(struct fixture *fx, long offset, char *page)
+{
+    assert_true(fx->n_bodies < ARRAY_LEN(fx->bodies));
+    fx->bodies[fx->n_bodies++] = page;
+    fb_add_rule(fx->f, (struct fb_rule){.path = PAYMENTS,
+                                        .offset = offset,
+                                        .action = FB_STATUS,
+                                        .status = 200,
+                                        .body = page,
+                                        .uri_has = "payments.json?limit="});
+}
+
+static long unfiltered_reads(struct fixture *fx, long offset)
+{
+    size_t n = 0;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += strstr(h[i].uri, "payments.json?limit=") && h[i].offset == offset;
+    free(h);
+    return k;
+}
+
+static long long payments_detail(struct fixture *fx, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(fx->summary, "payments"), key);
+    return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+}
+
+/* Run 1 stores payments 1..3 (the warehouse had none: the whole list). */
+static void store_three_payments(struct fixture *fx)
+{
+    script_unfiltered(fx, 0, payments_page(3, 3, (const int[]){1, 2, 3}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 3);
+    forget_run(fx);
+}
+
+/* The list is ordered by id: one tail page from the stored count brings 4 and the "" dated 5. */
+static void test_payments_tail_ordered(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    script_unfiltered(fx, 2, payments_page(5, 3, (const int[]){3, 4, -5}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(unfiltered_reads(fx, 0), 1); /* run 1's only */
+    assert_int_equal(unfiltered_reads(fx, 2), 1);
+    assert_int_equal(payments_detail(fx, "tail_requests"), 1);
+    assert_int_equal(payments_detail(fx, "whole_list_requests"), 0);
+    assert_int_equal(payments_detail(fx, "fallback"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 5);
+    assert_int_equal(
+        count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale = 5 AND fecha_registro IS NULL "
+                       "AND id_documento IS NULL AND es_pago_credito = 1"),
+        1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos_documentos WHERE id_pago = 5"), 2);
+    fx_free(fx);
+}
+
+static void exec_sql(struct fixture *fx, const char *sql)
+{
+    char *path = xasprintf("%s/w.db", fx->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(path);
+}
+
+/*
+ * A run that died wrote newer payments (5, 6) from its day window but not the
+ * "" dated 4 of its tail: the next tail starts at the last succeeded run's
+ * watermark (3), not at the newest stored payment, so 4 still arrives.
+ */
+static void test_payments_tail_after_a_failed_run(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    exec_sql(fx, "INSERT INTO pagos (id_bsale, sincronizado_en) VALUES "
+                 "(5, '2024-02-16 00:00:00'), (6, '2024-02-16 00:00:00')");
+    script_unfiltered(fx, 2, payments_page(6, 4, (const int[]){3, -4, 5, 6}));
+    script_unfiltered(fx, 4, payments_page(6, 2, (const int[]){5, 6}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 0);
+    assert_int_equal(payments_detail(fx, "through_id"), 6);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale = 4"), 1);
+    fx_free(fx);
+}
+
+/* Payments up to the watermark went missing from the warehouse: positions moved, whole list. */
+static void test_payments_tail_after_lost_rows_falls_back(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    exec_sql(fx, "DELETE FROM pagos WHERE id_bsale = 2");
+    script_unfiltered(fx, 0, payments_page(4, 4, (const int[]){1, 2, 3, -4}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(payments_detail(fx, "tail_requests"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 4);
+    fx_free(fx);
+}
+
+/* A count too low does not end the tail while its pages come full (page size 2 here). */
+static void test_payments_tail_past_low_count(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    setenv("BSALE_PAGE_SIZE", "2", 1);
+    script_unfiltered(fx, 2, payments_page(3, 2, (const int[]){3, 4}));
+    script_unfiltered(fx, 4, payments_page(3, 1, (const int[]){-5}));
+    run_daily(fx);
+    unsetenv("BSALE_PAGE_SIZE");
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "tail_requests"), 2);
+    assert_int_equal(payments_detail(fx, "fallback"), 0);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale IN (4, 5)"), 2);
+    fx_free(fx);
+}
+
+/* The tail is not in id order: nothing proves it holds every new payment, so the whole list. */
+static void test_payments_tail_shuffled_falls_back(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    script_unfiltered(fx, 2, payments_page(5, 3, (const int[]){-5, 2, 4}));
+    script_unfiltered(fx, 0, payments_page(5, 5, (const int[]){4, 1, -5, 3, 2}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(unfiltered_reads(fx, 0), 2);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(payments_detail(fx, "whole_list_requests"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos"), 5);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE fecha_registro IS NULL"), 1);
+    fx_free(fx);
+}
+
+/* The item at the stored count is newer than every stored one: stored ones are gone, whole list. */
+static void test_payments_tail_past_newest_falls_back(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    store_three_payments(fx);
+    script_unfiltered(fx, 2, payments_page(4, 2, (const int[]){6, 7}));
+    script_unfiltered(fx, 0, payments_page(4, 4, (const int[]){1, 3, 6, 7}));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(payments_detail(fx, "fallback"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM pagos WHERE id_bsale IN (6, 7)"), 2);
+    fx_free(fx);
+}
+
+/* Document id of type `type`, its references a bare link, its lines embedded whole. */
+static char *typed_doc(int id, int type)
+{
+    char *lines = lines_json(id * 10, id * 10);
+    char *doc = xasprintf(
+        "{\"id\":%d,\"emissionDate\":1707955200,\"number\":%d,\"state\":0,"
+        "\"totalAmount\":1190.0,\"document_type\":{\"href\":\"h\",\"id\":\"%d\"},"
+        "\"details\":{\"href\":\"h\",\"count\":1,\"limit\":25,\"offset\":0,\"items\":[%s]},"
+        "\"payments\":{\"href\":\"h\"},\"references\":{\"href\":\"h\"}}",
+        id, id, type, lines);
+    free(lines);
+    return doc;
+}
+
+static long first_hit(struct fixture *fx, const char *path)
+{
+    size_t n = 0;
+    struct fb_hit *h = fb_hits(fx->f, &n);
+    long at = -1;
+    for (size_t i = 0; i < n && at < 0; i++)
+        if (strcmp(h[i].path, path) == 0)
+            at = (long)i;
+    free(h);
+    return at;
+}
+
+/*
+ * References given as a link are read for credit notes (by flag or SII code
+ * 61) and for a type the warehouse does not know, never for a receipt; the
+ * types are read before the documents.
+ */
+static void test_references_for_credit_notes_only(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/document_types.json", 0,
+           xstrdup("{\"href\":\"h\",\"count\":3,\"limit\":50,\"offset\":0,\"items\":["
+                   "{\"id\":1,\"name\":\"BOLETA\",\"codeSii\":\"39\",\"isCreditNote\":0},"
+                   "{\"id\":2,\"name\":\"NOTA DE CREDITO\",\"codeSii\":\"61\","
+                   "\"isCreditNote\":0},"
+                   "{\"id\":4,\"name\":\"DEVOLUCION\",\"codeSii\":\"\",\"isCreditNote\":1}]}"));
+    char *docs[] = {typed_doc(7, 1), typed_doc(8, 2), typed_doc(9, 3), typed_doc(10, 4)};
+    script(fx, "/v1/documents.json", 0, page_of(4, docs));
+    script(
+        fx, "/v1/documents/8/references.json", 0,
+        xstrdup("{\"href\":\"h\",\"count\":1,\"limit\":50,\"offset\":0,\"items\":["
+                "{\"href\":\"h\",\"id\":31,\"referenceDate\":1707955200,\"number\":\"123\","
+                "\"reason\":\"Anula documento\",\"dte_code\":{\"href\":\"h\",\"id\":\"39\"}}]}"));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/7/references.json", -1), 0);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/8/references.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/9/references.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/documents/10/references.json", -1), 1);
+    assert_int_equal(fb_count(fx->f, "/v1/document_types.json", -1), 1);
+    assert_true(first_hit(fx, "/v1/document_types.json") < first_hit(fx, "/v1/documents.json"));
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM referencias_documento WHERE "
+                                    "id_documento = 8 AND id_bsale = 31 AND numero = '123'"),
+                     1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM referencias_documento"), 1);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 4);
     fx_free(fx);
 }
 
@@ -431,14 +850,14 @@ static void test_document_read_bare(void **state)
     assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM detalles_venta WHERE id_documento = 12"),
                      2);
     assert_int_equal(summary_int(fx, "incidents"), 0);
-    /* Its payments were not embedded: they are read by document. */
+    /* A document's payments are per-type totals: payment records come from /payments.json only. */
     size_t n = 0;
     struct fb_hit *h = fb_hits(fx->f, &n);
     long by_doc = 0;
     for (size_t i = 0; i < n; i++)
         by_doc += strstr(h[i].uri, "/v1/payments.json?documentid=12&") != NULL;
     free(h);
-    assert_int_equal(by_doc, 1);
+    assert_int_equal(by_doc, 0);
     fx_free(fx);
 }
 
@@ -452,6 +871,16 @@ int main(void)
         cmocka_unit_test(test_empty_lines_list_not_written),
         cmocka_unit_test(test_repeating_lines_list_not_written),
         cmocka_unit_test(test_doubtful_document_retried_next_run),
+        cmocka_unit_test(test_vanished_document_stays_doubtful),
+        cmocka_unit_test(test_reconcile_rereads_only_changes),
+        cmocka_unit_test(test_explicit_dates_do_not_reconcile),
+        cmocka_unit_test(test_payments_tail_ordered),
+        cmocka_unit_test(test_payments_tail_past_low_count),
+        cmocka_unit_test(test_payments_tail_after_a_failed_run),
+        cmocka_unit_test(test_payments_tail_after_lost_rows_falls_back),
+        cmocka_unit_test(test_payments_tail_shuffled_falls_back),
+        cmocka_unit_test(test_payments_tail_past_newest_falls_back),
+        cmocka_unit_test(test_references_for_credit_notes_only),
         cmocka_unit_test(test_run_deadline_recorded),
         cmocka_unit_test(test_unparseable_document_isolated),
         cmocka_unit_test(test_document_read_bare),

@@ -2,7 +2,10 @@
 # Source it; it defines start_sim and fresh_db_url, and kills the simulator on exit.
 
 sim_pid=""
-stop_sim() { [ -z "$sim_pid" ] || { kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null || true; }; }
+stop_sim() {
+  [ -z "$sim_pid" ] || { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
+  sim_pid=""
+}
 trap stop_sim EXIT
 
 # start_sim SIM WORKDIR ARGS... -> sets SIM_URL (…/v1) and SIM_ROOT

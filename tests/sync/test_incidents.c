@@ -97,7 +97,7 @@ static int teardown(void **state)
 
 static void serve(struct fixture *f, const char *path, const char *body)
 {
-    fb_add_rule(f->fb, (struct fb_rule){path, -1, FB_STATUS, 200, body, NULL, 0, NULL});
+    fb_add_rule(f->fb, (struct fb_rule){path, -1, FB_STATUS, 200, body, NULL, 0, NULL, false});
 }
 
 /* Runs a daily sync of DAY; returns its summary (owned). */
@@ -213,7 +213,7 @@ static void test_incident_of_a_gone_document(void **state)
     json_decref(sync_day(f));
     fb_add_rule(f->fb, (struct fb_rule){"/v1/documents/90211.json", -1, FB_STATUS, 404,
                                         "{\"error\":\"The requested resource is not available\"}",
-                                        NULL, 0, NULL});
+                                        NULL, 0, NULL, false});
     serve(f, "/v1/documents.json", "{\"count\":0,\"limit\":50,\"offset\":0,\"items\":[]}");
     json_t *s = sync_day(f);
     assert_string_equal(json_string_value(json_object_get(s, "status")), "succeeded");
