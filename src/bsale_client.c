@@ -550,6 +550,7 @@ enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_c
     c->o.base_url = c->base_url;
     c->o.token = c->token;
     log_add_secret(c->token);
+    rate_limit_shared_open(c->token);
     if (o->run_timeout_s > 0)
         c->deadline = clock_monotonic() + (double)o->run_timeout_s;
     c->rng =
