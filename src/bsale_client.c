@@ -39,6 +39,10 @@
 /* Largest backoff after a throttled answer that named no wait: a storm's end is found soon. */
 #define THROTTLE_BACKOFF_MAX_S 4.0
 #define POLL_MAX_MS 100
+/* Weight of the newest attempt in the latency average that sizes the requests in flight. */
+#define LATENCY_EWMA_ALPHA 0.2
+/* In flight kept over rate x latency: jitter and a shift to slower pages stay covered. */
+#define IN_FLIGHT_HEADROOM 1.5
 #define ERROR_TEXT_MAX 120
 #define PATH_MAX_LEN 512
 #define QUERY_MAX_LEN 2048
@@ -69,6 +73,7 @@ struct list {
     bool past_count; /* the items contradicted count: page on to an empty page */
     bool stopped;    /* its count kept growing: nothing more is queued */
     long grew;       /* pages whose count passed every earlier count */
+    double latency;  /* seconds its latest page took; 0 = none back yet */
     bool has_count;
     long long last_count;
     struct bsale_list_end end; /* the verdict so far */
@@ -113,6 +118,13 @@ struct req_queue {
     struct req *tail;
 };
 
+/*
+ * Ready requests by class, started lowest first: retries and lines of waiting documents,
+ * then the first page of each list and single reads (they reveal the work), then the other
+ * pages slowest list first, so no slow stream is left to form the run's tail.
+ */
+enum prio { P_URGENT, P_HEAD, P_2S, P_1S, P_HALF_S, P_FAST, P_COUNT };
+
 struct bsale_client {
     struct bsale_client_opts o; /* resolved values; strings below */
     char *base_url;             /* without trailing '/' */
@@ -122,8 +134,9 @@ struct bsale_client {
     struct slot *slots;
     size_t n_slots;
     size_t in_flight;
-    struct req_queue ready;
+    struct req_queue ready[P_COUNT];
     struct req_queue delayed; /* unsorted; scanned for due entries */
+    double latency;           /* moving average of attempt latency, s; 0 = none measured */
     struct bsale_stats stats;
     uint64_t rng;
     struct err queue_err; /* first invalid bsale_queue_* call, reported by bsale_run */
@@ -300,6 +313,18 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
     return false;
 }
 
+/* A list's first page reveals its count; later pages go by how slow the list answers. */
+static enum prio page_prio(const struct list *l, long offset, bool extra)
+{
+    if ((offset == 0 && !extra) || l->latency <= 0.0)
+        return P_HEAD;
+    if (l->latency >= 2.0)
+        return P_2S;
+    if (l->latency >= 1.0)
+        return P_1S;
+    return l->latency >= 0.5 ? P_HALF_S : P_FAST;
+}
+
 /* Queues a request for [offset, offset + limit) of l, past every bound. */
 static struct req *push_page(struct bsale_client *c, struct list *l, long offset, long limit,
                              bool extra)
@@ -318,9 +343,9 @@ static struct req *push_page(struct bsale_client *c, struct list *l, long offset
         c->stats.extra_pages++;
     }
     if (l->first)
-        queue_push_front(&c->ready, r);
+        queue_push_front(&c->ready[P_URGENT], r);
     else
-        queue_push(&c->ready, r);
+        queue_push(&c->ready[page_prio(l, offset, extra)], r);
     return r;
 }
 
@@ -387,7 +412,7 @@ void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char
     r->fn = on_done;
     r->bad = on_bad;
     r->ctx = ctx;
-    queue_push(&c->ready, r);
+    queue_push(&c->ready[P_HEAD], r);
 }
 
 void bsale_queue_get(struct bsale_client *c, const char *path, const char *query,
@@ -583,7 +608,8 @@ static void drop_pending(struct bsale_client *c)
         s->req = NULL;
     }
     c->in_flight = 0;
-    queue_clear(&c->ready);
+    for (size_t p = 0; p < P_COUNT; p++)
+        queue_clear(&c->ready[p]);
     queue_clear(&c->delayed);
 }
 
@@ -1095,6 +1121,15 @@ static enum err_code give_up_body(struct bsale_client *c, struct req *r, const s
     return rc ? rc : end_list(l, e);
 }
 
+/* Feeds the in-flight target and the list's class; returns took. */
+static double note_latency(struct bsale_client *c, struct req *r, double took)
+{
+    c->latency = c->latency > 0.0 ? c->latency + LATENCY_EWMA_ALPHA * (took - c->latency) : took;
+    if (r->kind == REQ_PAGE)
+        r->list->latency = took;
+    return took;
+}
+
 static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res, struct err *e)
 {
     struct req *r = s->req;
@@ -1105,9 +1140,9 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     secret_mask_with(out.cause, c->token); /* parser and transport texts may quote the body */
     s->req = NULL;
     count_status(c, out.status);
+    double took = note_latency(c, r, clock_monotonic() - s->started);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
-              r->kind == REQ_PAGE ? r->offset : -1L, out.status,
-              (clock_monotonic() - s->started) * 1e3, r->attempts);
+              r->kind == REQ_PAGE ? r->offset : -1L, out.status, took * 1e3, r->attempts);
     enum err_code rc = ERR_OK;
     if (mc != CURLM_OK) {
         err_set(e, ERR_HTTP, "cannot finish a request: %s", curl_multi_strerror(mc));
@@ -1155,7 +1190,7 @@ static void promote_due(struct bsale_client *c, double now, double *next_due)
     struct req *r;
     while ((r = queue_pop(&c->delayed))) {
         if (r->due <= now) {
-            queue_push_front(&c->ready, r);
+            queue_push_front(&c->ready[P_URGENT], r);
         } else {
             *next_due = fmin(*next_due, r->due);
             queue_push(&keep, r);
@@ -1164,17 +1199,38 @@ static void promote_due(struct bsale_client *c, double now, double *next_due)
     c->delayed = keep;
 }
 
+static struct req_queue *next_ready(struct bsale_client *c)
+{
+    for (size_t p = 0; p < P_COUNT; p++)
+        if (c->ready[p].head)
+            return &c->ready[p];
+    return NULL;
+}
+
+/*
+ * Requests kept in flight: what the rate keeps busy at the measured latency (Little's law)
+ * with headroom, at most the slots (BSALE_CONCURRENCY); all of them until one is measured.
+ */
+static size_t in_flight_target(const struct bsale_client *c)
+{
+    if (!(c->latency > 0.0))
+        return c->n_slots;
+    double n = ceil(c->o.rate_limit * c->latency * IN_FLIGHT_HEADROOM) + 1.0;
+    return n >= (double)c->n_slots ? c->n_slots : (size_t)n;
+}
+
 /* Starts ready requests while slots and the rate allow; *wake is lowered to the rate wait. */
 static enum err_code start_ready(struct bsale_client *c, double now, double *wake, struct err *e)
 {
     struct slot *s;
-    while (c->ready.head && (s = idle_slot(c))) {
+    struct req_queue *q;
+    while ((q = next_ready(c)) && c->in_flight < in_flight_target(c) && (s = idle_slot(c))) {
         double w = rate_limit_take_shared(c->o.rate_limit, now);
         if (w > 0) {
             *wake = fmin(*wake, now + w);
             return ERR_OK;
         }
-        enum err_code rc = start_attempt(c, s, queue_pop(&c->ready), now, e);
+        enum err_code rc = start_attempt(c, s, queue_pop(q), now, e);
         if (rc)
             return rc;
     }
@@ -1237,7 +1293,7 @@ enum err_code bsale_run(struct bsale_client *c, struct err *e)
         promote_due(c, now, &wake);
         if ((rc = start_ready(c, now, &wake, e)))
             goto out;
-        if (!c->in_flight && !c->ready.head && !c->delayed.head)
+        if (!c->in_flight && !next_ready(c) && !c->delayed.head)
             break;
         if ((rc = drive(c, now, wake, e)))
             goto out;
