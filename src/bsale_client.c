@@ -1207,15 +1207,29 @@ static struct req_queue *next_ready(struct bsale_client *c)
     return NULL;
 }
 
+/* Age of the oldest request in flight: a lower bound of the latency of what was started. */
+static double oldest_in_flight(const struct bsale_client *c, double now)
+{
+    double oldest = 0.0;
+    for (size_t i = 0; i < c->n_slots; i++)
+        if (c->slots[i].req)
+            oldest = fmax(oldest, now - c->slots[i].started);
+    return oldest;
+}
+
 /*
- * Requests kept in flight: what the rate keeps busy at the measured latency (Little's law)
- * with headroom, at most the slots (BSALE_CONCURRENCY); all of them until one is measured.
+ * Requests kept in flight: what the rate keeps busy at the latency (Little's law), plus one,
+ * at most the slots (BSALE_CONCURRENCY); all of them until one is measured. The latency is
+ * the moving average with headroom, or the oldest request in flight if that is older: the
+ * average of finished requests lags while slow pages are still out, and in flight then
+ * cannot outgrow rate x oldest + 1 anyway, so a rate-bound run is never held back.
  */
-static size_t in_flight_target(const struct bsale_client *c)
+static size_t in_flight_target(const struct bsale_client *c, double now)
 {
     if (!(c->latency > 0.0))
         return c->n_slots;
-    double n = ceil(c->o.rate_limit * c->latency * IN_FLIGHT_HEADROOM) + 1.0;
+    double lat = fmax(c->latency * IN_FLIGHT_HEADROOM, oldest_in_flight(c, now));
+    double n = ceil(c->o.rate_limit * lat) + 1.0;
     return n >= (double)c->n_slots ? c->n_slots : (size_t)n;
 }
 
@@ -1224,7 +1238,7 @@ static enum err_code start_ready(struct bsale_client *c, double now, double *wak
 {
     struct slot *s;
     struct req_queue *q;
-    while ((q = next_ready(c)) && c->in_flight < in_flight_target(c) && (s = idle_slot(c))) {
+    while ((q = next_ready(c)) && c->in_flight < in_flight_target(c, now) && (s = idle_slot(c))) {
         double w = rate_limit_take_shared(c->o.rate_limit, now);
         if (w > 0) {
             *wake = fmin(*wake, now + w);
