@@ -449,6 +449,16 @@ static size_t on_header(char *ptr, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
+/* Right before a request goes out: the pace counts the send, not the decision to send. */
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    const struct slot *s = clientp;
+    rate_limit_sent_shared(s->started, clock_monotonic());
+    return CURL_PREREQFUNC_OK;
+}
+
 #define SETOPT(h, opt, val)                                                                        \
     do {                                                                                           \
         CURLcode cc_ = curl_easy_setopt((h), (opt), (val));                                        \
@@ -471,6 +481,8 @@ static enum err_code slot_init(struct bsale_client *c, struct slot *s, struct er
     SETOPT(h, CURLOPT_WRITEDATA, (void *)s);
     SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(h, CURLOPT_HEADERDATA, (void *)s);
+    SETOPT(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    SETOPT(h, CURLOPT_PREREQDATA, (void *)s);
     SETOPT(h, CURLOPT_HTTPHEADER, c->headers);
     SETOPT(h, CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(h, CURLOPT_TIMEOUT, c->o.timeout_s);

@@ -96,6 +96,30 @@ double rate_limit_take(struct rate_limit *rl, double rate, double now)
     return 0.0;
 }
 
+static double *ring_at(struct rate_limit *rl, size_t back)
+{
+    return &rl->ring[(rl->head + RATE_LIMIT_RING - 1 - back) % RATE_LIMIT_RING];
+}
+
+/*
+ * The attempt is the oldest entry at or after took: any entry between took and it holds the
+ * same time (record() lifts interleaved clocks to the latest), so which one moves is the same.
+ */
+void rate_limit_sent(struct rate_limit *rl, double took, double sent)
+{
+    size_t i = 0;
+    while (i < rl->len && *ring_at(rl, i) >= took)
+        i++;
+    if (i == 0 || sent <= *ring_at(rl, i - 1))
+        return;
+    *ring_at(rl, --i) = sent;
+    for (; i > 0 && *ring_at(rl, i) > *ring_at(rl, i - 1); i--) { /* keep the ring ascending */
+        double t = *ring_at(rl, i);
+        *ring_at(rl, i) = *ring_at(rl, i - 1);
+        *ring_at(rl, i - 1) = t;
+    }
+}
+
 bool rate_limit_store(const struct rate_limit *rl, int fd)
 {
     struct state_file s = {.magic = STATE_MAGIC};
@@ -169,4 +193,13 @@ double rate_limit_take_shared(double rate, double now)
         (void)rate_limit_store(&shared_limit, shared_fd);
     pthread_mutex_unlock(&shared_lock);
     return w;
+}
+
+void rate_limit_sent_shared(double took, double sent)
+{
+    pthread_mutex_lock(&shared_lock);
+    rate_limit_sent(&shared_limit, took, sent);
+    if (shared_fd >= 0)
+        (void)rate_limit_store(&shared_limit, shared_fd);
+    pthread_mutex_unlock(&shared_lock);
 }

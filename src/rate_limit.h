@@ -43,6 +43,12 @@ double rate_limit_interval(double rate);
 double rate_limit_take(struct rate_limit *rl, double rate, double now);
 
 /*
+ * Moves the attempt started at took to when its request was really sent (later, when the
+ * connection or a busy loop held it), so the window guard counts what the server sees.
+ */
+void rate_limit_sent(struct rate_limit *rl, double took, double sent);
+
+/*
  * Writes the latest attempts to fd (from offset 0), for the next process using the same
  * token. Returns false when the write fails (the next process then does not wait).
  */
@@ -63,5 +69,8 @@ void rate_limit_shared_open(const char *token);
 
 /* rate_limit_take on the process-wide limiter, stored after every attempt; thread-safe. */
 double rate_limit_take_shared(double rate, double now);
+
+/* rate_limit_sent on the process-wide limiter; thread-safe. */
+void rate_limit_sent_shared(double took, double sent);
 
 #endif
