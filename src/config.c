@@ -70,7 +70,7 @@ static const struct setting settings[] = {
      "Bsale API base URL (http or https); point it at `bsale-sim` for tests"},
     {"BSALE_RATE_LIMIT", T_DOUBLE, F(bsale_rate_limit), "8", 0.01, 1000, 0, NULL,
      "Requests per second to Bsale, process-wide (Bsale publishes a limit of 8/s)"},
-    INT("BSALE_CONCURRENCY", bsale_concurrency, "32", 1, 64,
+    INT("BSALE_CONCURRENCY", bsale_concurrency, "64", 1, 64,
         "Most Bsale requests in flight; about rate x latency + 1 are kept"),
     INT("BSALE_TIMEOUT_S", bsale_timeout_s, "60", 1, 3600,
         "Total time one Bsale request may take, in seconds"),
