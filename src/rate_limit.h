@@ -14,11 +14,11 @@
  */
 #define RATE_LIMIT_RING 1024
 /*
- * Fraction by which the pace and the window are stretched: at 8/s attempts are 127.5 ms apart
- * and the 9th comes 20 ms after the 1st's second has closed, headroom for the server's arrival
- * jitter (docs/reliability.md, Pacing). Costs 2 % of the rate.
+ * Fraction by which the pace and the window are stretched: at 8/s attempts are 128 ms apart
+ * and the 9th comes 25 ms after the 1st's second has closed, headroom for the server's arrival
+ * jitter (docs/reliability.md, Pacing). Costs 2.4 % of the rate.
  */
-#define RATE_LIMIT_SLACK 0.02
+#define RATE_LIMIT_SLACK 0.025
 /* Latest attempts kept in the state file (enough for Bsale's 8/s). */
 #define RATE_LIMIT_STATE_MAX 64
 

@@ -151,7 +151,7 @@ static void test_rate_limit_window(void **state)
         size_t n = simulate(rate, 10.0, times, ARRAY_LEN(times));
         size_t per_s = (size_t)floor(rate);
         assert_true(peak_in_window(times, n, 1.0) <= per_s);
-        /* At least 97 % of the rate (whole attempts per second): 2 % goes to the slack. */
+        /* At least 97 % of the rate (whole attempts per second): 2.4 % goes to the slack. */
         double ceiling = fmin(rate, (double)per_s);
         if (!(n + 1 >= 0.97 * ceiling * 10.0))
             fail_msg("rate %.1f: %zu attempts in 10 s", rate, n);
@@ -168,7 +168,7 @@ static void sort_times(double *t, size_t n)
         }
 }
 
-/* Arrivals delayed by up to 19 ms each (under the 20 ms the slack leaves at 8/s) stay legal. */
+/* Arrivals delayed by up to 24 ms each (under the 25 ms the slack leaves at 8/s) stay legal. */
 static void test_rate_limit_absorbs_arrival_jitter(void **state)
 {
     (void)state;
@@ -176,7 +176,7 @@ static void test_rate_limit_absorbs_arrival_jitter(void **state)
     size_t n = simulate(8.0, 60.0, times, ARRAY_LEN(times));
     uint64_t seed = 42;
     for (size_t i = 0; i < n; i++)
-        times[i] += bsale_backoff_s(1, 0.019, 0.019, &seed);
+        times[i] += bsale_backoff_s(1, 0.024, 0.024, &seed);
     sort_times(times, n);
     assert_true(peak_in_window(times, n, 1.0) <= 8);
 }
