@@ -73,7 +73,8 @@ struct list {
     bool past_count; /* the items contradicted count: page on to an empty page */
     bool stopped;    /* its count kept growing: nothing more is queued */
     long grew;       /* pages whose count passed every earlier count */
-    double latency;  /* seconds its latest page took; 0 = none back yet */
+    double latency;  /* moving average of its pages' latency, s; 0 = none back yet */
+    bool spawns;     /* a page of it queued other requests (lines, payments, children) */
     bool has_count;
     long long last_count;
     struct bsale_list_end end; /* the verdict so far */
@@ -120,10 +121,14 @@ struct req_queue {
 
 /*
  * Ready requests by class, started lowest first: retries and lines of waiting documents,
- * then the first page of each list and single reads (they reveal the work), then the other
- * pages slowest list first, so no slow stream is left to form the run's tail.
+ * then the first page of each list, single reads and pages of lists whose pages queue more
+ * requests (they reveal the work), then the other pages slowest list first, so no slow
+ * stream or chain of requests is left to form the run's tail.
  */
-enum prio { P_URGENT, P_HEAD, P_2S, P_1S, P_HALF_S, P_FAST, P_COUNT };
+enum prio { P_URGENT, P_HEAD, P_SLOWEST, P_COUNT = P_SLOWEST + 10 };
+/* Latency classes, slowest first: the last requests of a run are then the fastest ones. */
+static const double prio_latency_s[P_COUNT - P_SLOWEST - 1] = {4.0, 3.0, 2.0,  1.5, 1.0,
+                                                               0.7, 0.5, 0.35, 0.25};
 
 struct bsale_client {
     struct bsale_client_opts o; /* resolved values; strings below */
@@ -137,6 +142,7 @@ struct bsale_client {
     struct req_queue ready[P_COUNT];
     struct req_queue delayed; /* unsorted; scanned for due entries */
     double latency;           /* moving average of attempt latency, s; 0 = none measured */
+    long long queued;         /* requests ever queued, retries aside */
     struct bsale_stats stats;
     uint64_t rng;
     struct err queue_err; /* first invalid bsale_queue_* call, reported by bsale_run */
@@ -316,13 +322,12 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
 /* A list's first page reveals its count; later pages go by how slow the list answers. */
 static enum prio page_prio(const struct list *l, long offset, bool extra)
 {
-    if ((offset == 0 && !extra) || l->latency <= 0.0)
+    if ((offset == 0 && !extra) || l->spawns || l->latency <= 0.0)
         return P_HEAD;
-    if (l->latency >= 2.0)
-        return P_2S;
-    if (l->latency >= 1.0)
-        return P_1S;
-    return l->latency >= 0.5 ? P_HALF_S : P_FAST;
+    size_t k = 0;
+    while (k < ARRAY_LEN(prio_latency_s) && l->latency < prio_latency_s[k])
+        k++;
+    return (enum prio)(P_SLOWEST + k);
 }
 
 /* Queues a request for [offset, offset + limit) of l, past every bound. */
@@ -338,6 +343,7 @@ static struct req *push_page(struct bsale_client *c, struct list *l, long offset
     r->offset = offset;
     r->limit = limit;
     c->stats.pages_total++;
+    c->queued++;
     if (extra) {
         l->end.extra++;
         c->stats.extra_pages++;
@@ -412,6 +418,7 @@ void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char
     r->fn = on_done;
     r->bad = on_bad;
     r->ctx = ctx;
+    c->queued++;
     queue_push(&c->ready[P_HEAD], r);
 }
 
@@ -1056,11 +1063,13 @@ static enum err_code deliver(struct bsale_client *c, struct req *r, json_t *json
     long n = (long)json_array_size(json_object_get(json, "items"));
     json_int_t count = json_integer_value(json_object_get(json, "count"));
     note_page(l, n, count);
-    enum err_code rc = r->item ? plan_item(c, l, r, n, count, e) : plan_more(c, l, r, n, count, e);
+    c->stats.pages++;
+    long long queued = c->queued;
+    enum err_code rc = call_back(l->fn, l->ctx, json, e);
     if (rc)
         return rc;
-    c->stats.pages++;
-    rc = call_back(l->fn, l->ctx, json, e);
+    l->spawns = l->spawns || c->queued > queued; /* known before its next pages are queued */
+    rc = r->item ? plan_item(c, l, r, n, count, e) : plan_more(c, l, r, n, count, e);
     return rc ? rc : end_list(l, e);
 }
 
@@ -1137,8 +1146,10 @@ static enum err_code give_up_body(struct bsale_client *c, struct req *r, const s
 static double note_latency(struct bsale_client *c, struct req *r, double took)
 {
     c->latency = c->latency > 0.0 ? c->latency + LATENCY_EWMA_ALPHA * (took - c->latency) : took;
-    if (r->kind == REQ_PAGE)
-        r->list->latency = took;
+    struct list *l = r->kind == REQ_PAGE ? r->list : NULL;
+    if (l)
+        l->latency =
+            l->latency > 0.0 ? l->latency + LATENCY_EWMA_ALPHA * (took - l->latency) : took;
     return took;
 }
 
