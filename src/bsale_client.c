@@ -43,6 +43,8 @@
 #define LATENCY_EWMA_ALPHA 0.2
 /* In flight kept over rate x latency: jitter and a shift to slower pages stay covered. */
 #define IN_FLIGHT_HEADROOM 1.5
+/* List paths remembered as revealing work (one day's documents tells of every day's). */
+#define SPAWN_PATHS_MAX 16
 #define ERROR_TEXT_MAX 120
 #define PATH_MAX_LEN 512
 #define QUERY_MAX_LEN 2048
@@ -143,6 +145,8 @@ struct bsale_client {
     struct req_queue delayed; /* unsorted; scanned for due entries */
     double latency;           /* moving average of attempt latency, s; 0 = none measured */
     long long queued;         /* requests ever queued, retries aside */
+    char *spawn_paths[SPAWN_PATHS_MAX]; /* paths of lists whose pages queued more requests */
+    size_t n_spawn_paths;
     struct bsale_stats stats;
     uint64_t rng;
     struct err queue_err; /* first invalid bsale_queue_* call, reported by bsale_run */
@@ -319,10 +323,29 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
     return false;
 }
 
-/* A list's first page reveals its count; later pages go by how slow the list answers. */
-static enum prio page_prio(const struct list *l, long offset, bool extra)
+static bool path_spawns(const struct bsale_client *c, const char *path)
 {
-    if ((offset == 0 && !extra) || l->spawns || l->latency <= 0.0)
+    for (size_t i = 0; i < c->n_spawn_paths; i++)
+        if (strcmp(c->spawn_paths[i], path) == 0)
+            return true;
+    return false;
+}
+
+/* Marks l as revealing work, and with it every list of its path. */
+static void note_spawns(struct bsale_client *c, struct list *l)
+{
+    if (l->spawns)
+        return;
+    l->spawns = true;
+    if (c->n_spawn_paths < SPAWN_PATHS_MAX && !path_spawns(c, l->path))
+        c->spawn_paths[c->n_spawn_paths++] = xstrdup(l->path);
+}
+
+/* A list's first page reveals its count; later pages go by how slow the list answers. */
+static enum prio page_prio(const struct bsale_client *c, const struct list *l, long offset,
+                           bool extra)
+{
+    if ((offset == 0 && !extra) || l->spawns || l->latency <= 0.0 || path_spawns(c, l->path))
         return P_HEAD;
     size_t k = 0;
     while (k < ARRAY_LEN(prio_latency_s) && l->latency < prio_latency_s[k])
@@ -351,7 +374,7 @@ static struct req *push_page(struct bsale_client *c, struct list *l, long offset
     if (l->first)
         queue_push_front(&c->ready[P_URGENT], r);
     else
-        queue_push(&c->ready[page_prio(l, offset, extra)], r);
+        queue_push(&c->ready[page_prio(c, l, offset, extra)], r);
     return r;
 }
 
@@ -643,6 +666,8 @@ void bsale_client_free(struct bsale_client *c)
     if (c->multi)
         curl_multi_cleanup(c->multi);
     curl_slist_free_all(c->headers);
+    for (size_t i = 0; i < c->n_spawn_paths; i++)
+        free(c->spawn_paths[i]);
     free(c->base_url);
     free(c->token);
     free(c);
@@ -1068,7 +1093,8 @@ static enum err_code deliver(struct bsale_client *c, struct req *r, json_t *json
     enum err_code rc = call_back(l->fn, l->ctx, json, e);
     if (rc)
         return rc;
-    l->spawns = l->spawns || c->queued > queued; /* known before its next pages are queued */
+    if (c->queued > queued) /* known before its next pages are queued */
+        note_spawns(c, l);
     rc = r->item ? plan_item(c, l, r, n, count, e) : plan_more(c, l, r, n, count, e);
     return rc ? rc : end_list(l, e);
 }
