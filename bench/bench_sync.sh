@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
+# (bench/run runs every scenario of docs/performance.md; this runs one store, one backend.)
 # Full history load against bsale-sim: wall time, requests, requests/s, rows and peak memory.
 #   bench/bench_sync.sh [BUILD_DIR] [sim knobs...]
-# Environment: BENCH_CONCURRENCY (default 8), BENCH_RATE (client BSALE_RATE_LIMIT, default 8),
+# Environment: BENCH_CONCURRENCY (default 64), BENCH_RATE (client BSALE_RATE_LIMIT, default 8),
 # SIM_LATENCY_MS (default 300), SIM_RATE (simulator --rate-limit, default 8), BENCH_DB (default a
 # temporary SQLite file; any DATABASE_URL works).
 # Example, the 100k-document store: bench/bench_sync.sh build --days 365 --docs-per-day 300
@@ -29,7 +30,7 @@ days=$(printf '%s\n' "$@" | grep -A1 -x -- --days | tail -n 1)
 first=$(date -u -d "$today -$((days - 1)) days" +%F)
 
 export DATABASE_URL=${BENCH_DB:-sqlite:///$work/bench.db} BSALE_API_URL=$url BSALE_API_TOKEN=$token
-export BSALE_CONCURRENCY=${BENCH_CONCURRENCY:-8} BSALE_RATE_LIMIT=${BENCH_RATE:-8}
+export BSALE_CONCURRENCY=${BENCH_CONCURRENCY:-64} BSALE_RATE_LIMIT=${BENCH_RATE:-8}
 export LOG_LEVEL=warn ETL_TIMEZONE=UTC
 start=$(date +%s.%N)
 "$etl" sync full --from "$first" --to "$today" --json >"$work/summary.json"

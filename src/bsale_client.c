@@ -39,6 +39,12 @@
 /* Largest backoff after a throttled answer that named no wait: a storm's end is found soon. */
 #define THROTTLE_BACKOFF_MAX_S 4.0
 #define POLL_MAX_MS 100
+/* Weight of the newest attempt in the latency average that sizes the requests in flight. */
+#define LATENCY_EWMA_ALPHA 0.2
+/* In flight kept over rate x latency: jitter and a shift to slower pages stay covered. */
+#define IN_FLIGHT_HEADROOM 1.5
+/* List paths remembered as revealing work (one day's documents tells of every day's). */
+#define SPAWN_PATHS_MAX 16
 #define ERROR_TEXT_MAX 120
 #define PATH_MAX_LEN 512
 #define QUERY_MAX_LEN 2048
@@ -69,6 +75,8 @@ struct list {
     bool past_count; /* the items contradicted count: page on to an empty page */
     bool stopped;    /* its count kept growing: nothing more is queued */
     long grew;       /* pages whose count passed every earlier count */
+    double latency;  /* moving average of its pages' latency, s; 0 = none back yet */
+    bool spawns;     /* a page of it queued other requests (lines, payments, children) */
     bool has_count;
     long long last_count;
     struct bsale_list_end end; /* the verdict so far */
@@ -114,6 +122,17 @@ struct req_queue {
     struct req *tail;
 };
 
+/*
+ * Ready requests by class, started lowest first: retries and lines of waiting documents,
+ * then the first page of each list, single reads and pages of lists whose pages queue more
+ * requests (they reveal the work), then the other pages slowest list first, so no slow
+ * stream or chain of requests is left to form the run's tail.
+ */
+enum prio { P_URGENT, P_HEAD, P_SLOWEST, P_COUNT = P_SLOWEST + 10 };
+/* Latency classes, slowest first: the last requests of a run are then the fastest ones. */
+static const double prio_latency_s[P_COUNT - P_SLOWEST - 1] = {4.0, 3.0, 2.0,  1.5, 1.0,
+                                                               0.7, 0.5, 0.35, 0.25};
+
 struct bsale_client {
     struct bsale_client_opts o; /* resolved values; strings below */
     char *base_url;             /* without trailing '/' */
@@ -123,8 +142,12 @@ struct bsale_client {
     struct slot *slots;
     size_t n_slots;
     size_t in_flight;
-    struct req_queue ready;
+    struct req_queue ready[P_COUNT];
     struct req_queue delayed; /* unsorted; scanned for due entries */
+    double latency;           /* moving average of attempt latency, s; 0 = none measured */
+    long long queued;         /* requests ever queued, retries aside */
+    char *spawn_paths[SPAWN_PATHS_MAX]; /* paths of lists whose pages queued more requests */
+    size_t n_spawn_paths;
     struct bsale_stats stats;
     uint64_t rng;
     struct err queue_err; /* first invalid bsale_queue_* call, reported by bsale_run */
@@ -301,6 +324,36 @@ static bool check_request(struct bsale_client *c, const char *path, const char *
     return false;
 }
 
+static bool path_spawns(const struct bsale_client *c, const char *path)
+{
+    for (size_t i = 0; i < c->n_spawn_paths; i++)
+        if (strcmp(c->spawn_paths[i], path) == 0)
+            return true;
+    return false;
+}
+
+/* Marks l as revealing work, and with it every list of its path. */
+static void note_spawns(struct bsale_client *c, struct list *l)
+{
+    if (l->spawns)
+        return;
+    l->spawns = true;
+    if (c->n_spawn_paths < SPAWN_PATHS_MAX && !path_spawns(c, l->path))
+        c->spawn_paths[c->n_spawn_paths++] = xstrdup(l->path);
+}
+
+/* A list's first page reveals its count; later pages go by how slow the list answers. */
+static enum prio page_prio(const struct bsale_client *c, const struct list *l, long offset,
+                           bool extra)
+{
+    if ((offset == 0 && !extra) || l->spawns || l->latency <= 0.0 || path_spawns(c, l->path))
+        return P_HEAD;
+    size_t k = 0;
+    while (k < ARRAY_LEN(prio_latency_s) && l->latency < prio_latency_s[k])
+        k++;
+    return (enum prio)(P_SLOWEST + k);
+}
+
 /* Queues a request for [offset, offset + limit) of l, past every bound. */
 static struct req *push_page(struct bsale_client *c, struct list *l, long offset, long limit,
                              bool extra)
@@ -314,14 +367,15 @@ static struct req *push_page(struct bsale_client *c, struct list *l, long offset
     r->offset = offset;
     r->limit = limit;
     c->stats.pages_total++;
+    c->queued++;
     if (extra) {
         l->end.extra++;
         c->stats.extra_pages++;
     }
     if (l->first)
-        queue_push_front(&c->ready, r);
+        queue_push_front(&c->ready[P_URGENT], r);
     else
-        queue_push(&c->ready, r);
+        queue_push(&c->ready[page_prio(c, l, offset, extra)], r);
     return r;
 }
 
@@ -388,7 +442,8 @@ static struct req *push_get(struct bsale_client *c, const char *path, const char
     r->fn = on_done;
     r->bad = on_bad;
     r->ctx = ctx;
-    queue_push(&c->ready, r);
+    c->queued++;
+    queue_push(&c->ready[P_HEAD], r);
     return r;
 }
 
@@ -440,6 +495,16 @@ static size_t on_header(char *ptr, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
+/* Right before a request goes out: the pace counts the send, not the decision to send. */
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    const struct slot *s = clientp;
+    rate_limit_sent_shared(s->started, clock_monotonic());
+    return CURL_PREREQFUNC_OK;
+}
+
 #define SETOPT(h, opt, val)                                                                        \
     do {                                                                                           \
         CURLcode cc_ = curl_easy_setopt((h), (opt), (val));                                        \
@@ -462,6 +527,8 @@ static enum err_code slot_init(struct bsale_client *c, struct slot *s, struct er
     SETOPT(h, CURLOPT_WRITEDATA, (void *)s);
     SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(h, CURLOPT_HEADERDATA, (void *)s);
+    SETOPT(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    SETOPT(h, CURLOPT_PREREQDATA, (void *)s);
     SETOPT(h, CURLOPT_HTTPHEADER, c->headers);
     SETOPT(h, CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(h, CURLOPT_TIMEOUT, c->o.timeout_s);
@@ -566,6 +633,7 @@ enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_c
     c->o.base_url = c->base_url;
     c->o.token = c->token;
     log_add_secret(c->token);
+    rate_limit_shared_open(c->token);
     if (o->run_timeout_s > 0)
         c->deadline = clock_monotonic() + (double)o->run_timeout_s;
     c->rng =
@@ -598,7 +666,8 @@ static void drop_pending(struct bsale_client *c)
         s->req = NULL;
     }
     c->in_flight = 0;
-    queue_clear(&c->ready);
+    for (size_t p = 0; p < P_COUNT; p++)
+        queue_clear(&c->ready[p]);
     queue_clear(&c->delayed);
 }
 
@@ -613,6 +682,8 @@ void bsale_client_free(struct bsale_client *c)
     if (c->multi)
         curl_multi_cleanup(c->multi);
     curl_slist_free_all(c->headers);
+    for (size_t i = 0; i < c->n_spawn_paths; i++)
+        free(c->spawn_paths[i]);
     free(c->base_url);
     free(c->token);
     free(c);
@@ -1033,11 +1104,14 @@ static enum err_code deliver(struct bsale_client *c, struct req *r, json_t *json
     long n = (long)json_array_size(json_object_get(json, "items"));
     json_int_t count = json_integer_value(json_object_get(json, "count"));
     note_page(l, n, count);
-    enum err_code rc = r->item ? plan_item(c, l, r, n, count, e) : plan_more(c, l, r, n, count, e);
+    c->stats.pages++;
+    long long queued = c->queued;
+    enum err_code rc = call_back(l->fn, l->ctx, json, e);
     if (rc)
         return rc;
-    c->stats.pages++;
-    rc = call_back(l->fn, l->ctx, json, e);
+    if (c->queued > queued) /* known before its next pages are queued */
+        note_spawns(c, l);
+    rc = r->item ? plan_item(c, l, r, n, count, e) : plan_more(c, l, r, n, count, e);
     return rc ? rc : end_list(l, e);
 }
 
@@ -1126,6 +1200,17 @@ static enum err_code retries_spent(struct bsale_client *c, struct req *r, const 
     return report_bad(c, r->bad, r->ctx, r->path, -1, cause, e);
 }
 
+/* Feeds the in-flight target and the list's class; returns took. */
+static double note_latency(struct bsale_client *c, struct req *r, double took)
+{
+    c->latency = c->latency > 0.0 ? c->latency + LATENCY_EWMA_ALPHA * (took - c->latency) : took;
+    struct list *l = r->kind == REQ_PAGE ? r->list : NULL;
+    if (l)
+        l->latency =
+            l->latency > 0.0 ? l->latency + LATENCY_EWMA_ALPHA * (took - l->latency) : took;
+    return took;
+}
+
 static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res, struct err *e)
 {
     struct req *r = s->req;
@@ -1136,9 +1221,9 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     secret_mask_with(out.cause, c->token); /* parser and transport texts may quote the body */
     s->req = NULL;
     count_status(c, out.status);
+    double took = note_latency(c, r, clock_monotonic() - s->started);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
-              r->kind == REQ_PAGE ? r->offset : -1L, out.status,
-              (clock_monotonic() - s->started) * 1e3, r->attempts);
+              r->kind == REQ_PAGE ? r->offset : -1L, out.status, took * 1e3, r->attempts);
     enum err_code rc = ERR_OK;
     if (mc != CURLM_OK) {
         err_set(e, ERR_HTTP, "cannot finish a request: %s", curl_multi_strerror(mc));
@@ -1188,7 +1273,7 @@ static void promote_due(struct bsale_client *c, double now, double *next_due)
     struct req *r;
     while ((r = queue_pop(&c->delayed))) {
         if (r->due <= now) {
-            queue_push_front(&c->ready, r);
+            queue_push_front(&c->ready[P_URGENT], r);
         } else {
             *next_due = fmin(*next_due, r->due);
             queue_push(&keep, r);
@@ -1197,17 +1282,52 @@ static void promote_due(struct bsale_client *c, double now, double *next_due)
     c->delayed = keep;
 }
 
+static struct req_queue *next_ready(struct bsale_client *c)
+{
+    for (size_t p = 0; p < P_COUNT; p++)
+        if (c->ready[p].head)
+            return &c->ready[p];
+    return NULL;
+}
+
+/* Age of the oldest request in flight: a lower bound of the latency of what was started. */
+static double oldest_in_flight(const struct bsale_client *c, double now)
+{
+    double oldest = 0.0;
+    for (size_t i = 0; i < c->n_slots; i++)
+        if (c->slots[i].req)
+            oldest = fmax(oldest, now - c->slots[i].started);
+    return oldest;
+}
+
+/*
+ * Requests kept in flight: what the rate keeps busy at the latency (Little's law), plus one,
+ * at most the slots (BSALE_CONCURRENCY); all of them until one is measured. The latency is
+ * the moving average with headroom, or the oldest request in flight if that is older: the
+ * average of finished requests lags while slow pages are still out, and in flight then
+ * cannot outgrow rate x oldest + 1 anyway, so a rate-bound run is never held back.
+ */
+static size_t in_flight_target(const struct bsale_client *c, double now)
+{
+    if (!(c->latency > 0.0))
+        return c->n_slots;
+    double lat = fmax(c->latency * IN_FLIGHT_HEADROOM, oldest_in_flight(c, now));
+    double n = ceil(c->o.rate_limit * lat) + 1.0;
+    return n >= (double)c->n_slots ? c->n_slots : (size_t)n;
+}
+
 /* Starts ready requests while slots and the rate allow; *wake is lowered to the rate wait. */
 static enum err_code start_ready(struct bsale_client *c, double now, double *wake, struct err *e)
 {
     struct slot *s;
-    while (c->ready.head && (s = idle_slot(c))) {
+    struct req_queue *q;
+    while ((q = next_ready(c)) && c->in_flight < in_flight_target(c, now) && (s = idle_slot(c))) {
         double w = rate_limit_take_shared(c->o.rate_limit, now);
         if (w > 0) {
             *wake = fmin(*wake, now + w);
             return ERR_OK;
         }
-        enum err_code rc = start_attempt(c, s, queue_pop(&c->ready), now, e);
+        enum err_code rc = start_attempt(c, s, queue_pop(q), now, e);
         if (rc)
             return rc;
     }
@@ -1270,7 +1390,7 @@ enum err_code bsale_run(struct bsale_client *c, struct err *e)
         promote_due(c, now, &wake);
         if ((rc = start_ready(c, now, &wake, e)))
             goto out;
-        if (!c->in_flight && !c->ready.head && !c->delayed.head)
+        if (!c->in_flight && !next_ready(c) && !c->delayed.head)
             break;
         if ((rc = drive(c, now, wake, e)))
             goto out;

@@ -110,7 +110,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.bsale_api_token, GOOD_TOKEN);
     assert_string_equal(cfg.bsale_api_url, "https://api.bsale.io/v1");
     assert_true(cfg.bsale_rate_limit == 8.0);
-    assert_int_equal(cfg.bsale_concurrency, 8);
+    assert_int_equal(cfg.bsale_concurrency, 64);
     assert_int_equal(cfg.bsale_timeout_s, 60);
     assert_int_equal(cfg.bsale_connect_timeout_s, 10);
     assert_int_equal(cfg.bsale_max_attempts, 6);
@@ -194,7 +194,7 @@ static void test_precedence(void **state)
     assert_int_equal(cfg.port, 2222);
     assert_int_equal(cfg.log_level, LOG_ERROR);
     assert_int_equal(cfg.bsale_page_size, 10);
-    assert_int_equal(cfg.bsale_concurrency, 8);
+    assert_int_equal(cfg.bsale_concurrency, 64);
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
@@ -203,7 +203,7 @@ static void test_precedence(void **state)
     assert_non_null(strstr(out, "\nPORT=2222  (source: environment)\n"));
     assert_non_null(strstr(out, "\nHOST=127.0.0.1  (source: .env)\n"));
     assert_non_null(strstr(out, "\nLOG_LEVEL=error  (source: flag)\n"));
-    assert_non_null(strstr(out, "\nBSALE_CONCURRENCY=8  (source: default)\n"));
+    assert_non_null(strstr(out, "\nBSALE_CONCURRENCY=64  (source: default)\n"));
     assert_non_null(strstr(out, "BSALE_API_TOKEN=[REDACTED]  (source: .env)\n"));
     assert_null(strstr(out, "dotenv-token"));
     free(out);

@@ -43,6 +43,7 @@ enum opt_id {
     O_PAYMENTS_ORDER,
     O_HOOKS,
     O_LATENCY,
+    O_LATENCY_PROFILE,
     O_RATE,
     O_RATE_STYLE,
     O_FAIL,
@@ -90,6 +91,7 @@ static const struct option long_opts[] = {
     {"payments-order", required_argument, NULL, O_PAYMENTS_ORDER},
     {"test-hooks", no_argument, NULL, O_HOOKS},
     {"latency-ms", required_argument, NULL, O_LATENCY},
+    {"latency-profile", required_argument, NULL, O_LATENCY_PROFILE},
     {"rate-limit", required_argument, NULL, O_RATE},
     {"rate-limit-style", required_argument, NULL, O_RATE_STYLE},
     {"fail-rate", required_argument, NULL, O_FAIL},
@@ -157,6 +159,9 @@ static void usage(FILE *f)
           "Faults and realism (seeded; never applied to the /__ hooks):\n"
           "  --latency-ms N        added latency per request with jitter: catalog pages\n"
           "                        0.75-1.25 x N, documents/payments pages 1.25-1.75 x N\n"
+          "  --latency-profile P   uniform (default: --latency-ms) or live: Bsale as measured,\n"
+          "                        document pages with expand 2.5 s, other document and\n"
+          "                        payment reads 0.5 s, catalog 0.4 s, each 0.8-1.2 x\n"
           "  --rate-limit R        at most R requests per second per token (rolling window)\n"
           "  --rate-limit-style S  over the limit: header (429 + Retry-After), body (429 +\n"
           "                        \"retry_after\" field), both (default), 500 (500 with\n"
@@ -373,6 +378,9 @@ static bool apply_opt(struct cli *c, int id, const char *v)
         return true;
     case O_LATENCY:
         return parse_u32(v, 600000, &o->latency_ms);
+    case O_LATENCY_PROFILE:
+        o->live_latency = strcmp(v, "live") == 0;
+        return o->live_latency || strcmp(v, "uniform") == 0;
     case O_RATE:
         return parse_u32(v, 100000, &o->rate_limit);
     case O_RATE_STYLE:

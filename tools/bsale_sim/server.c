@@ -283,6 +283,41 @@ static enum MHD_Result reply_fault(struct MHD_Connection *c, enum fault f, struc
 
 /* ---- /v1 ---- */
 
+static bool has_param(const struct param_list *pl, const char *key)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        if (pl->p[i].key && strcmp(pl->p[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The live profile, as Bsale answers: a page of documents with expand ~2.5 s, any
+ * other document or payment read ~0.5 s, catalog ~0.4 s; each 0.8-1.2x.
+ */
+static int64_t live_ms(const char *url, const struct param_list *pl, struct rng *r)
+{
+    double base = 400.0;
+    if (strncmp(url, "/v1/documents.json", 18) == 0 && has_param(pl, "expand"))
+        base = 2500.0;
+    else if (strncmp(url, "/v1/documents", 13) == 0 || strncmp(url, "/v1/payments", 12) == 0)
+        base = 500.0;
+    return (int64_t)(base * (0.8 + 0.4 * rng_unit(r)));
+}
+
+static int64_t latency_ms(const struct sim_server *s, const char *url, const struct param_list *pl,
+                          struct rng *r)
+{
+    if (s->o.live_latency)
+        return live_ms(url, pl, r);
+    if (!s->o.latency_ms)
+        return 0;
+    /* Jitter: catalog pages take 0.75-1.25x, document pages 1.25-1.75x of --latency-ms. */
+    bool heavy = strncmp(url, "/v1/documents", 13) == 0 || strncmp(url, "/v1/payments", 12) == 0;
+    double base = heavy ? 1.25 : 0.75;
+    return (int64_t)(s->o.latency_ms * (base + 0.5 * rng_unit(r)));
+}
+
 static enum MHD_Result handle_v1(struct sim_server *s, struct MHD_Connection *c, const char *url,
                                  const char *method)
 {
@@ -315,12 +350,7 @@ static enum MHD_Result handle_v1(struct sim_server *s, struct MHD_Connection *c,
         return throttle(s, c, wait, tmpl);
     }
     enum fault f = pick_fault(s, &r);
-    bool heavy = strncmp(url, "/v1/documents", 13) == 0 || strncmp(url, "/v1/payments", 12) == 0;
-    if (s->o.latency_ms) {
-        /* Jitter: catalog pages take 0.75-1.25x, document pages 1.25-1.75x of --latency-ms. */
-        double base = heavy ? 1.25 : 0.75;
-        nap(s, (int64_t)(s->o.latency_ms * (base + 0.5 * rng_unit(&r))));
-    }
+    nap(s, latency_ms(s, url, &params, &r));
     if (f == FAULT_SLOW)
         nap(s, s->o.slow_ms);
 

@@ -15,6 +15,7 @@ struct server_opts {
     const char *token; /* borrowed; never logged */
     bool test_hooks;
     unsigned latency_ms;
+    bool live_latency;   /* per-path latency as Bsale answers (overrides latency_ms) */
     unsigned rate_limit; /* requests per second per token; 0 = none */
     enum rl_style rl_style;
     double fail_rate, truncate_rate, empty_rate, reset_rate, slow_rate;
