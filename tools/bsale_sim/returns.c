@@ -63,11 +63,11 @@ static void return_line(struct sim_store *st, size_t ref_idx, size_t line, struc
            "{\"href\":\"" SIM_HREF "/returns/%zu/details/%zu.json\",\"id\":%zu"
            ",\"quantity\":",
            ref_idx + 1, line + 1, line + 1);
-    jw_num(w, l->quantity, 1);
+    jw_num(w, l->quantity, 3);
     jw_lit(w, ",\"quantityDevStock\":");
-    jw_num(w, l->quantity, 1);
+    jw_num(w, l->quantity, 3);
     jw_lit(w, ",\"variantStock\":");
-    jw_num(w, l->quantity + (double)(rng_mix(line) % 60), 1);
+    jw_num(w, l->quantity + (double)(rng_mix(line) % 60), 3);
     jw_lit(w, ",\"variantCost\":");
     jw_num(w, round(l->net_unit * 0.6), 1);
     jw_fmt(w, ",\"documentDetailId\":%lld}", (long long)l->related);
