@@ -918,6 +918,8 @@ void sim_api_template(const char *path, char *out, size_t n)
         if (p)
             *p++ = '\0';
     }
+    if (sim_moves_template(segs, nseg, out, n))
+        return;
     bool ok = table_by_name(segs[0], strlen(segs[0])) != T_COUNT && nseg <= 4;
     set_tmpl(&rs, segs, nseg, ok);
     snprintf(out, n, "%s", rs.tmpl);

@@ -54,6 +54,9 @@ bool sim_moves_route(struct sim_store *st, const struct sim_request *rq, const c
                      size_t nseg, struct sim_response *rs);
 bool sim_returns_route(struct sim_store *st, const struct sim_request *rq, const char *segs[],
                        size_t nseg, struct sim_response *rs);
+/* The statistics template of those paths, e.g. "/v1/stocks/receptions/{id}.json"; false when
+ * the path is none of them. */
+bool sim_moves_template(const char *segs[], size_t nseg, char *out, size_t n);
 /* Documents' `document_taxes` and `sellers` members (link, or embedded when expanded). */
 void sim_render_doc_taxes(struct sim_store *st, size_t doc_idx, unsigned expand, struct jw *w);
 void sim_render_doc_sellers(struct sim_store *st, size_t doc_idx, unsigned expand, struct jw *w);

@@ -354,6 +354,24 @@ bool sim_moves_route(struct sim_store *st, const struct sim_request *rq, const c
     return true;
 }
 
+bool sim_moves_template(const char *segs[], size_t nseg, char *out, size_t n)
+{
+    static const char *const tails[4] = {".json", "/{id}.json", "/{id}/details.json", ""};
+    bool stocks = nseg >= 2 && strcmp(segs[0], "stocks") == 0 &&
+                  (strcmp(segs[1], "receptions") == 0 || strcmp(segs[1], "consumptions") == 0);
+    if (stocks && nseg <= 4) {
+        snprintf(out, n, "/v1/stocks/%s%s", segs[1], tails[nseg - 2]);
+        return true;
+    }
+    bool flat = strcmp(segs[0], "returns") == 0 || strcmp(segs[0], "taxes") == 0 ||
+                strcmp(segs[0], "stock_consumption_types") == 0;
+    if (flat && nseg <= 3) {
+        snprintf(out, n, "/v1/%s%s", segs[0], tails[nseg - 1]);
+        return true;
+    }
+    return false;
+}
+
 static void truth_kind(struct sim_store *st, int kind, const char *name, const char *dname,
                        const char *parent, struct jw *w)
 {
