@@ -268,6 +268,53 @@ static void test_date_filters(void **state)
     json_decref(want);
 }
 
+/* Truth items of key whose reference member ref has id. */
+static json_t *truth_ref(struct sim_ctx *s, const char *key, const char *ref, long long id)
+{
+    json_t *out = json_array(), *x;
+    size_t i;
+    json_array_foreach (truth_of(s, key), i, x) {
+        if (jget_id(json_object_get(x, ref), "id") == id)
+            json_array_append(out, x);
+    }
+    return out;
+}
+
+static void check_ref_filter(struct sim_ctx *s, const char *path, const char *key, const char *ref,
+                             long long id)
+{
+    json_t *got = all_items(s, path, 4), *want = truth_ref(s, key, ref, id);
+    assert_true(json_array_size(want) > 0);
+    assert_true(json_equal(got, want));
+    json_decref(got);
+    json_decref(want);
+}
+
+static void test_id_filters(void **state)
+{
+    (void)state;
+    struct sim_ctx *s = &link_sim;
+    check_ref_filter(s, "/stocks/receptions.json?officeid=2", "receptions", "office", 2);
+    check_ref_filter(s, "/stocks/consumptions.json?officeid=1", "consumptions", "office", 1);
+    check_ref_filter(s, "/returns.json?officeid=3", "returns", "office", 3);
+    json_t *r = json_array_get(truth_of(s, "returns"), 2);
+    long long sale = jget_id(json_object_get(r, "reference_document"), "id");
+    long long cn = jget_id(json_object_get(r, "credit_note"), "id");
+    char path[96];
+    snprintf(path, sizeof path, "/returns.json?referencedocumentid=%lld", sale);
+    check_ref_filter(s, path, "returns", "reference_document", sale);
+    snprintf(path, sizeof path, "/returns.json?creditnoteid=%lld", cn);
+    check_ref_filter(s, path, "returns", "credit_note", cn);
+    json_t *rec = json_array_get(truth_of(s, "receptions"), 4);
+    json_t *page = get_json(s, "/stocks/receptions.json?documentnumber=%s",
+                            json_string_value(json_object_get(rec, "documentNumber")));
+    assert_true(json_equal(json_array_get(json_object_get(page, "items"), 0), rec));
+    json_decref(page);
+    assert_int_equal(get_status(s, "/stocks/receptions.json?clientid=1"), 403);
+    assert_int_equal(get_status(s, "/returns.json?returndaterange=[1,x]"), 400);
+    assert_int_equal(get_status(s, "/stocks/receptions/1/details.json?officeid=1"), 403);
+}
+
 /* ---- costs ---- */
 
 static json_t *truth_cost(struct sim_ctx *s, long long vid)
@@ -536,6 +583,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_receptions_and_consumptions),
         cmocka_unit_test(test_returns_and_taxes_paging),
         cmocka_unit_test(test_date_filters),
+        cmocka_unit_test(test_id_filters),
         cmocka_unit_test(test_costs_shape),
         cmocka_unit_test(test_returns_tied_to_credit_notes),
         cmocka_unit_test(test_taxes_sellers_embed_vs_link),

@@ -37,13 +37,23 @@ bool sim_stock_controlled(const struct sim_store *st, size_t variant_idx);
 double sim_stock_delta(const struct sim_store *st, size_t stock_idx);
 
 /* Paging of the new lists (stock_moves.c). */
+#define MOVES_ID_FILTERS 4
 struct moves_query {
     size_t limit, offset;
-    int64_t from, to;             /* date filter; from > to when absent */
-    const struct sim_request *rq; /* its filters go into the next link */
+    int64_t from, to;                 /* date filter; from > to when absent */
+    const struct sim_request *rq;     /* its filters go into the next link */
+    int64_t id_val[MOVES_ID_FILTERS]; /* integer filters, by position in id_keys */
+    unsigned id_set;                  /* bit k: id_keys[k] was given */
+    int status;                       /* 400 or 403 when the query is refused */
 };
+/* Parses limit/offset, the day and range filters and the integer filters id_keys
+ * (NULL-terminated, or NULL); anything else but expand/fields is refused with 403. */
 bool sim_moves_query(const struct sim_request *rq, const char *day_key, const char *range_key,
-                     struct moves_query *q);
+                     const char *const *id_keys, struct moves_query *q);
+/* The refusal of a query sim_moves_query did not accept. */
+void sim_moves_refuse(const struct moves_query *q, struct sim_response *rs);
+/* Whether integer filter k is absent or equal to v. */
+bool sim_moves_id_ok(const struct moves_query *q, unsigned k, int64_t v);
 void sim_moves_envelope_open(struct jw *w, const char *href, size_t count,
                              const struct moves_query *q);
 void sim_moves_envelope_close(struct jw *w, const char *href, size_t count,

@@ -165,26 +165,31 @@ static void not_found(struct sim_response *rs)
 }
 
 static bool get_query(const struct sim_request *rq, const char *day, const char *range,
-                      struct moves_query *q, struct sim_response *rs)
+                      const char *const *ids, struct moves_query *q, struct sim_response *rs)
 {
-    if (sim_moves_query(rq, day, range, q))
+    if (sim_moves_query(rq, day, range, ids, q))
         return true;
-    rs->status = 400;
-    jw_lit(&rs->body, "{\"error\":\"invalid parameter\"}");
+    sim_moves_refuse(q, rs);
     return false;
 }
 
 static bool return_in(const struct sim_store *st, size_t i, const struct moves_query *q)
 {
-    int64_t t = st->docs[st->refs[i].doc_idx].emission;
-    return return_live(st, i) && (q->from > q->to || (t >= q->from && t <= q->to));
+    const struct s_reference *f = &st->refs[i];
+    int64_t t = st->docs[f->doc_idx].emission;
+    return return_live(st, i) && (q->from > q->to || (t >= q->from && t <= q->to)) &&
+           sim_moves_id_ok(q, 0, st->docs[f->doc_idx].office_id) &&
+           sim_moves_id_ok(q, 1, doc_id(f->target_idx)) &&
+           sim_moves_id_ok(q, 2, doc_id(f->doc_idx)) && sim_moves_id_ok(q, 3, 0);
 }
 
 static void returns_list(struct sim_store *st, const struct sim_request *rq,
                          struct sim_response *rs)
 {
     struct moves_query q;
-    if (!get_query(rq, "returndate", "returndaterange", &q, rs))
+    static const char *const ids[] = {"officeid", "referencedocumentid", "creditnoteid", "type",
+                                      NULL};
+    if (!get_query(rq, "returndate", "returndaterange", ids, &q, rs))
         return;
     size_t count = 0;
     for (size_t i = 0; i < st->n_refs; i++)
@@ -207,7 +212,7 @@ static void return_lines(struct sim_store *st, const struct sim_request *rq, siz
                          struct sim_response *rs)
 {
     struct moves_query q;
-    if (!get_query(rq, NULL, NULL, &q, rs))
+    if (!get_query(rq, NULL, NULL, NULL, &q, rs))
         return;
     const struct s_document *cn = &st->docs[st->refs[i].doc_idx];
     char href[128];
@@ -266,7 +271,7 @@ static void route_taxes(const struct sim_request *rq, const char *segs[], size_t
         rs->status = 200;
         return;
     }
-    if (!get_query(rq, NULL, NULL, &q, rs))
+    if (!get_query(rq, NULL, NULL, NULL, &q, rs))
         return;
     const char *href = SIM_HREF "/taxes.json";
     sim_moves_envelope_open(&rs->body, href, ARRAY_LEN(taxes), &q);
@@ -291,7 +296,7 @@ static void route_doc_sub(struct sim_store *st, const struct sim_request *rq, co
         not_found(rs);
         return;
     }
-    if (!get_query(rq, NULL, NULL, &q, rs))
+    if (!get_query(rq, NULL, NULL, NULL, &q, rs))
         return;
     doc_sub_page(st, d, segs[2], taxes_sub ? doc_tax_item : seller_item, &q, &rs->body);
     rs->status = 200;

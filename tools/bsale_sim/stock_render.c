@@ -43,30 +43,67 @@ static bool parse_range(const char *s, int64_t *a, int64_t *b)
     return parse_i64(tmp, a) && parse_i64(comma + 1, b);
 }
 
+static bool id_filter(const char *k, const char *v, const char *const *keys, struct moves_query *q,
+                      bool *bad)
+{
+    for (unsigned j = 0; keys && keys[j] && j < MOVES_ID_FILTERS; j++) {
+        if (strcmp(k, keys[j]) != 0)
+            continue;
+        *bad = !parse_i64(v, &q->id_val[j]);
+        q->id_set |= 1u << j;
+        return true;
+    }
+    return false;
+}
+
+static bool page_param(const char *k, const char *v, struct moves_query *q, bool *bad)
+{
+    int64_t n = 0;
+    if (strcmp(k, "limit") != 0 && strcmp(k, "offset") != 0)
+        return strcmp(k, "expand") == 0 || strcmp(k, "fields") == 0;
+    *bad = !parse_i64(v, &n) || n < 0;
+    if (k[0] == 'l')
+        q->limit = n == 0 ? SIM_PAGE_DEFAULT : n > SIM_PAGE_MAX ? SIM_PAGE_MAX : (size_t)n;
+    else
+        q->offset = (size_t)n;
+    return true;
+}
+
 bool sim_moves_query(const struct sim_request *rq, const char *day_key, const char *range_key,
-                     struct moves_query *q)
+                     const char *const *id_keys, struct moves_query *q)
 {
     *q = (struct moves_query){.limit = SIM_PAGE_DEFAULT, .from = 1, .to = 0, .rq = rq};
     for (size_t i = 0; i < rq->n_params; i++) {
         const char *k = rq->params[i].key, *v = rq->params[i].value ? rq->params[i].value : "";
-        int64_t n = 0;
-        if (strcmp(k, "limit") == 0 || strcmp(k, "offset") == 0) {
-            if (!parse_i64(v, &n) || n < 0)
-                return false;
-            if (k[0] == 'l')
-                q->limit = n == 0 ? SIM_PAGE_DEFAULT : n > SIM_PAGE_MAX ? SIM_PAGE_MAX : (size_t)n;
-            else
-                q->offset = (size_t)n;
-        } else if (day_key && strcmp(k, day_key) == 0) {
-            if (!parse_i64(v, &q->from))
-                return false;
+        bool bad = false;
+        if (day_key && strcmp(k, day_key) == 0) {
+            bad = !parse_i64(v, &q->from);
             q->to = q->from + SIM_DAY - 1;
         } else if (range_key && strcmp(k, range_key) == 0) {
-            if (!parse_range(v, &q->from, &q->to))
-                return false;
+            bad = !parse_range(v, &q->from, &q->to);
+        } else if (!page_param(k, v, q, &bad) && !id_filter(k, v, id_keys, q, &bad)) {
+            q->status = 403;
+            return false;
+        }
+        if (bad) {
+            q->status = 400;
+            return false;
         }
     }
     return true;
+}
+
+void sim_moves_refuse(const struct moves_query *q, struct sim_response *rs)
+{
+    rs->status = q->status;
+    rs->body.len = 0;
+    jw_lit(&rs->body,
+           q->status == 403 ? "{\"error\":\"Forbidden\"}" : "{\"error\":\"invalid parameter\"}");
+}
+
+bool sim_moves_id_ok(const struct moves_query *q, unsigned k, int64_t v)
+{
+    return !(q->id_set & (1u << k)) || q->id_val[k] == v;
 }
 
 void sim_moves_envelope_open(struct jw *w, const char *href, size_t count,
@@ -203,37 +240,36 @@ static void not_found(struct sim_response *rs, const char *msg)
     jw_lit(&rs->body, "}");
 }
 
-static void bad_query(struct sim_response *rs)
+static bool move_in(const struct sim_store *st, int kind, size_t i, const struct moves_query *q)
 {
-    rs->status = 400;
-    rs->body.len = 0;
-    jw_lit(&rs->body, "{\"error\":\"invalid parameter\"}");
+    const struct s_move *m = &st->moves->mv[kind][i];
+    return (q->from > q->to || (m->date >= q->from && m->date <= q->to)) &&
+           sim_moves_id_ok(q, 0, m->office_id) && (kind == 1 || sim_moves_id_ok(q, 1, m->number));
 }
 
-/* The list of kind's moves in the date filter. */
+/* The list of kind's moves in the filters. */
 static void move_list(struct sim_store *st, const struct sim_request *rq, int kind,
                       struct sim_response *rs)
 {
     static const char *const day_keys[2] = {"admissiondate", "consumptiondate"};
     static const char *const range_keys[2] = {"admissiondaterange", "consumptiondaterange"};
     struct moves_query q;
-    if (!sim_moves_query(rq, day_keys[kind], range_keys[kind], &q)) {
-        bad_query(rs);
+    static const char *const rec_ids[] = {"officeid", "documentnumber", NULL};
+    static const char *const cons_ids[] = {"officeid", NULL};
+    if (!sim_moves_query(rq, day_keys[kind], range_keys[kind], kind ? cons_ids : rec_ids, &q)) {
+        sim_moves_refuse(&q, rs);
         return;
     }
     const struct sim_moves *m = st->moves;
-    bool filtered = q.from <= q.to;
     size_t count = 0;
     for (size_t i = 0; i < m->n_mv[kind]; i++)
-        count += !filtered || (m->mv[kind][i].date >= q.from && m->mv[kind][i].date <= q.to);
+        count += move_in(st, kind, i, &q);
     char href[128];
     snprintf(href, sizeof href, SIM_HREF "/%s.json", kind_res[kind]);
     sim_moves_envelope_open(&rs->body, href, count, &q);
     size_t k = 0, put = 0;
     for (size_t i = 0; i < m->n_mv[kind] && put < q.limit; i++) {
-        if (filtered && (m->mv[kind][i].date < q.from || m->mv[kind][i].date > q.to))
-            continue;
-        if (k++ < q.offset)
+        if (!move_in(st, kind, i, &q) || k++ < q.offset)
             continue;
         if (put++)
             jw_lit(&rs->body, ",");
@@ -247,8 +283,8 @@ static void line_list(struct sim_store *st, const struct sim_request *rq, int ki
                       struct sim_response *rs)
 {
     struct moves_query q;
-    if (!sim_moves_query(rq, NULL, NULL, &q)) {
-        bad_query(rs);
+    if (!sim_moves_query(rq, NULL, NULL, NULL, &q)) {
+        sim_moves_refuse(&q, rs);
         return;
     }
     const struct s_move *m = &st->moves->mv[kind][mi];
@@ -295,8 +331,8 @@ static void route_kind(struct sim_store *st, const struct sim_request *rq, int k
 static void cons_types_list(const struct sim_request *rq, struct sim_response *rs)
 {
     struct moves_query q;
-    if (!sim_moves_query(rq, NULL, NULL, &q)) {
-        bad_query(rs);
+    if (!sim_moves_query(rq, NULL, NULL, NULL, &q)) {
+        sim_moves_refuse(&q, rs);
         return;
     }
     const char *href = SIM_HREF "/stock_consumption_types.json";
