@@ -386,7 +386,7 @@ static long long reception_office(struct sim_ctx *s, long long rid)
 }
 
 /* The stock row of the newest reception line grew by exactly the new lines' quantities. */
-static void check_stock_grew(struct sim_ctx *s, json_t *old_stocks, size_t n_rec)
+static void check_stock_grew(struct sim_ctx *s, json_t *old_stocks, size_t n_rec, size_t n_cons)
 {
     json_t *d;
     size_t i;
@@ -402,6 +402,13 @@ static void check_stock_grew(struct sim_ctx *s, json_t *old_stocks, size_t n_rec
             added += jnum(json_object_get(d, "quantity"));
     }
     assert_true(added > 0);
+    json_array_foreach (truth_of(s, "consumption_details"), i, d) {
+        long long cid = jget_id(d, "consumption_id");
+        json_t *c = json_array_get(truth_of(s, "consumptions"), (size_t)cid - 1);
+        if (cid > (long long)n_cons && jget_id(json_object_get(d, "variant"), "id") == v &&
+            jget_id(json_object_get(c, "office"), "id") == o)
+            added -= jnum(json_object_get(d, "quantity"));
+    }
     json_array_foreach (old_stocks, i, d) {
         if (jget_id(json_object_get(d, "variant"), "id") == v &&
             jget_id(json_object_get(d, "office"), "id") == o)
@@ -422,8 +429,11 @@ static void test_costs_follow_reception(void **state)
     double avg0 = jnum(json_object_get(before, "averageCost"));
     assert_true(fabs(avg0 - truth_average(s, vid)) < 0.06);
     size_t n_rec = json_array_size(truth_of(s, "receptions"));
+    size_t n_cons = json_array_size(truth_of(s, "consumptions"));
+    size_t n_ret = json_array_size(truth_of(s, "returns"));
     json_t *m = hook_json(s, "POST",
-                          "/__mutate?receptions=40&new_documents=0&voids=0&price_changes=0"
+                          "/__mutate?receptions=40&consumptions=30&credit_notes=3&new_documents=0&"
+                          "voids=0&price_changes=0"
                           "&deactivations=0&new_clients=0",
                           NULL);
     json_t *ids = json_object_get(m, "receptions");
@@ -455,7 +465,13 @@ static void test_costs_follow_reception(void **state)
         assert_true(json_equal(before, after));
     json_decref(before);
     json_decref(after);
-    check_stock_grew(s, old_stocks, n_rec);
+    check_stock_grew(s, old_stocks, n_rec, n_cons);
+    assert_int_equal(json_array_size(truth_of(s, "consumptions")), n_cons + 30);
+    json_t *rets = truth_of(s, "returns");
+    assert_int_equal(json_array_size(rets), n_ret + 3);
+    long long rd = (long long)json_integer_value(
+        json_object_get(json_array_get(rets, json_array_size(rets) - 1), "returnDate"));
+    assert_true(rd >= TODAY && rd < TODAY + DAY);
     json_decref(old_stocks);
 }
 
