@@ -4,7 +4,8 @@ add_library(sim_test_proc STATIC ${SIM_TEST_DIR}/sim_proc.c)
 target_link_libraries(sim_test_proc PUBLIC PkgConfig::CURL)
 target_include_directories(sim_test_proc PUBLIC ${SIM_TEST_DIR})
 
-foreach(name test_sim_api test_sim_faults test_sim_hostile test_sim_payments test_sim_docs)
+foreach(name test_sim_api test_sim_faults test_sim_hostile test_sim_payments test_sim_docs
+             test_sim_stock)
   if(EXISTS ${SIM_TEST_DIR}/${name}.c)
     add_executable(${name} ${SIM_TEST_DIR}/${name}.c)
     target_link_libraries(${name} PRIVATE sim_test_proc PkgConfig::JANSSON PkgConfig::CMOCKA m)

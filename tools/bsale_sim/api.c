@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include "moves.h"
 #include "sim.h"
 
 #include <errno.h>
@@ -137,7 +138,8 @@ static unsigned parse_expand(const char *s)
         {"details", EXP_DETAILS},       {"client", EXP_CLIENT},
         {"payments", EXP_PAYMENTS},     {"document_type", EXP_DOCUMENT_TYPE},
         {"office", EXP_OFFICE},         {"product", EXP_PRODUCT},
-        {"references", EXP_REFERENCES},
+        {"references", EXP_REFERENCES}, {"document_taxes", EXP_DOC_TAXES},
+        {"sellers", EXP_SELLERS},
     };
     unsigned bits = 0;
     const char *p = s;
@@ -870,6 +872,8 @@ static void route(struct sim_store *st, const struct sim_request *rq, char *path
         if (p)
             *p++ = '\0';
     }
+    if (sim_moves_route(st, rq, segs, nseg, rs) || sim_returns_route(st, rq, segs, nseg, rs))
+        return;
     enum sim_table t = table_by_name(segs[0], strlen(segs[0]));
     bool ok = t != T_COUNT && nseg <= 4;
     set_tmpl(rs, segs, nseg, ok);
@@ -914,6 +918,8 @@ void sim_api_template(const char *path, char *out, size_t n)
         if (p)
             *p++ = '\0';
     }
+    if (sim_moves_template(segs, nseg, out, n))
+        return;
     bool ok = table_by_name(segs[0], strlen(segs[0])) != T_COUNT && nseg <= 4;
     set_tmpl(&rs, segs, nseg, ok);
     snprintf(out, n, "%s", rs.tmpl);

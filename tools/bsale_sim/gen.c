@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include "moves.h"
 #include "sim.h"
 
 #include <math.h>
@@ -470,6 +471,7 @@ struct sim_store *sim_store_new(const struct sim_knobs *k)
     for (uint32_t i = 0; i < k->clients; i++)
         sim_gen_client(st, &r);
     gen_history(st, k->seed);
+    sim_moves_gen(st);
     sim_cache_grow(st);
     sim_payments_reorder(st);
     return st;
@@ -499,6 +501,7 @@ void sim_store_free(struct sim_store *st)
     free(st->pay_order);
     free(st->late_pays);
     free(st->refs);
+    sim_moves_free(st);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }

@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include "moves.h"
 #include "sim.h"
 
 #include <math.h>
@@ -209,6 +210,10 @@ void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *w
     if (m->credit_payments || m->new_payments) { /* a stream of its own, too */
         struct rng pay = rng_for(st->k.seed, 202, m->seed);
         sim_mutate_payments(st, &pay, m, w);
+    }
+    if (m->receptions || m->consumptions) { /* a stream of its own */
+        struct rng mv = rng_for(st->k.seed, 203, m->seed);
+        sim_moves_mutate(st, &mv, m->receptions, m->consumptions, w);
     }
     sim_cache_grow(st);
     sim_payments_reorder(st);

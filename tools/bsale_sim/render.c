@@ -5,6 +5,7 @@
  */
 #include "common.h"
 
+#include "moves.h"
 #include "sim.h"
 #include "sim_text.h"
 
@@ -196,6 +197,13 @@ static void render_pay_type(struct sim_store *st, size_t i, struct jw *w)
     kstr(w, "agreementCode", "");
     link(w, "dynamic_attributes", "payment_types", id, "dynamic_attributes");
     jw_lit(w, "}");
+}
+
+void sim_user_names(const struct sim_store *st, size_t i, const char **first, const char **last)
+{
+    struct rng r = item_rng(st, T_USERS, sim_id_base(T_USERS) + (int64_t)i);
+    *first = text_first_name(&r);
+    *last = text_last_name(&r);
 }
 
 static void render_user(struct sim_store *st, size_t i, struct jw *w)
@@ -423,6 +431,7 @@ static void render_stock(struct sim_store *st, size_t i, struct jw *w)
     double q = rng_chance(&r, 0.15) ? 0 : (double)rng_below(&r, 120);
     if (weighed)
         q = (double)rng_below(&r, 25000) / 100.0;
+    q += sim_stock_delta(st, i);
     double reserved = (q >= 2 && rng_chance(&r, 0.1)) ? 1 + rng_below(&r, 2) : 0;
     open_item(w, "stocks", id);
     knum(w, "quantity", q, 2);
@@ -667,7 +676,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
         ref(w, "priceList", "price_lists",
             sim_id_base(T_PRICE_LISTS) + id % (st->n_price_lists < 2 ? 1 : 2));
     sim_render_doc_references(st, i, expand, w);
-    link(w, "document_taxes", "documents", id, "document_taxes");
+    sim_render_doc_taxes(st, i, expand, w);
     if (expand & EXP_DETAILS) {
         snprintf(href, sizeof href, SIM_HREF "/documents/%lld/details.json", (long long)id);
         key(w, "details");
@@ -675,7 +684,7 @@ static void render_document(struct sim_store *st, size_t i, unsigned expand, str
     } else {
         link(w, "details", "documents", id, "details");
     }
-    link(w, "sellers", "documents", id, "sellers");
+    sim_render_doc_sellers(st, i, expand, w);
     link(w, "attributes", "documents", id, "attributes");
     sim_render_doc_payments(st, i, expand, w);
     jw_lit(w, "}");
@@ -777,7 +786,7 @@ void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned exp
         expand &= ~(unsigned)EXP_PAYMENTS; /* the cached rendering already has the link */
     unsigned embeds = EXP_DETAILS | EXP_CLIENT | EXP_PAYMENTS | EXP_DOCUMENT_TYPE | EXP_OFFICE;
     if (st->k.expand_style == EXPAND_EMBED)
-        embeds |= EXP_REFERENCES;
+        embeds |= EXP_REFERENCES | EXP_DOC_TAXES | EXP_SELLERS;
     if (t == T_DOCUMENTS && (expand & embeds)) {
         render_expanded(st, t, idx, expand, w);
         return;
@@ -841,6 +850,8 @@ void sim_render_truth(struct sim_store *st, struct jw *w)
     sim_render_payment_truth(st, w);
     jw_lit(w, ",");
     sim_render_truth_references(st, w);
+    sim_moves_truth(st, w);
+    sim_returns_truth(st, w);
     if (st->h.garbage_rate > 0 || st->h.empty_details_rate > 0) {
         jw_lit(w, ",");
         sim_render_garbled(st, w);

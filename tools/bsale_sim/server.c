@@ -392,6 +392,8 @@ static bool query_counts(struct MHD_Connection *c, struct sim_mutation *m)
         {"credit_notes", &m->credit_notes},
         {"credit_payments", &m->credit_payments},
         {"new_payments", &m->new_payments},
+        {"receptions", &m->receptions},
+        {"consumptions", &m->consumptions},
     };
     for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
         const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, keys[i].key);
@@ -432,6 +434,8 @@ static enum MHD_Result hook_mutate(struct sim_server *s, struct MHD_Connection *
         m.new_payments = count_arg(body, "new_payments", m.new_payments);
         m.void_max_age_days = count_arg(body, "void_max_age_days", m.void_max_age_days);
         m.credit_notes = count_arg(body, "credit_notes", m.credit_notes);
+        m.receptions = count_arg(body, "receptions", m.receptions);
+        m.consumptions = count_arg(body, "consumptions", m.consumptions);
         json_decref(body);
     }
     if (!query_counts(c, &m))

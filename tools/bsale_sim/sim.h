@@ -226,6 +226,7 @@ struct sim_store {
     uint64_t folio_next[8]; /* per document type */
     size_t n_removed;       /* documents with removed set */
     struct sim_cache cache[T_COUNT];
+    struct sim_moves *moves; /* stock movements (moves.h) */
 };
 
 /* First id of each table: ids are contiguous, id = base + index. */
@@ -271,6 +272,8 @@ enum sim_expand {
     EXP_OFFICE = 1 << 4,
     EXP_PRODUCT = 1 << 5,
     EXP_REFERENCES = 1 << 6,
+    EXP_DOC_TAXES = 1 << 7,
+    EXP_SELLERS = 1 << 8,
 };
 /* Appends item idx of t as the single-item endpoint returns it. */
 void sim_render(struct sim_store *st, enum sim_table t, size_t idx, unsigned expand, struct jw *w);
@@ -308,6 +311,7 @@ struct sim_mutation {
     uint32_t credit_payments, new_payments; /* payments.c; default 0 */
     uint32_t void_max_age_days;             /* voids pick documents at most this old; 0: any age */
     uint32_t credit_notes;                  /* new credit notes today reversing existing sales */
+    uint32_t receptions, consumptions;      /* stock movements today (stock_moves.c) */
 };
 void sim_mutation_default(struct sim_mutation *m);
 void sim_mutate(struct sim_store *st, const struct sim_mutation *m, struct jw *summary);
