@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "db.h"
 #include "db_backend.h"
+#include "db_views.h"
 #include "log.h"
 #include "secret_mask.h"
 #include "utf8.h"
@@ -114,6 +115,10 @@ enum err_code db_migrate(struct db *db, struct err *e)
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; !rc && i < n; i++)
         rc = db->ops->ensure_table(db, tables[i], e);
+    if (!rc)
+        rc = db_views_fill_calendar(db, e);
+    if (!rc)
+        rc = db_views_create(db, e);
     if (rc)
         return err_prefix(e, "migrate");
     if (found == DB_SCHEMA_VERSION)

@@ -1,0 +1,237 @@
+/* The calendar table and the analysts' views (docs/reportes.md describes the rules). */
+#include "common.h"
+
+#include "db_views.h"
+
+#include "buf.h"
+#include "catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- dim_fecha ---- */
+
+static const char *const month_names[] = {"enero",      "febrero", "marzo",     "abril",
+                                          "mayo",       "junio",   "julio",     "agosto",
+                                          "septiembre", "octubre", "noviembre", "diciembre"};
+static const char *const day_names[] = {"lunes",   "martes", "miércoles", "jueves",
+                                        "viernes", "sábado", "domingo"};
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* ISO weekday (1 = Monday) of a civil date, Sakamoto's method. */
+static int iso_weekday(int y, int m, int d)
+{
+    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    if (m < 3)
+        y -= 1;
+    int sunday0 = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+    return sunday0 == 0 ? 7 : sunday0;
+}
+
+static int iso_weeks_in_year(int y)
+{
+    int jan1 = iso_weekday(y, 1, 1);
+    return jan1 == 4 || (is_leap(y) && jan1 == 3) ? 53 : 52;
+}
+
+static int iso_week(int y, int m, int d, int dow)
+{
+    int doy = d;
+    for (int i = 1; i < m; i++)
+        doy += days_in_month(y, i);
+    int wk = (doy - dow + 10) / 7;
+    if (wk < 1)
+        return iso_weeks_in_year(y - 1);
+    if (wk > iso_weeks_in_year(y))
+        return 1;
+    return wk;
+}
+
+static int calendar_days(void)
+{
+    int n = 0;
+    for (int y = DB_CALENDAR_FIRST_YEAR; y <= DB_CALENDAR_LAST_YEAR; y++)
+        n += is_leap(y) ? 366 : 365;
+    return n;
+}
+
+static int read_count(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    long long *n = ctx;
+    if (ncols > 0 && cells[0])
+        *n = strtoll(cells[0], NULL, 10);
+    return 0;
+}
+
+static enum err_code flush_rows(struct db *db, struct buf *sql, struct err *e)
+{
+    enum err_code rc = db_query(db, sql->data, NULL, NULL, e);
+    sql->len = 0;
+    sql->data[0] = '\0';
+    return rc;
+}
+
+static void append_day(struct buf *sql, bool first, int y, int m, int d)
+{
+    int dow = iso_weekday(y, m, d);
+    if (first)
+        (void)buf_append_str(
+            sql,
+            "INSERT INTO dim_fecha (fecha, anio, mes, dia, dia_semana, semana_iso, "
+            "trimestre, nombre_mes, nombre_dia, es_fin_de_semana) VALUES ",
+            NULL);
+    (void)buf_appendf(sql, NULL, "%s('%04d-%02d-%02d',%d,%d,%d,%d,%d,%d,'%s','%s',%d)",
+                      first ? "" : ",", y, m, d, y, m, d, dow, iso_week(y, m, d, dow),
+                      (m - 1) / 3 + 1, month_names[m - 1], day_names[dow - 1], dow >= 6);
+}
+
+/* Every day of the range, 400 rows a statement, in one transaction. */
+static enum err_code insert_days(struct db *db, struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 64 * 1024);
+    enum err_code rc = ERR_OK;
+    int in_stmt = 0;
+    for (int y = DB_CALENDAR_FIRST_YEAR; !rc && y <= DB_CALENDAR_LAST_YEAR; y++)
+        for (int m = 1; !rc && m <= 12; m++)
+            for (int d = 1; !rc && d <= days_in_month(y, m); d++) {
+                append_day(&sql, in_stmt == 0, y, m, d);
+                if (++in_stmt == 400) {
+                    rc = flush_rows(db, &sql, e);
+                    in_stmt = 0;
+                }
+            }
+    if (!rc && in_stmt)
+        rc = flush_rows(db, &sql, e);
+    buf_release(&sql);
+    return rc;
+}
+
+enum err_code db_views_fill_calendar(struct db *db, struct err *e)
+{
+    long long have = -1;
+    enum err_code rc = db_query(db, "SELECT COUNT(*) FROM dim_fecha", read_count, &have, e);
+    if (rc || have == calendar_days())
+        return rc;
+    if ((rc = db_begin(db, e)))
+        return rc;
+    rc = db_query(db, "DELETE FROM dim_fecha", NULL, NULL, e);
+    if (!rc)
+        rc = insert_days(db, e);
+    if (!rc)
+        return db_commit(db, e);
+    struct err ignored = ERR_INIT;
+    db_rollback(db, &ignored);
+    return rc;
+}
+
+/* ---- views ---- */
+
+/*
+ * A line is dropped when a line of another active document that is not a
+ * credit note carries it (id_detalle_relacionado): a nota de venta turned
+ * into a boleta is counted once, in the boleta.
+ */
+static const char v_ventas_sql[] =
+    "CREATE VIEW v_ventas AS SELECT d.id_bsale AS id_detalle, d.id_documento, "
+    "doc.fecha_emision AS fecha, doc.id_sucursal, doc.id_tipo_documento, doc.id_cliente, "
+    "doc.id_usuario, d.id_variante, p.nombre AS producto, v.descripcion AS variante, d.cantidad, "
+    "d.monto_neto, d.monto_total, "
+    "CASE WHEN COALESCE(t.es_nota_credito, 0) = 1 THEN -1 ELSE 1 END AS signo "
+    "FROM detalles_venta d "
+    "JOIN documentos_venta doc ON doc.id_bsale = d.id_documento "
+    "LEFT JOIN tipos_documento t ON t.id_bsale = doc.id_tipo_documento "
+    "LEFT JOIN variantes v ON v.id_bsale = d.id_variante "
+    "LEFT JOIN productos p ON p.id_bsale = v.id_producto "
+    "WHERE doc.estado = 0 AND NOT EXISTS (SELECT 1 FROM detalles_venta d2 "
+    "JOIN documentos_venta doc2 ON doc2.id_bsale = d2.id_documento "
+    "LEFT JOIN tipos_documento t2 ON t2.id_bsale = doc2.id_tipo_documento "
+    "WHERE d2.id_detalle_relacionado = d.id_bsale AND d2.id_documento <> d.id_documento "
+    "AND doc2.estado = 0 AND COALESCE(t2.es_nota_credito, 0) = 0)";
+
+static const char v_ventas_diarias_sql[] =
+    "CREATE VIEW v_ventas_diarias AS SELECT fecha, id_sucursal, id_tipo_documento, "
+    "COUNT(DISTINCT id_documento) * MAX(signo) AS documentos, SUM(signo * monto_neto) AS neto, "
+    "SUM(signo * (monto_total - monto_neto)) AS impuestos, SUM(signo * monto_total) AS total "
+    "FROM v_ventas GROUP BY fecha, id_sucursal, id_tipo_documento";
+
+static const char v_stock_actual_sql[] =
+    "CREATE VIEW v_stock_actual AS SELECT s.id_variante, s.id_sucursal, "
+    "v.id_producto, p.nombre AS producto, v.descripcion AS variante, v.codigo, s.cantidad, "
+    "s.cantidad_reservada, s.cantidad_disponible "
+    "FROM stock s LEFT JOIN variantes v ON v.id_bsale = s.id_variante "
+    "LEFT JOIN productos p ON p.id_bsale = v.id_producto";
+
+/*
+ * A credit document is an active document, not a credit note, that a
+ * client-credit payment type paid, or that a credit payment settles
+ * (pagos_documentos). Paid: its other active payments plus the settlements.
+ */
+static const char v_cxc_head[] =
+    "CREATE VIEW v_cuentas_por_cobrar AS SELECT doc.id_bsale AS id_documento, doc.id_cliente, "
+    "doc.id_sucursal, doc.id_tipo_documento, doc.numero, doc.fecha_emision, "
+    "doc.monto_total AS total, COALESCE(pg.monto, 0) + COALESCE(pd.monto, 0) AS pagado, "
+    "doc.monto_total - COALESCE(pg.monto, 0) - COALESCE(pd.monto, 0) AS saldo, ";
+static const char v_cxc_days_sqlite[] =
+    "CAST(julianday('now') - julianday(doc.fecha_emision) AS INTEGER) AS dias_desde_emision ";
+static const char v_cxc_days_mysql[] =
+    "DATEDIFF(UTC_DATE(), doc.fecha_emision) AS dias_desde_emision ";
+static const char v_cxc_tail[] =
+    "FROM documentos_venta doc "
+    "LEFT JOIN tipos_documento t ON t.id_bsale = doc.id_tipo_documento "
+    "LEFT JOIN (SELECT p.id_documento, SUM(p.monto) AS monto FROM pagos p "
+    "LEFT JOIN formas_pago f ON f.id_bsale = p.id_forma_pago "
+    "WHERE p.estado = 0 AND p.id_documento IS NOT NULL AND COALESCE(f.es_credito_cliente, 0) = 0 "
+    "GROUP BY p.id_documento) pg ON pg.id_documento = doc.id_bsale "
+    "LEFT JOIN (SELECT x.id_documento, SUM(x.monto) AS monto FROM pagos_documentos x "
+    "JOIN pagos p ON p.id_bsale = x.id_pago WHERE p.estado = 0 "
+    "GROUP BY x.id_documento) pd ON pd.id_documento = doc.id_bsale "
+    "WHERE doc.estado = 0 AND COALESCE(t.es_nota_credito, 0) = 0 AND ("
+    "EXISTS (SELECT 1 FROM pagos c JOIN formas_pago cf ON cf.id_bsale = c.id_forma_pago "
+    "WHERE c.id_documento = doc.id_bsale AND c.estado = 0 AND cf.es_credito_cliente = 1) "
+    "OR EXISTS (SELECT 1 FROM pagos_documentos y WHERE y.id_documento = doc.id_bsale))";
+
+/* Dependants first: v_ventas_diarias reads v_ventas. */
+static const char *const view_names[] = {"v_ventas_diarias", "v_ventas", "v_stock_actual",
+                                         "v_cuentas_por_cobrar"};
+
+static enum err_code create_receivables(struct db *db, struct err *e)
+{
+    bool mysql = strcmp(db_backend_name(db), "mysql") == 0;
+    struct buf sql;
+    buf_init(&sql, sizeof(v_cxc_head) + sizeof(v_cxc_tail) + 128);
+    (void)buf_append_str(&sql, v_cxc_head, NULL);
+    (void)buf_append_str(&sql, mysql ? v_cxc_days_mysql : v_cxc_days_sqlite, NULL);
+    (void)buf_append_str(&sql, v_cxc_tail, NULL);
+    enum err_code rc = db_query(db, sql.data, NULL, NULL, e);
+    buf_release(&sql);
+    return rc;
+}
+
+enum err_code db_views_create(struct db *db, struct err *e)
+{
+    enum err_code rc = ERR_OK;
+    char drop[64];
+    for (size_t i = 0; !rc && i < ARRAY_LEN(view_names); i++) {
+        snprintf(drop, sizeof(drop), "DROP VIEW IF EXISTS %s", view_names[i]);
+        rc = db_query(db, drop, NULL, NULL, e);
+    }
+    static const char *const creates[] = {v_ventas_sql, v_ventas_diarias_sql, v_stock_actual_sql};
+    for (size_t i = 0; !rc && i < ARRAY_LEN(creates); i++)
+        rc = db_query(db, creates[i], NULL, NULL, e);
+    if (!rc)
+        rc = create_receivables(db, e);
+    return rc ? err_prefix(e, "creating views") : ERR_OK;
+}
