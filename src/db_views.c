@@ -4,7 +4,6 @@
 #include "db_views.h"
 
 #include "buf.h"
-#include "catalog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +57,7 @@ static int iso_week(int y, int m, int d, int dow)
     return wk;
 }
 
-static int calendar_days(void)
+int db_calendar_days(void)
 {
     int n = 0;
     for (int y = DB_CALENDAR_FIRST_YEAR; y <= DB_CALENDAR_LAST_YEAR; y++)
@@ -66,26 +65,16 @@ static int calendar_days(void)
     return n;
 }
 
-static int read_count(void *ctx, int ncols, const char *const *names, const char *const *cells)
+void db_calendar_start(struct db_calendar_cursor *c)
 {
-    (void)names;
-    long long *n = ctx;
-    if (ncols > 0 && cells[0])
-        *n = strtoll(cells[0], NULL, 10);
-    return 0;
+    c->y = DB_CALENDAR_FIRST_YEAR;
+    c->m = 1;
+    c->d = 1;
 }
 
-static enum err_code flush_rows(struct db *db, struct buf *sql, struct err *e)
+static void append_day(struct buf *sql, bool first, const struct db_calendar_cursor *c)
 {
-    enum err_code rc = db_query(db, sql->data, NULL, NULL, e);
-    sql->len = 0;
-    sql->data[0] = '\0';
-    return rc;
-}
-
-static void append_day(struct buf *sql, bool first, int y, int m, int d)
-{
-    int dow = iso_weekday(y, m, d);
+    int y = c->y, m = c->m, d = c->d, dow = iso_weekday(y, m, d);
     if (first)
         (void)buf_append_str(
             sql,
@@ -97,44 +86,27 @@ static void append_day(struct buf *sql, bool first, int y, int m, int d)
                       (m - 1) / 3 + 1, month_names[m - 1], day_names[dow - 1], dow >= 6);
 }
 
-/* Every day of the range, 400 rows a statement, in one transaction. */
-static enum err_code insert_days(struct db *db, struct err *e)
+static void next_day(struct db_calendar_cursor *c)
 {
-    struct buf sql;
-    buf_init(&sql, 64 * 1024);
-    enum err_code rc = ERR_OK;
-    int in_stmt = 0;
-    for (int y = DB_CALENDAR_FIRST_YEAR; !rc && y <= DB_CALENDAR_LAST_YEAR; y++)
-        for (int m = 1; !rc && m <= 12; m++)
-            for (int d = 1; !rc && d <= days_in_month(y, m); d++) {
-                append_day(&sql, in_stmt == 0, y, m, d);
-                if (++in_stmt == 400) {
-                    rc = flush_rows(db, &sql, e);
-                    in_stmt = 0;
-                }
-            }
-    if (!rc && in_stmt)
-        rc = flush_rows(db, &sql, e);
-    buf_release(&sql);
-    return rc;
+    if (++c->d <= days_in_month(c->y, c->m))
+        return;
+    c->d = 1;
+    if (++c->m <= 12)
+        return;
+    c->m = 1;
+    c->y++;
 }
 
-enum err_code db_views_fill_calendar(struct db *db, struct err *e)
+bool db_calendar_insert(struct db_calendar_cursor *c, struct buf *sql)
 {
-    long long have = -1;
-    enum err_code rc = db_query(db, "SELECT COUNT(*) FROM dim_fecha", read_count, &have, e);
-    if (rc || have == calendar_days())
-        return rc;
-    if ((rc = db_begin(db, e)))
-        return rc;
-    rc = db_query(db, "DELETE FROM dim_fecha", NULL, NULL, e);
-    if (!rc)
-        rc = insert_days(db, e);
-    if (!rc)
-        return db_commit(db, e);
-    struct err ignored = ERR_INIT;
-    db_rollback(db, &ignored);
-    return rc;
+    sql->len = 0;
+    sql->data[0] = '\0';
+    int rows = 0;
+    for (; rows < DB_CALENDAR_ROWS_PER_INSERT && c->y <= DB_CALENDAR_LAST_YEAR; rows++) {
+        append_day(sql, rows == 0, c);
+        next_day(c);
+    }
+    return rows > 0;
 }
 
 /* ---- views ---- */
@@ -179,59 +151,45 @@ static const char v_stock_actual_sql[] =
  * client-credit payment type paid, or that a credit payment settles
  * (pagos_documentos). Paid: its other active payments plus the settlements.
  */
-static const char v_cxc_head[] =
-    "CREATE VIEW v_cuentas_por_cobrar AS SELECT doc.id_bsale AS id_documento, doc.id_cliente, "
-    "doc.id_sucursal, doc.id_tipo_documento, doc.numero, doc.fecha_emision, "
-    "doc.monto_total AS total, COALESCE(pg.monto, 0) + COALESCE(pd.monto, 0) AS pagado, "
-    "doc.monto_total - COALESCE(pg.monto, 0) - COALESCE(pd.monto, 0) AS saldo, ";
-static const char v_cxc_days_sqlite[] =
-    "CAST(julianday('now') - julianday(doc.fecha_emision) AS INTEGER) AS dias_desde_emision ";
-static const char v_cxc_days_mysql[] =
-    "DATEDIFF(UTC_DATE(), doc.fecha_emision) AS dias_desde_emision ";
-static const char v_cxc_tail[] =
-    "FROM documentos_venta doc "
-    "LEFT JOIN tipos_documento t ON t.id_bsale = doc.id_tipo_documento "
-    "LEFT JOIN (SELECT p.id_documento, SUM(p.monto) AS monto FROM pagos p "
-    "LEFT JOIN formas_pago f ON f.id_bsale = p.id_forma_pago "
-    "WHERE p.estado = 0 AND p.id_documento IS NOT NULL AND COALESCE(f.es_credito_cliente, 0) = 0 "
-    "GROUP BY p.id_documento) pg ON pg.id_documento = doc.id_bsale "
-    "LEFT JOIN (SELECT x.id_documento, SUM(x.monto) AS monto FROM pagos_documentos x "
-    "JOIN pagos p ON p.id_bsale = x.id_pago WHERE p.estado = 0 "
-    "GROUP BY x.id_documento) pd ON pd.id_documento = doc.id_bsale "
-    "WHERE doc.estado = 0 AND COALESCE(t.es_nota_credito, 0) = 0 AND ("
-    "EXISTS (SELECT 1 FROM pagos c JOIN formas_pago cf ON cf.id_bsale = c.id_forma_pago "
-    "WHERE c.id_documento = doc.id_bsale AND c.estado = 0 AND cf.es_credito_cliente = 1) "
-    "OR EXISTS (SELECT 1 FROM pagos_documentos y WHERE y.id_documento = doc.id_bsale))";
+#define CXC_HEAD                                                                                   \
+    "CREATE VIEW v_cuentas_por_cobrar AS SELECT doc.id_bsale AS id_documento, doc.id_cliente, "    \
+    "doc.id_sucursal, doc.id_tipo_documento, doc.numero, doc.fecha_emision, "                      \
+    "doc.monto_total AS total, COALESCE(pg.monto, 0) + COALESCE(pd.monto, 0) AS pagado, "          \
+    "doc.monto_total - COALESCE(pg.monto, 0) - COALESCE(pd.monto, 0) AS saldo, "
+#define CXC_DAYS_SQLITE                                                                            \
+    "CAST(julianday('now') - julianday(doc.fecha_emision) AS INTEGER) AS dias_desde_emision "
+#define CXC_DAYS_MYSQL "DATEDIFF(UTC_DATE(), doc.fecha_emision) AS dias_desde_emision "
+#define CXC_TAIL                                                                                   \
+    "FROM documentos_venta doc "                                                                   \
+    "LEFT JOIN tipos_documento t ON t.id_bsale = doc.id_tipo_documento "                           \
+    "LEFT JOIN (SELECT p.id_documento, SUM(p.monto) AS monto FROM pagos p "                        \
+    "LEFT JOIN formas_pago f ON f.id_bsale = p.id_forma_pago "                                     \
+    "WHERE p.estado = 0 AND p.id_documento IS NOT NULL AND COALESCE(f.es_credito_cliente, 0) = 0 " \
+    "GROUP BY p.id_documento) pg ON pg.id_documento = doc.id_bsale "                               \
+    "LEFT JOIN (SELECT x.id_documento, SUM(x.monto) AS monto FROM pagos_documentos x "             \
+    "JOIN pagos p ON p.id_bsale = x.id_pago WHERE p.estado = 0 "                                   \
+    "GROUP BY x.id_documento) pd ON pd.id_documento = doc.id_bsale "                               \
+    "WHERE doc.estado = 0 AND COALESCE(t.es_nota_credito, 0) = 0 AND ("                            \
+    "EXISTS (SELECT 1 FROM pagos c JOIN formas_pago cf ON cf.id_bsale = c.id_forma_pago "          \
+    "WHERE c.id_documento = doc.id_bsale AND c.estado = 0 AND cf.es_credito_cliente = 1) "         \
+    "OR EXISTS (SELECT 1 FROM pagos_documentos y WHERE y.id_documento = doc.id_bsale))"
+
+static const char v_cxc_sqlite_sql[] = CXC_HEAD CXC_DAYS_SQLITE CXC_TAIL;
+static const char v_cxc_mysql_sql[] = CXC_HEAD CXC_DAYS_MYSQL CXC_TAIL;
 
 /* Dependants first: v_ventas_diarias reads v_ventas. */
 static const char *const view_names[] = {"v_ventas_diarias", "v_ventas", "v_stock_actual",
                                          "v_cuentas_por_cobrar"};
 
-static enum err_code create_receivables(struct db *db, struct err *e)
+const char *db_view_name(size_t i)
 {
-    bool mysql = strcmp(db_backend_name(db), "mysql") == 0;
-    struct buf sql;
-    buf_init(&sql, sizeof(v_cxc_head) + sizeof(v_cxc_tail) + 128);
-    (void)buf_append_str(&sql, v_cxc_head, NULL);
-    (void)buf_append_str(&sql, mysql ? v_cxc_days_mysql : v_cxc_days_sqlite, NULL);
-    (void)buf_append_str(&sql, v_cxc_tail, NULL);
-    enum err_code rc = db_query(db, sql.data, NULL, NULL, e);
-    buf_release(&sql);
-    return rc;
+    return i < ARRAY_LEN(view_names) ? view_names[i] : NULL;
 }
 
-enum err_code db_views_create(struct db *db, struct err *e)
+/* In creation order: v_ventas before v_ventas_diarias. */
+const char *db_view_sql(size_t i, bool mysql)
 {
-    enum err_code rc = ERR_OK;
-    char drop[64];
-    for (size_t i = 0; !rc && i < ARRAY_LEN(view_names); i++) {
-        snprintf(drop, sizeof(drop), "DROP VIEW IF EXISTS %s", view_names[i]);
-        rc = db_query(db, drop, NULL, NULL, e);
-    }
-    static const char *const creates[] = {v_ventas_sql, v_ventas_diarias_sql, v_stock_actual_sql};
-    for (size_t i = 0; !rc && i < ARRAY_LEN(creates); i++)
-        rc = db_query(db, creates[i], NULL, NULL, e);
-    if (!rc)
-        rc = create_receivables(db, e);
-    return rc ? err_prefix(e, "creating views") : ERR_OK;
+    const char *const sql[] = {v_ventas_sql, v_ventas_diarias_sql, v_stock_actual_sql,
+                               mysql ? v_cxc_mysql_sql : v_cxc_sqlite_sql};
+    return i < ARRAY_LEN(sql) ? sql[i] : NULL;
 }
