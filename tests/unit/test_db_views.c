@@ -140,7 +140,8 @@ static const char *const store_rows[] = {
     "INSERT INTO variantes (id_bsale, id_producto, descripcion, codigo, estado, sincronizado_en) "
     "VALUES (100, 10, '3 kg', 'AP3', 0, " SYNCED ")",
     "INSERT INTO stock (id_variante, id_sucursal, cantidad, cantidad_reservada, "
-    "cantidad_disponible, sincronizado_en) VALUES (100, 1, 5, 1, 4, " SYNCED ")",
+    "cantidad_disponible, sincronizado_en) VALUES (100, 1, 5, 1, 4, " SYNCED "), "
+    "(100, 2, 0, 0, 0, " SYNCED ")",
     /* 1000 sale, 1001 its credit note, 1002 void, 1003 nota de venta -> 1004 boleta, 1005 and
        1006 sold on client credit */
     "INSERT INTO documentos_venta (id_bsale, id_tipo_documento, numero, fecha_emision, id_cliente, "
@@ -260,8 +261,9 @@ static void test_v_stock_actual_names_the_variant(void **state)
     assert_query(
         f->db,
         "SELECT id_variante, id_sucursal, id_producto, producto, variante, codigo, "
-        "CAST(cantidad AS SIGNED), CAST(cantidad_disponible AS SIGNED) FROM v_stock_actual",
-        "100|1|10|Alimento perro|3 kg|AP3|5|4\n");
+        "CAST(cantidad AS SIGNED), CAST(cantidad_disponible AS SIGNED) FROM v_stock_actual "
+        "ORDER BY id_sucursal",
+        "100|1|10|Alimento perro|3 kg|AP3|5|4\n100|2|10|Alimento perro|3 kg|AP3|0|0\n");
 }
 
 static long days_since(int y, int m, int d)
