@@ -17,6 +17,17 @@ static const char *const month_names[] = {"enero",      "febrero", "marzo",     
 static const char *const day_names[] = {"lunes",   "martes", "miércoles", "jueves",
                                         "viernes", "sábado", "domingo"};
 
+/* Bounds-checked lookups: the analyzer cannot follow the cursor's ranges. */
+static const char *month_name(int m)
+{
+    return m >= 1 && m <= 12 ? month_names[m - 1] : "";
+}
+
+static const char *day_name(int dow)
+{
+    return dow >= 1 && dow <= 7 ? day_names[dow - 1] : "";
+}
+
 static bool is_leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -25,17 +36,22 @@ static bool is_leap(int y)
 static int days_in_month(int y, int m)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-/* ISO weekday (1 = Monday) of a civil date, Sakamoto's method. */
+/* ISO weekday (1 = Monday) of a civil date, from its day number (1970-01-01, a Thursday, is 0). */
 static int iso_weekday(int y, int m, int d)
 {
-    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
-    if (m < 3)
-        y -= 1;
-    int sunday0 = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
-    return sunday0 == 0 ? 7 : sunday0;
+    /* days_from_civil (H. Hinnant): March-based years, so February ends the year */
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long days = (long)era * 146097 + doe - 719468;
+    return (int)(((days % 7) + 7 + 3) % 7) + 1;
 }
 
 static int iso_weeks_in_year(int y)
@@ -83,7 +99,7 @@ static void append_day(struct buf *sql, bool first, const struct db_calendar_cur
             NULL);
     (void)buf_appendf(sql, NULL, "%s('%04d-%02d-%02d',%d,%d,%d,%d,%d,%d,'%s','%s',%d)",
                       first ? "" : ",", y, m, d, y, m, d, dow, iso_week(y, m, d, dow),
-                      (m - 1) / 3 + 1, month_names[m - 1], day_names[dow - 1], dow >= 6);
+                      (m - 1) / 3 + 1, month_name(m), day_name(dow), dow >= 6);
 }
 
 static void next_day(struct db_calendar_cursor *c)
