@@ -574,6 +574,23 @@ static const struct cat_column etl_incidencias_cols[] = {
      "When a later run wrote it correctly (UTC); NULL while open."},
 };
 
+static const struct cat_column dim_fecha_cols[] = {
+    {"fecha", CAT_DATE, NULL, KEY, "Fecha del calendario.", "Calendar date."},
+    {"anio", CAT_INT, NULL, CAT_NOT_NULL, "Año.", "Year."},
+    {"mes", CAT_INT, NULL, CAT_NOT_NULL, "Mes (1-12).", "Month (1-12)."},
+    {"dia", CAT_INT, NULL, CAT_NOT_NULL, "Día del mes.", "Day of the month."},
+    {"dia_semana", CAT_INT, NULL, CAT_NOT_NULL, "Día de la semana: 1 = lunes ... 7 = domingo.",
+     "Day of the week: 1 = Monday ... 7 = Sunday."},
+    {"semana_iso", CAT_INT, NULL, CAT_NOT_NULL, "Semana ISO 8601 (1-53).", "ISO 8601 week (1-53)."},
+    {"trimestre", CAT_INT, NULL, CAT_NOT_NULL, "Trimestre (1-4).", "Quarter (1-4)."},
+    {"nombre_mes", CAT_TEXT, NULL, CAT_NOT_NULL, "Nombre del mes en español (enero ...).",
+     "Month name in Spanish (enero ...)."},
+    {"nombre_dia", CAT_TEXT, NULL, CAT_NOT_NULL, "Nombre del día en español (lunes ...).",
+     "Day name in Spanish (lunes ...)."},
+    {"es_fin_de_semana", CAT_FLAG, NULL, CAT_NOT_NULL, "1 si es sábado o domingo.",
+     "1 on Saturday or Sunday."},
+};
+
 static const struct cat_table t_etl_esquema =
     TABLE("etl_esquema", etl_esquema_cols, NULL, CAT_ROLE_SCHEMA_VERSION,
           "Versiones del esquema aplicadas por patitas-etl migrate.",
@@ -585,11 +602,16 @@ static const struct cat_table t_etl_incidencias =
     TABLE("etl_incidencias", etl_incidencias_cols, NULL, CAT_ROLE_INCIDENTS,
           "Registros que una ejecución no pudo copiar o verificar.",
           "Records a run could not copy or verify.");
+static const struct cat_table t_dim_fecha =
+    TABLE("dim_fecha", dim_fecha_cols, NULL, CAT_ROLE_CALENDAR,
+          "Calendario 2015-2035 para reportes; lo llena patitas-etl migrate.",
+          "Calendar 2015-2035 for reports; filled by patitas-etl migrate.");
 
 static const struct cat_table *const own_tables[] = {
     &t_etl_esquema,
     &t_etl_ejecuciones,
     &t_etl_incidencias,
+    &t_dim_fecha,
 };
 
 static const struct cat_table *const all_tables[] = {

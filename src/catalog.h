@@ -70,6 +70,7 @@ enum cat_role {
     CAT_ROLE_DOCUMENT_PAYMENT_TOTALS, /* pagos_por_tipo_documento: a document's per-type totals */
     CAT_ROLE_REFERENCES,              /* referencias_documento */
     CAT_ROLE_SCHEMA_VERSION,          /* etl_esquema */
+    CAT_ROLE_CALENDAR,                /* dim_fecha: filled by migrate */
     CAT_ROLE_COUNT
 };
 

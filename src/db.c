@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "db.h"
 #include "db_backend.h"
+#include "db_views.h"
 #include "log.h"
 #include "secret_mask.h"
 #include "utf8.h"
@@ -91,6 +92,63 @@ static enum err_code read_version(struct db *db, int *version, struct err *e)
     return ERR_OK;
 }
 
+/* ---- the analysts' layer (db_views.c has the SQL) ---- */
+
+static int count_cell(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    long long *n = ctx;
+    if (ncols > 0 && cells[0])
+        *n = strtoll(cells[0], NULL, 10);
+    return 0;
+}
+
+static enum err_code insert_calendar(struct db *db, struct err *e)
+{
+    struct db_calendar_cursor c;
+    struct buf sql;
+    enum err_code rc = db->ops->exec(db, "DELETE FROM dim_fecha", e);
+    buf_init(&sql, 64 * 1024);
+    db_calendar_start(&c);
+    while (!rc && db_calendar_insert(&c, &sql))
+        rc = db->ops->exec(db, sql.data, e);
+    buf_release(&sql);
+    return rc;
+}
+
+/* Refills dim_fecha, in one transaction, unless it already holds every day. */
+static enum err_code fill_calendar(struct db *db, struct err *e)
+{
+    long long have = -1;
+    enum err_code rc = db->ops->query(db, "SELECT COUNT(*) FROM dim_fecha", count_cell, &have, e);
+    if (rc || have == db_calendar_days())
+        return rc;
+    if ((rc = db->ops->begin(db, e)))
+        return rc;
+    rc = insert_calendar(db, e);
+    if (!rc)
+        return db->ops->commit(db, e);
+    struct err ignored = ERR_INIT;
+    (void)db->ops->rollback(db, &ignored);
+    return err_prefix(e, "filling dim_fecha");
+}
+
+/* Drops and recreates every view, so a new definition replaces the old one. */
+static enum err_code create_views(struct db *db, struct err *e)
+{
+    enum err_code rc = ERR_OK;
+    char drop[64];
+    const char *sql;
+    for (size_t i = 0; !rc && (sql = db_view_name(i)) != NULL; i++) {
+        snprintf(drop, sizeof(drop), "DROP VIEW IF EXISTS %s", sql);
+        rc = db->ops->exec(db, drop, e);
+    }
+    bool mysql = strcmp(db->ops->name, "mysql") == 0;
+    for (size_t i = 0; !rc && (sql = db_view_sql(i, mysql)) != NULL; i++)
+        rc = db->ops->exec(db, sql, e);
+    return rc ? err_prefix(e, "creating views") : ERR_OK;
+}
+
 enum err_code db_migrate(struct db *db, struct err *e)
 {
     int found = 0;
@@ -114,6 +172,10 @@ enum err_code db_migrate(struct db *db, struct err *e)
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; !rc && i < n; i++)
         rc = db->ops->ensure_table(db, tables[i], e);
+    if (!rc)
+        rc = fill_calendar(db, e);
+    if (!rc)
+        rc = create_views(db, e);
     if (rc)
         return err_prefix(e, "migrate");
     if (found == DB_SCHEMA_VERSION)

@@ -341,7 +341,7 @@ static void test_migrate_creates_schema(void **state)
                      "date\ndatetime\nbigint(20)\ndecimal(18,4)\ndatetime\nvarchar(255)\ntext\n");
         assert_query(f->db,
                      "SELECT DISTINCT engine, table_collation FROM information_schema.tables "
-                     "WHERE table_schema = DATABASE()",
+                     "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
                      "InnoDB|utf8mb4_unicode_ci\n");
         assert_query(f->db,
                      "SELECT column_type FROM information_schema.columns WHERE table_schema = "
