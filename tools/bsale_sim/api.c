@@ -98,7 +98,7 @@ static void error_body(struct sim_response *rs, int status, const char *msg)
     jw_lit(&rs->body, "}");
 }
 
-static bool parse_i64(const char *s, int64_t *out)
+bool sim_parse_i64(const char *s, int64_t *out)
 {
     if (!s || !*s)
         return false;
@@ -111,7 +111,7 @@ static bool parse_i64(const char *s, int64_t *out)
     return true;
 }
 
-static bool parse_range(const char *s, int64_t *a, int64_t *b)
+bool sim_parse_range(const char *s, int64_t *a, int64_t *b)
 {
     char tmp[64];
     size_t n = strlen(s);
@@ -129,7 +129,7 @@ static bool parse_range(const char *s, int64_t *a, int64_t *b)
     if (!comma)
         return false;
     *comma = '\0';
-    return parse_i64(p, a) && parse_i64(comma + 1, b);
+    return sim_parse_i64(p, a) && sim_parse_i64(comma + 1, b);
 }
 
 static unsigned parse_expand(const char *s)
@@ -159,13 +159,13 @@ static bool set_filter(struct query *q, unsigned bit, const char *v)
 {
     switch (bit) {
     case F_RANGE:
-        return parse_range(v, &q->range_from, &q->range_to);
+        return sim_parse_range(v, &q->range_from, &q->range_to);
     case F_RECORDDATE:
-        return parse_i64(v, &q->record_date); /* matched exactly, not by day */
+        return sim_parse_i64(v, &q->record_date); /* matched exactly, not by day */
     case F_RECORDRANGE:
-        return parse_range(v, &q->record_from, &q->record_to);
+        return sim_parse_range(v, &q->record_from, &q->record_to);
     case F_EMISSIONDATE:
-        if (!parse_i64(v, &q->day))
+        if (!sim_parse_i64(v, &q->day))
             return false;
         q->day -= ((q->day % SIM_DAY) + SIM_DAY) % SIM_DAY; /* the UTC date */
         return true;
@@ -173,19 +173,19 @@ static bool set_filter(struct query *q, unsigned bit, const char *v)
         q->code = v;
         return true;
     case F_STATE:
-        return parse_i64(v, &q->state);
+        return sim_parse_i64(v, &q->state);
     case F_DOCTYPE:
-        return parse_i64(v, &q->doctype);
+        return sim_parse_i64(v, &q->doctype);
     case F_OFFICE:
-        return parse_i64(v, &q->office);
+        return sim_parse_i64(v, &q->office);
     case F_CLIENT:
-        return parse_i64(v, &q->client);
+        return sim_parse_i64(v, &q->client);
     case F_DOCUMENT:
-        return parse_i64(v, &q->document);
+        return sim_parse_i64(v, &q->document);
     case F_VARIANT:
-        return parse_i64(v, &q->variant);
+        return sim_parse_i64(v, &q->variant);
     case F_PRODUCT:
-        return parse_i64(v, &q->product);
+        return sim_parse_i64(v, &q->product);
     default:
         return false;
     }
@@ -201,10 +201,10 @@ static bool parse_query(const struct sim_request *rq, unsigned allowed, bool is_
         const char *k = rq->params[i].key, *v = rq->params[i].value ? rq->params[i].value : "";
         int64_t n;
         if (strcmp(k, "limit") == 0) {
-            if (parse_i64(v, &n) && n > 0)
+            if (sim_parse_i64(v, &n) && n > 0)
                 q->limit = n > SIM_PAGE_MAX ? SIM_PAGE_MAX : (size_t)n;
         } else if (strcmp(k, "offset") == 0) {
-            if (parse_i64(v, &n) && n > 0)
+            if (sim_parse_i64(v, &n) && n > 0)
                 q->offset = (size_t)n;
         } else if (strcmp(k, "expand") == 0) {
             q->expand |= parse_expand(v);
@@ -664,7 +664,7 @@ static bool seg_id(const char *s, int64_t *out)
     for (const char *c = s; *c; c++)
         if (*c < '0' || *c > '9')
             return false;
-    return parse_i64(s, out);
+    return sim_parse_i64(s, out);
 }
 
 /* Index of id in t, or false when no such item. */

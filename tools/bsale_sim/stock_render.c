@@ -6,7 +6,6 @@
 
 #include "moves.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,41 +14,13 @@ static const char *const kind_res[2] = {"stocks/receptions", "stocks/consumption
 static const char *const rec_docs[] = {"Guía", "Factura", "Sin Documento"};
 static const char *const cons_types[] = {"Merma", "Uso interno", "Vencimiento"};
 
-static bool parse_i64(const char *s, int64_t *out)
-{
-    if (!s || !*s)
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_range(const char *s, int64_t *a, int64_t *b)
-{
-    char tmp[64];
-    size_t n = strlen(s);
-    if (n < 3 || n >= sizeof tmp || s[0] != '[' || s[n - 1] != ']')
-        return false;
-    memcpy(tmp, s + 1, n - 2);
-    tmp[n - 2] = '\0';
-    char *comma = strchr(tmp, ',');
-    if (!comma)
-        return false;
-    *comma = '\0';
-    return parse_i64(tmp, a) && parse_i64(comma + 1, b);
-}
-
 static bool id_filter(const char *k, const char *v, const char *const *keys, struct moves_query *q,
                       bool *bad)
 {
     for (unsigned j = 0; keys && keys[j] && j < MOVES_ID_FILTERS; j++) {
         if (strcmp(k, keys[j]) != 0)
             continue;
-        *bad = !parse_i64(v, &q->id_val[j]);
+        *bad = !sim_parse_i64(v, &q->id_val[j]);
         q->id_set |= 1u << j;
         return true;
     }
@@ -61,7 +32,7 @@ static bool page_param(const char *k, const char *v, struct moves_query *q, bool
     int64_t n = 0;
     if (strcmp(k, "limit") != 0 && strcmp(k, "offset") != 0)
         return strcmp(k, "expand") == 0 || strcmp(k, "fields") == 0;
-    *bad = !parse_i64(v, &n) || n < 0;
+    *bad = !sim_parse_i64(v, &n) || n < 0;
     if (k[0] == 'l')
         q->limit = n == 0 ? SIM_PAGE_DEFAULT : n > SIM_PAGE_MAX ? SIM_PAGE_MAX : (size_t)n;
     else
@@ -77,10 +48,10 @@ bool sim_moves_query(const struct sim_request *rq, const char *day_key, const ch
         const char *k = rq->params[i].key, *v = rq->params[i].value ? rq->params[i].value : "";
         bool bad = false;
         if (day_key && strcmp(k, day_key) == 0) {
-            bad = !parse_i64(v, &q->from);
+            bad = !sim_parse_i64(v, &q->from);
             q->to = q->from + SIM_DAY - 1;
         } else if (range_key && strcmp(k, range_key) == 0) {
-            bad = !parse_range(v, &q->from, &q->to);
+            bad = !sim_parse_range(v, &q->from, &q->to);
         } else if (!page_param(k, v, q, &bad) && !id_filter(k, v, id_keys, q, &bad)) {
             q->status = 403;
             return false;
@@ -303,7 +274,7 @@ static void line_list(struct sim_store *st, const struct sim_request *rq, int ki
 static bool seg_index(const char *s, size_t n, size_t *idx)
 {
     int64_t id;
-    if (!parse_i64(s, &id) || id < 1 || (uint64_t)id > n)
+    if (!sim_parse_i64(s, &id) || id < 1 || (uint64_t)id > n)
         return false;
     *idx = (size_t)id - 1;
     return true;
@@ -351,7 +322,7 @@ static void costs(struct sim_store *st, const char *seg, struct sim_response *rs
 {
     int64_t id;
     int64_t base = sim_id_base(T_VARIANTS);
-    if (!parse_i64(seg, &id) || id < base || id >= base + (int64_t)st->n_variants) {
+    if (!sim_parse_i64(seg, &id) || id < base || id >= base + (int64_t)st->n_variants) {
         not_found(rs, "The requested resource is not available");
         return;
     }
