@@ -329,7 +329,7 @@ static bool matches(const struct sim_store *st, enum sim_table t, size_t i, unsi
 }
 
 /* First document index whose emission is >= when (emission never decreases with the index). */
-static size_t doc_lower_bound(const struct sim_store *st, int64_t when)
+size_t sim_doc_lower_bound(const struct sim_store *st, int64_t when)
 {
     size_t lo = 0, hi = st->n_docs;
     while (lo < hi) {
@@ -376,11 +376,12 @@ static void narrow(const struct sim_store *st, struct list_ctx *c, const struct 
         if (q->range_from > q->range_to)
             clamp(c, 0, 0);
         else
-            clamp(c, doc_lower_bound(st, q->range_from), doc_lower_bound(st, q->range_to + 1));
+            clamp(c, sim_doc_lower_bound(st, q->range_from),
+                  sim_doc_lower_bound(st, q->range_to + 1));
         c->residual &= ~(unsigned)F_RANGE;
     }
     if (c->t == T_DOCUMENTS && (q->set & F_EMISSIONDATE))
-        clamp(c, doc_lower_bound(st, q->day), doc_lower_bound(st, q->day + SIM_DAY));
+        clamp(c, sim_doc_lower_bound(st, q->day), sim_doc_lower_bound(st, q->day + SIM_DAY));
     if (c->t == T_PAYMENTS && (q->set & F_DOCUMENT)) {
         int64_t di = q->document - sim_id_base(T_DOCUMENTS);
         bool valid = di >= 0 && (size_t)di < st->n_docs;

@@ -63,27 +63,13 @@ static void add_documents(struct sim_store *st, struct rng *r, uint32_t n, struc
     jw_fmt(w, "],\"new_lines\":%zu,\"new_payments\":%zu", st->n_lines - lines0, st->n_pays - pays0);
 }
 
-/* First document emitted on or after `when` (emission never decreases with the index). */
-static size_t first_since(const struct sim_store *st, int64_t when)
-{
-    size_t lo = 0, hi = st->n_docs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->docs[mid].emission < when)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Voids active documents emitted before today and at most max_age days ago (0: any age). A
  * void sets the cancellation fields; emissionDate stays, so it may land on an old document. */
 static void void_documents(struct sim_store *st, struct rng *r, uint32_t n, uint32_t max_age,
                            struct jw *w)
 {
     bool first = true;
-    size_t lo = max_age ? first_since(st, st->k.today - (int64_t)max_age * SIM_DAY) : 0;
+    size_t lo = max_age ? sim_doc_lower_bound(st, st->k.today - (int64_t)max_age * SIM_DAY) : 0;
     size_t span = st->n_docs - lo;
     id_list_open(w, "voided_documents");
     for (uint32_t i = 0; i < n && span; i++) {

@@ -162,24 +162,10 @@ bool sim_payment_on(const struct sim_store *st, size_t idx, int64_t from, int64_
     return rd >= 0 && from <= rd && rd <= to;
 }
 
-/* First document emitted at or after when (emission never decreases with the index). */
-static size_t first_doc_from(const struct sim_store *st, int64_t when)
-{
-    size_t lo = 0, hi = st->n_docs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->docs[mid].emission < when)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* First payment index of the documents emitted at or after when. */
 static size_t first_pay_from(const struct sim_store *st, int64_t when)
 {
-    size_t d = first_doc_from(st, when);
+    size_t d = sim_doc_lower_bound(st, when);
     return d < st->n_docs ? st->docs[d].first_pay : st->n_pays;
 }
 
@@ -269,7 +255,7 @@ static int64_t mutation_clock(const struct sim_store *st)
 /* A credit payment settling 1-3 documents of one client from the last 40 days. */
 static bool add_credit_payment(struct sim_store *st, struct rng *r, int64_t created)
 {
-    size_t from = first_doc_from(st, st->k.today - (CREDIT_WINDOW_DAYS - 1) * SIM_DAY);
+    size_t from = sim_doc_lower_bound(st, st->k.today - (CREDIT_WINDOW_DAYS - 1) * SIM_DAY);
     int64_t first = pick_sale(st, r, from, true);
     if (first < 0)
         return false;
@@ -289,7 +275,7 @@ static bool add_credit_payment(struct sim_store *st, struct rng *r, int64_t crea
 /* An ordinary payment recorded today for a document of today, after the document's own. */
 static bool add_late_payment(struct sim_store *st, struct rng *r, int64_t created)
 {
-    int64_t di = pick_sale(st, r, first_doc_from(st, st->k.today), false);
+    int64_t di = pick_sale(st, r, sim_doc_lower_bound(st, st->k.today), false);
     if (di < 0)
         return false;
     const struct s_document *d = &st->docs[di];

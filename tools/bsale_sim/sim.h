@@ -354,6 +354,8 @@ void sim_mutate_payments(struct sim_store *st, struct rng *r, const struct sim_m
 void sim_render_payment_truth(struct sim_store *st, struct jw *w);
 
 /* ---- the /v1 API (pure: request in, status and body out) ---- */
+/* First document index emitted at or after when (emission never decreases with the index). */
+size_t sim_doc_lower_bound(const struct sim_store *st, int64_t when);
 /* A decimal int64 filling all of s; false on NULL, "" or trailing text. */
 bool sim_parse_i64(const char *s, int64_t *out);
 /* "[a,b]" (brackets optional) of two sim_parse_i64 values. */
