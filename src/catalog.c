@@ -393,6 +393,181 @@ static const struct cat_column referencias_documento_cols[] = {
     SYNCED,
 };
 
+static const struct cat_column impuestos_cols[] = {
+    BSALE_ID("del impuesto", "the tax"),
+    {"nombre", CAT_TEXT, "name", 0, "Nombre (IVA…).", "Name (IVA = VAT…)."},
+    {"porcentaje", CAT_DECIMAL, "percentage", 0, "Tasa en porcentaje (19 = 19 %).",
+     "Rate in percent (19 = 19 %)."},
+    {"codigo", CAT_TEXT, "code", 0, "Código SII del impuesto (14 = IVA).",
+     "Tax authority code of the tax (14 = VAT)."},
+    ESTADO,
+    SYNCED,
+};
+
+static const struct cat_column impuestos_documento_cols[] = {
+    BSALE_ID("del impuesto del documento", "the document's tax"),
+    {"id_documento", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Documento (documentos_venta.id_bsale).", "Document (documentos_venta.id_bsale)."},
+    {"id_impuesto", CAT_ID, "tax.id", IDX, "Impuesto (impuestos.id_bsale).",
+     "Tax (impuestos.id_bsale)."},
+    {"monto_total", CAT_DECIMAL, "totalAmount", 0, "Monto del impuesto en el documento.",
+     "The tax's amount on the document."},
+    {"monto_exento", CAT_DECIMAL, "exemptAmount", 0, "Monto exento de ese impuesto.",
+     "Amount exempt from that tax."},
+    SYNCED,
+};
+
+static const struct cat_column vendedores_documento_cols[] = {
+    {"id_documento", CAT_ID, NULL, CAT_PARENT | KEY, "Documento (documentos_venta.id_bsale).",
+     "Document (documentos_venta.id_bsale)."},
+    {"id_usuario", CAT_ID, "id", KEY | IDX,
+     "Vendedor del documento (usuarios.id_bsale); puede diferir de documentos_venta.id_usuario, "
+     "que es quien lo emitió.",
+     "The document's seller (usuarios.id_bsale); may differ from documentos_venta.id_usuario, "
+     "who issued it."},
+    SYNCED,
+};
+
+static const struct cat_column costos_variante_cols[] = {
+    {"id_variante", CAT_ID, NULL, CAT_PARENT | KEY, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"costo_promedio", CAT_DECIMAL, "averageCost", 0,
+     "Costo promedio ponderado por unidad, neto (sin IVA).",
+     "Weighted average cost per unit, net (before VAT)."},
+    {"costo_total", CAT_DECIMAL, "totalCost", 0, "Costo total del stock de la variante.",
+     "Total cost of the variant's stock."},
+    SYNCED,
+};
+
+static const struct cat_column recepciones_stock_cols[] = {
+    BSALE_ID("de la recepción", "the reception"),
+    {"fecha_admision", CAT_DATE, "admissionDate", IDX,
+     "Fecha de ingreso del stock (fecha calendario UTC).",
+     "Date stock came in (UTC calendar date)."},
+    {"documento", CAT_TEXT, "document", 0, "Documento de respaldo (\"Guía\", \"Factura\"…).",
+     "Supporting document (\"Guía\" = dispatch note, \"Factura\" = invoice…)."},
+    {"numero_documento", CAT_TEXT, "documentNumber", 0, "Número del documento de respaldo (texto).",
+     "Number of the supporting document (text)."},
+    {"nota", CAT_LONGTEXT, "note", 0, "Nota.", "Note."},
+    {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal que recibe (sucursales.id_bsale).",
+     "Receiving office (sucursales.id_bsale)."},
+    {"id_usuario", CAT_ID, "user.id", 0, "Usuario que la registró (usuarios.id_bsale).",
+     "User who recorded it (usuarios.id_bsale)."},
+    {"actualiza_stock", CAT_FLAG, "updateStock", 0, FLAG_ES("suma al stock"),
+     FLAG_EN("adds to stock")},
+    SYNCED,
+};
+
+static const struct cat_column detalles_recepcion_cols[] = {
+    BSALE_ID("del detalle de la recepción", "the reception's detail"),
+    {"id_recepcion", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Recepción (recepciones_stock.id_bsale).", "Reception (recepciones_stock.id_bsale)."},
+    {"id_variante", CAT_ID, "variant.id", IDX, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"cantidad", CAT_DECIMAL, "quantity", 0, "Unidades recibidas.", "Units received."},
+    {"costo", CAT_DECIMAL, "cost", 0, "Costo unitario neto de lo recibido.",
+     "Net unit cost of what was received."},
+    {"stock_variante", CAT_DECIMAL, "variantStock", 0,
+     "Stock de la variante en la sucursal tras la recepción.",
+     "The variant's stock at the office after the reception."},
+    SYNCED,
+};
+
+static const struct cat_column consumos_stock_cols[] = {
+    BSALE_ID("del consumo", "the consumption"),
+    {"fecha_consumo", CAT_DATE, "consumptionDate", IDX, "Fecha del consumo (fecha calendario UTC).",
+     "Date of the consumption (UTC calendar date)."},
+    {"nota", CAT_LONGTEXT, "note", 0, "Nota (motivo: merma, uso interno…).",
+     "Note (reason: shrinkage, internal use…)."},
+    {"id_tipo_consumo", CAT_ID, "consumptionTypeId", 0, "Tipo de consumo de Bsale.",
+     "Bsale consumption type."},
+    {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal (sucursales.id_bsale).",
+     "Office (sucursales.id_bsale)."},
+    {"id_usuario", CAT_ID, "user.id", 0, "Usuario que lo registró (usuarios.id_bsale).",
+     "User who recorded it (usuarios.id_bsale)."},
+    SYNCED,
+};
+
+static const struct cat_column detalles_consumo_cols[] = {
+    BSALE_ID("del detalle del consumo", "the consumption's detail"),
+    {"id_consumo", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Consumo (consumos_stock.id_bsale).", "Consumption (consumos_stock.id_bsale)."},
+    {"id_variante", CAT_ID, "variant.id", IDX, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"cantidad", CAT_DECIMAL, "quantity", 0, "Unidades descontadas del stock.",
+     "Units taken off stock."},
+    {"costo", CAT_DECIMAL, "cost", 0, "Costo unitario neto.", "Net unit cost."},
+    SYNCED,
+};
+
+static const struct cat_column devoluciones_cols[] = {
+    BSALE_ID("de la devolución", "the return"),
+    {"codigo", CAT_TEXT, "code", 0, "Código interno.", "Internal code."},
+    {"fecha_devolucion", CAT_DATE, "returnDate", IDX,
+     "Fecha de la devolución (fecha calendario UTC).", "Date of the return (UTC calendar date)."},
+    {"motivo", CAT_LONGTEXT, "motive", 0, "Motivo de la devolución.", "Reason for the return."},
+    {"tipo", CAT_INT, "type", 0,
+     "Cómo se devolvió: 0 = dinero, 1 = pago de una venta nueva, 2 = abono a crédito, 3 = otro.",
+     "How it was refunded: 0 = money back, 1 = payment of a new sale, 2 = credit-line deposit, "
+     "3 = other."},
+    {"monto", CAT_DECIMAL, "amount", 0, "Monto devuelto (con impuestos).",
+     "Amount returned (taxes included)."},
+    {"id_sucursal", CAT_ID, "office.id", IDX, "Sucursal (sucursales.id_bsale).",
+     "Office (sucursales.id_bsale)."},
+    {"id_documento_referencia", CAT_ID, "reference_document.id", IDX,
+     "Venta original (documentos_venta.id_bsale).", "Original sale (documentos_venta.id_bsale)."},
+    {"id_nota_credito", CAT_ID, "credit_note.id", IDX,
+     "Nota de crédito generada (documentos_venta.id_bsale).",
+     "Credit note it generated (documentos_venta.id_bsale)."},
+    SYNCED,
+};
+
+static const struct cat_column detalles_devolucion_cols[] = {
+    BSALE_ID("del detalle de la devolución", "the return's detail"),
+    {"id_devolucion", CAT_ID, NULL, CAT_PARENT | CAT_NOT_NULL | IDX,
+     "Devolución (devoluciones.id_bsale).", "Return (devoluciones.id_bsale)."},
+    {"id_detalle_documento", CAT_ID, "documentDetailId", IDX,
+     "Línea de la venta devuelta (detalles_venta.id_bsale): da la variante.",
+     "Sale line returned (detalles_venta.id_bsale): gives the variant."},
+    {"cantidad", CAT_DECIMAL, "quantity", 0, "Unidades devueltas.", "Units returned."},
+    {"cantidad_dev_stock", CAT_DECIMAL, "quantityDevStock", 0, "Unidades que volvieron al stock.",
+     "Units put back into stock."},
+    {"costo_variante", CAT_DECIMAL, "variantCost", 0, "Costo unitario de la variante.",
+     "Unit cost of the variant."},
+    SYNCED,
+};
+
+/* Derived: the store copies the stock rows a run read, under the store's date. */
+static const struct cat_column stock_historial_cols[] = {
+    {"fecha", CAT_DATE, NULL, KEY, "Fecha de la tienda (ETL_TIMEZONE) en que se leyó el stock.",
+     "Store date (ETL_TIMEZONE) the stock was read on."},
+    {"id_variante", CAT_ID, NULL, KEY, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"id_sucursal", CAT_ID, NULL, KEY | IDX, "Sucursal (sucursales.id_bsale).",
+     "Office (sucursales.id_bsale)."},
+    {"cantidad", CAT_DECIMAL, NULL, 0, "Unidades ese día.", "Units that day."},
+    {"cantidad_reservada", CAT_DECIMAL, NULL, 0, "Unidades reservadas.", "Units reserved."},
+    {"cantidad_disponible", CAT_DECIMAL, NULL, 0, "Unidades disponibles.", "Units available."},
+    SYNCED,
+};
+
+/* Derived: a price's row is closed and a new one opened only when the price changes. */
+static const struct cat_column precios_historial_cols[] = {
+    {"id_lista_precio", CAT_ID, NULL, KEY, "Lista de precios (listas_precio.id_bsale).",
+     "Price list (listas_precio.id_bsale)."},
+    {"id_variante", CAT_ID, NULL, KEY, "Variante (variantes.id_bsale).",
+     "Variant (variantes.id_bsale)."},
+    {"valido_desde", CAT_DATETIME, NULL, KEY,
+     "Desde cuándo (UTC) rige el precio: la ejecución que lo vio primero.",
+     "Since when (UTC) the price holds: the run that first saw it."},
+    {"valido_hasta", CAT_DATETIME, NULL, IDX,
+     "Hasta cuándo (UTC) rigió; NULL mientras sea el vigente.",
+     "Until when (UTC) it held; NULL while it is current."},
+    {"valor_neto", CAT_DECIMAL, NULL, 0, "Precio neto, sin impuestos.", "Net price, before taxes."},
+    {"valor_con_impuestos", CAT_DECIMAL, NULL, 0, "Precio con impuestos.", "Price with taxes."},
+    SYNCED,
+};
+
 static const struct cat_table t_sucursales =
     MASTER_TABLE("sucursales", sucursales_cols, "offices", CAT_ROLE_OFFICES, "/offices.json",
                  "Sucursales (tiendas, bodegas y tiendas virtuales).",
@@ -456,7 +631,7 @@ static const struct cat_table t_documentos_venta = {
     .role = CAT_ROLE_DOCUMENTS,
     .source = {.fetch = CAT_FETCH_DAILY,
                .path = "/documents.json",
-               .expand = "[details,payments,references]",
+               .expand = "[details,payments,references,document_taxes,sellers]",
                .date_filter = "emissiondaterange",
                .date_kind = CAT_DATE_RANGE},
     .prune = CAT_PRUNE_VERIFIED,
@@ -523,6 +698,101 @@ static const struct cat_table t_referencias_documento = CHILD_TABLE(
     "crédito (numero, codigo_dte y motivo del documento referido).",
     "Tax references of the documents: which document a credit note voids or corrects (number, "
     "DTE code and reason of the referenced document).");
+
+static const struct cat_table t_impuestos =
+    MASTER_TABLE("impuestos", impuestos_cols, "taxes", CAT_ROLE_TAXES, "/taxes.json",
+                 "Impuestos configurados en Bsale (IVA y otros).",
+                 "Taxes configured in Bsale (VAT and others).");
+static const struct cat_table t_impuestos_documento = CHILD_TABLE(
+    "impuestos_documento", impuestos_documento_cols, "documents/document_taxes",
+    CAT_ROLE_DOCUMENT_TAXES, "/documents/{id}/document_taxes.json", CAT_ROLE_DOCUMENTS,
+    "id_documento", "document_taxes", true, "Impuestos de cada documento (monto por impuesto).",
+    "Taxes of each document (amount per tax).");
+static const struct cat_table t_vendedores_documento =
+    CHILD_TABLE("vendedores_documento", vendedores_documento_cols, "documents/sellers",
+                CAT_ROLE_DOCUMENT_SELLERS, "/documents/{id}/sellers.json", CAT_ROLE_DOCUMENTS,
+                "id_documento", "sellers", true,
+                "Vendedores de cada documento (para comisiones): pueden no ser quien lo emitió.",
+                "Sellers of each document (for commissions): they may not be who issued it.");
+static const struct cat_table t_costos_variante = {
+    .name = "costos_variante",
+    .cols = costos_variante_cols,
+    .ncols = ARRAY_LEN(costos_variante_cols),
+    .resource = "variants/costs",
+    .role = CAT_ROLE_VARIANT_COSTS,
+    .source = {.fetch = CAT_FETCH_OBJECT,
+               .path = "/variants/{id}/costs.json",
+               .parent = CAT_ROLE_VARIANTS,
+               .parent_col = "id_variante"},
+    .es = "Costo de cada variante con control de stock. Una petición por variante: se leen las "
+          "recibidas o cambiadas y, por turnos, todas en ETL_COST_REFRESH_DAYS días.",
+    .en = "Cost of each stock-controlled variant. One request per variant: those received or "
+          "changed are read, and in turn all of them every ETL_COST_REFRESH_DAYS days.",
+};
+#define DATED_TABLE(n, c, res, r, p, filter, d_es, d_en)                                           \
+    {                                                                                              \
+        .name = (n), .cols = (c), .ncols = ARRAY_LEN(c), .resource = (res), .role = (r),           \
+        .source = {.fetch = CAT_FETCH_DATED,                                                       \
+                   .path = (p),                                                                    \
+                   .expand = "[details]",                                                          \
+                   .date_filter = (filter),                                                        \
+                   .date_kind = CAT_DATE_RANGE},                                                   \
+        .prune = CAT_PRUNE_UNLISTED, .es = (d_es), .en = (d_en)                                    \
+    }
+static const struct cat_table t_recepciones_stock =
+    DATED_TABLE("recepciones_stock", recepciones_stock_cols, "stocks/receptions",
+                CAT_ROLE_RECEPTIONS, "/stocks/receptions.json", "admissiondaterange",
+                "Recepciones (ingresos) de stock, con su costo en detalles_recepcion.",
+                "Stock receptions (stock coming in), with their cost in detalles_recepcion.");
+static const struct cat_table t_detalles_recepcion =
+    CHILD_TABLE("detalles_recepcion", detalles_recepcion_cols, "stocks/receptions/details",
+                CAT_ROLE_RECEPTION_DETAILS, "/stocks/receptions/{id}/details.json",
+                CAT_ROLE_RECEPTIONS, "id_recepcion", "details", true,
+                "Líneas de cada recepción de stock.", "Lines of each stock reception.");
+static const struct cat_table t_consumos_stock =
+    DATED_TABLE("consumos_stock", consumos_stock_cols, "stocks/consumptions", CAT_ROLE_CONSUMPTIONS,
+                "/stocks/consumptions.json", "consumptiondaterange",
+                "Consumos (salidas de stock que no son ventas: mermas, uso interno).",
+                "Consumptions (stock going out that is not a sale: shrinkage, internal use).");
+static const struct cat_table t_detalles_consumo =
+    CHILD_TABLE("detalles_consumo", detalles_consumo_cols, "stocks/consumptions/details",
+                CAT_ROLE_CONSUMPTION_DETAILS, "/stocks/consumptions/{id}/details.json",
+                CAT_ROLE_CONSUMPTIONS, "id_consumo", "details", true,
+                "Líneas de cada consumo de stock.", "Lines of each stock consumption.");
+static const struct cat_table t_devoluciones = DATED_TABLE(
+    "devoluciones", devoluciones_cols, "returns", CAT_ROLE_RETURNS, "/returns.json",
+    "returndaterange",
+    "Devoluciones: unen la venta original con la nota de crédito que la devuelve, con su motivo.",
+    "Returns: they tie the original sale to the credit note that returns it, with the reason.");
+static const struct cat_table t_detalles_devolucion = CHILD_TABLE(
+    "detalles_devolucion", detalles_devolucion_cols, "returns/details", CAT_ROLE_RETURN_DETAILS,
+    "/returns/{id}/details.json", CAT_ROLE_RETURNS, "id_devolucion", "details", true,
+    "Líneas devueltas de cada devolución (la variante sale de la línea de venta).",
+    "Lines returned by each return (the variant comes from the sale line).");
+static const struct cat_table t_stock_historial = {
+    .name = "stock_historial",
+    .cols = stock_historial_cols,
+    .ncols = ARRAY_LEN(stock_historial_cols),
+    .resource = "stocks",
+    .role = CAT_ROLE_STOCK_HISTORY,
+    .source = {.fetch = CAT_FETCH_DERIVED, .parent = CAT_ROLE_STOCK},
+    .es = "Stock de cada día en que una ejecución leyó el stock (una foto por fecha de la tienda): "
+          "quiebres, rotación, stock a fin de mes.",
+    .en = "Stock on each day a run read it (one snapshot per store date): stock-outs, turnover, "
+          "month-end stock.",
+};
+static const struct cat_table t_precios_historial = {
+    .name = "precios_historial",
+    .cols = precios_historial_cols,
+    .ncols = ARRAY_LEN(precios_historial_cols),
+    .resource = "price_lists/details",
+    .role = CAT_ROLE_PRICE_HISTORY,
+    .source = {.fetch = CAT_FETCH_DERIVED, .parent = CAT_ROLE_PRICES},
+    .es = "Todos los precios que tuvo cada variante en cada lista: una fila nueva solo cuando el "
+          "precio cambia; la vigente tiene valido_hasta NULL.",
+    .en = "Every price each variant had in each list: a new row only when the price changes; the "
+          "current one has valido_hasta NULL.",
+};
 
 /* ---- the ETL's own bookkeeping: not synced, written by the store ---- */
 
@@ -632,6 +902,18 @@ static const struct cat_table *const all_tables[] = {
     &t_pagos_documentos,
     &t_pagos_por_tipo_documento,
     &t_referencias_documento,
+    &t_impuestos,
+    &t_impuestos_documento,
+    &t_vendedores_documento,
+    &t_costos_variante,
+    &t_recepciones_stock,
+    &t_detalles_recepcion,
+    &t_consumos_stock,
+    &t_detalles_consumo,
+    &t_devoluciones,
+    &t_detalles_devolucion,
+    &t_stock_historial,
+    &t_precios_historial,
 };
 
 const struct cat_table *const *catalog_tables(size_t *n)

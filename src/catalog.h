@@ -71,6 +71,18 @@ enum cat_role {
     CAT_ROLE_REFERENCES,              /* referencias_documento */
     CAT_ROLE_SCHEMA_VERSION,          /* etl_esquema */
     CAT_ROLE_CALENDAR,                /* dim_fecha: filled by migrate */
+    CAT_ROLE_TAXES,                   /* impuestos */
+    CAT_ROLE_DOCUMENT_TAXES,          /* impuestos_documento */
+    CAT_ROLE_DOCUMENT_SELLERS,        /* vendedores_documento */
+    CAT_ROLE_VARIANT_COSTS,           /* costos_variante: one object per variant */
+    CAT_ROLE_RECEPTIONS,              /* recepciones_stock */
+    CAT_ROLE_RECEPTION_DETAILS,       /* detalles_recepcion */
+    CAT_ROLE_CONSUMPTIONS,            /* consumos_stock */
+    CAT_ROLE_CONSUMPTION_DETAILS,     /* detalles_consumo */
+    CAT_ROLE_RETURNS,                 /* devoluciones */
+    CAT_ROLE_RETURN_DETAILS,          /* detalles_devolucion */
+    CAT_ROLE_STOCK_HISTORY,           /* stock_historial: derived from stock */
+    CAT_ROLE_PRICE_HISTORY,           /* precios_historial: derived from precios */
     CAT_ROLE_COUNT
 };
 
@@ -85,6 +97,16 @@ enum cat_fetch {
      * full sync; by date window plus the id-ordered tail on a daily sync.
      */
     CAT_FETCH_JOURNAL,
+    /*
+     * Dated records, few per day (stock receptions, consumptions, returns):
+     * the whole list on a full sync; on a daily sync one date_filter range
+     * over the window and its reconcile horizon.
+     */
+    CAT_FETCH_DATED,
+    /* One plain object (not a list) per parent record, read for the parents the plan selects. */
+    CAT_FETCH_OBJECT,
+    /* Not read from Bsale: written from another table's rows (source.parent) by the store. */
+    CAT_FETCH_DERIVED,
 };
 
 enum cat_date_kind {

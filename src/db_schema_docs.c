@@ -75,6 +75,25 @@ static void write_source(FILE *out, const struct cat_table *t)
                 "on a daily sync by date window (`%s=[start,end]`) plus the id-ordered tail",
                 s->path, s->date_filter, s->date_filter);
         break;
+    case CAT_FETCH_DATED:
+        fprintf(out,
+                "`GET %s` entera en un sync full; en un sync diario `%s=[inicio,fin]` sobre la "
+                "ventana y su horizonte de conciliación / the whole list on a full sync; on a "
+                "daily sync `%s=[start,end]` over the window and its reconcile horizon",
+                s->path, s->date_filter, s->date_filter);
+        break;
+    case CAT_FETCH_OBJECT:
+        fprintf(out,
+                "`GET %s` (un objeto) por cada fila elegida de `%s` / (one object) for each "
+                "chosen row of `%s`",
+                s->path, parent_name, parent_name);
+        break;
+    case CAT_FETCH_DERIVED:
+        fprintf(out,
+                "ninguna: el ETL la escribe a partir de `%s` / none: the ETL writes it from "
+                "`%s`",
+                parent_name, parent_name);
+        break;
     case CAT_FETCH_CHILD:
         if (s->path && (!s->embedded || s->linked_read || t->role == CAT_ROLE_LINES))
             fprintf(out, "`GET %s` por cada fila de `%s` / for each row of `%s`", s->path,
