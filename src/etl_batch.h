@@ -10,7 +10,7 @@
 #include "common.h"
 #include "catalog.h"
 
-#define ETL_MAX_TABLES 32
+#define ETL_MAX_TABLES 40
 
 /* resource_id of an incident whose record id itself was unreadable (stored as NULL). */
 #define ETL_NO_ID (-1)

@@ -16,6 +16,8 @@
 /* What one run must fetch. */
 struct etl_plan {
     bool master;             /* master-data streams */
+    /* Stock and price-list details read whole on a daily sync too (a full sync reads them). */
+    bool stock_prices;
     bool documents;          /* document windows for [date_from, date_to] */
     bool fetch_missing_refs; /* fetch clients/variants that documents reference but we lack */
     char date_from[11];
