@@ -15,7 +15,7 @@
 
 /* What one run must fetch. */
 struct etl_plan {
-    bool master;             /* master-data streams */
+    bool master; /* master-data streams */
     /* Stock and price-list details read whole on a daily sync too (a full sync reads them). */
     bool stock_prices;
     bool documents;          /* document windows for [date_from, date_to] */

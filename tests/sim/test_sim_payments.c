@@ -478,6 +478,36 @@ static void check_ids_above(json_t *ids, long long *above)
     }
 }
 
+/*
+ * No document is settled by credit payments beyond what it owes on the
+ * client's credit line (its client-credit payments), so no balance goes negative.
+ */
+static void check_no_oversettled(struct sim_ctx *s)
+{
+    json_t *owed = json_object(), *p;
+    size_t i;
+    char key[32];
+    json_array_foreach (truth_of(s, "payments"), i, p) {
+        if (json_integer_value(json_object_get(p, "state")) != 0 ||
+            jget_id(json_object_get(p, "payment_type"), "id") != 5)
+            continue;
+        snprintf(key, sizeof key, "%lld", jget_id(json_object_get(p, "document"), "id"));
+        double before = json_real_value(json_object_get(owed, key));
+        json_object_set_new(owed, key, json_real(before + jnum(json_object_get(p, "amount"))));
+    }
+    size_t settled = 0;
+    json_array_foreach (truth_of(s, "payment_documents"), i, p) {
+        snprintf(key, sizeof key, "%lld", jget_id(p, "id"));
+        double left =
+            json_real_value(json_object_get(owed, key)) - jnum(json_object_get(p, "amount"));
+        assert_true(left > -0.005);
+        json_object_set_new(owed, key, json_real(left));
+        settled++;
+    }
+    assert_true(settled > 0);
+    json_decref(owed);
+}
+
 static void test_mutate_payments(void **state)
 {
     struct sim_ctx *s = &embed_sim;
@@ -501,6 +531,7 @@ static void test_mutate_payments(void **state)
     /* The truth follows: the new payments, and totals that count the late ones. */
     json_decref(s->truth);
     s->truth = hook_json(s, "GET", "/__truth", NULL);
+    check_no_oversettled(s);
     json_t *late = payment_by_id(s, json_integer_value(json_array_get(fresh, 0)));
     long long doc = jget_id(json_object_get(late, "document"), "id");
     json_decref(late);

@@ -252,23 +252,69 @@ static int64_t mutation_clock(const struct sim_store *st)
     return now;
 }
 
-/* A credit payment settling 1-3 documents of one client from the last 40 days. */
+/*
+ * What each document from `from` on still owes on the client's credit line:
+ * its client-credit payments less what credit payments already settled.
+ * Only those documents can be settled again, so no balance turns negative.
+ */
+static int64_t *credit_left(const struct sim_store *st, size_t from)
+{
+    size_t n = st->n_docs - from;
+    int64_t *left = xmalloc((n ? n : 1) * sizeof *left);
+    memset(left, 0, (n ? n : 1) * sizeof *left);
+    for (size_t i = 0; i < st->n_pays; i++) {
+        const struct s_payment *p = &st->pays[i];
+        if (!p->is_credit && p->doc_idx >= (int32_t)from && p->type_id == PAY_PT_CLIENT_CREDIT &&
+            p->state == 0)
+            left[(size_t)p->doc_idx - from] += p->amount;
+        for (unsigned k = 0; p->is_credit && k < p->n_credit_docs; k++)
+            if (p->credit_doc_idx[k] >= (int32_t)from)
+                left[(size_t)p->credit_doc_idx[k] - from] -= p->credit_amount[k];
+    }
+    return left;
+}
+
+static void settle_doc(struct s_payment *p, size_t doc_idx, int64_t amount)
+{
+    unsigned k = p->n_credit_docs++;
+    p->credit_doc_idx[k] = (int32_t)doc_idx;
+    p->credit_amount[k] = amount;
+    p->amount += amount;
+}
+
+static bool owes_credit(const struct sim_store *st, const int64_t *left, size_t from, size_t i)
+{
+    const struct s_document *d = &st->docs[i];
+    return left[i - from] > 0 && d->state == 0 && !d->removed && d->client_id &&
+           d->type_id != PAY_DT_NOTA_CREDITO;
+}
+
+/* A credit payment settling 1-3 documents of one client, from the last 40 days, still owed. */
 static bool add_credit_payment(struct sim_store *st, struct rng *r, int64_t created)
 {
     size_t from = sim_doc_lower_bound(st, st->k.today - (CREDIT_WINDOW_DAYS - 1) * SIM_DAY);
-    int64_t first = pick_sale(st, r, from, true);
-    if (first < 0)
+    if (from >= st->n_docs)
         return false;
+    int64_t *left = credit_left(st, from);
+    int64_t first = -1;
+    for (int attempt = 0; attempt < 400 && first < 0; attempt++) {
+        size_t i = from + rng_below(r, (uint32_t)(st->n_docs - from));
+        if (owes_credit(st, left, from, i))
+            first = (int64_t)i;
+    }
+    if (first < 0) {
+        free(left);
+        return false;
+    }
     const struct s_document *d = &st->docs[first];
     struct s_payment *p = new_credit_payment(st, d, created);
-    add_credit_doc(st, p, (size_t)first);
+    settle_doc(p, (size_t)first, left[(size_t)first - from]);
     unsigned want = 1 + rng_below(r, SIM_CREDIT_DOCS_MAX);
-    for (size_t i = from; i < st->n_docs && p->n_credit_docs < want; i++) {
-        const struct s_document *o = &st->docs[i];
-        if (i != (size_t)first && o->client_id == d->client_id && o->state == 0 && !o->removed &&
-            o->type_id != PAY_DT_NOTA_CREDITO && o->total > 0)
-            add_credit_doc(st, p, i);
-    }
+    for (size_t i = from; i < st->n_docs && p->n_credit_docs < want; i++)
+        if (i != (size_t)first && st->docs[i].client_id == d->client_id &&
+            owes_credit(st, left, from, i))
+            settle_doc(p, i, left[i - from]);
+    free(left);
     return true;
 }
 
