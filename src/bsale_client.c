@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -618,10 +619,47 @@ static enum err_code build_headers(struct bsale_client *c, struct err *e)
     return ERR_OK;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static bool curl_ready;
+
+static void curl_init_once(void)
+{
+    curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+/*
+ * libcurl's global set-up loads and initialises the TLS library (megabytes
+ * of touched pages): an idle `serve` should not pay for it before its first
+ * run. Deferred only with a libcurl whose global init is thread-safe
+ * (7.84.0 on); asking curl_version_info would itself wake the TLS library.
+ */
+#if LIBCURL_VERSION_NUM >= 0x075400
+#define CURL_INIT_THREADSAFE true
+#else
+#define CURL_INIT_THREADSAFE false
+#endif
+
+bool bsale_global_init(bool eager)
+{
+    if (!eager && CURL_INIT_THREADSAFE)
+        return true;
+    pthread_once(&curl_once, curl_init_once);
+    return curl_ready;
+}
+
+void bsale_global_cleanup(void)
+{
+    if (curl_ready)
+        curl_global_cleanup();
+}
+
 enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_client **out,
                                struct err *e)
 {
     *out = NULL;
+    pthread_once(&curl_once, curl_init_once);
+    if (!curl_ready)
+        return err_set(e, ERR_HTTP, "cannot initialise libcurl");
     struct bsale_client *c = xcalloc(1, sizeof(*c));
     enum err_code rc = resolve_opts(o, &c->o, e);
     if (rc)

@@ -49,6 +49,12 @@ struct bsale_stats {
     size_t n_status;
 };
 
+/*
+ * libcurl's global set-up: now when eager (or when libcurl's is not
+ * thread-safe), else at the first bsale_client_new. false when it failed.
+ */
+bool bsale_global_init(bool eager);
+void bsale_global_cleanup(void); /* at exit, after every client is freed */
 enum err_code bsale_client_new(const struct bsale_client_opts *o, struct bsale_client **out,
                                struct err *e) MUST_CHECK;
 void bsale_client_free(struct bsale_client *c); /* accepts NULL */

@@ -5,6 +5,7 @@
  */
 #include "common.h"
 
+#include "bsale_client.h"
 #include "buf.h"
 #include "cli.h"
 #include "cli_commands.h"
@@ -14,7 +15,6 @@
 #include "log.h"
 #include "version.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -344,13 +344,13 @@ int main(int argc, char **argv)
     struct cli_globals g = {0};
     cli_globals_init(&g);
     log_setup(LOG_INFO, LOG_FORMAT_TEXT);
-    /* Before any thread starts, as libcurl requires. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    /* Before any thread starts, unless libcurl's set-up is thread-safe: then at the first run. */
+    if (!bsale_global_init(false)) {
         fprintf(stderr, "patitas-etl: cannot initialise libcurl\n");
         return EXIT_RUNTIME;
     }
     int rc = argc > 0 ? dispatch(argc, argv, &g) : EXIT_USAGE;
-    curl_global_cleanup();
+    bsale_global_cleanup();
     cli_globals_release(&g);
     log_clear_secrets();
     return rc;
