@@ -14,6 +14,9 @@
 #include "log.h"
 #include "utf8.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -321,6 +324,10 @@ enum err_code cmd_serve_run(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     date_use_timezone(cfg->etl_timezone);
     prepare_schema(cfg);
+#ifdef __GLIBC__
+    /* The migration's heap is free now: give it back, so an idle service stays small. */
+    malloc_trim(0);
+#endif
     enum err_code rc = etl_runner_new(cfg, &runner, &e);
     if (!rc)
         rc = http_server_run(cfg, runner, &e);
