@@ -1,6 +1,6 @@
 /*
  * stock_historial and precios_historial built from stock and precios, and
- * the count of the rows a run stamped. Without arguments on SQLite; "mysql"
+ * the distinct counts of the rows a run wrote. Without arguments on SQLite; "mysql"
  * runs it on a fresh database of TEST_MYSQL_URL's server (exit 77 when
  * unset).
  */
@@ -11,7 +11,11 @@
 #include "db.h"
 #include "db_history.h"
 #include "db_url.h"
+#include "etl_batch.h"
+#include "etl_writer.h"
 #include "log.h"
+
+#include <pthread.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -270,6 +274,91 @@ static void test_count_since_counts_stamped_rows(void **state)
     assert_int_equal(db_count_since(f->db, t, "yesterday", &n, &e), ERR_INTERNAL);
 }
 
+/* ---- a run's distinct counts ---- */
+
+static struct etl_batch *batch_of(const char *table, const char *items)
+{
+    struct etl_batch *b = etl_batch_new();
+    struct cat_rows *r = etl_batch_rows(b, etl_table_index(table));
+    json_t *a = json_loads(items, 0, NULL);
+    struct err e = ERR_INIT;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (catalog_map_item(r, json_array_get(a, i), 0, &e))
+            fail_msg("map: %s", e.msg);
+    json_decref(a);
+    b->n_rows += r->n;
+    return b;
+}
+
+/* One writer (one pass of a run) over batches[0..n), counting into c. */
+static void write_pass(struct fixture *f, struct etl_counters *c, struct etl_batch **batches,
+                       size_t n)
+{
+    struct err e = ERR_INIT;
+    struct etl_writer_opts wo = {.url = &f->url, .depth = 1, .counters = c, .run_id = 1};
+    struct etl_writer *w = NULL;
+    assert_int_equal(etl_writer_start(&wo, &w, &e), ERR_OK);
+    for (size_t i = 0; i < n; i++)
+        if (etl_writer_push(w, batches[i], &e))
+            fail_msg("push: %s", e.msg);
+    if (etl_writer_finish(w, false, &e))
+        fail_msg("writer: %s", e.msg);
+}
+
+static long long rows_of(const struct etl_counters *c, const char *table)
+{
+    return c->rows_by_table[etl_table_index(table)];
+}
+
+/* A client re-read in a run (a second page, the reconcile's pass) is one row of clientes. */
+static void test_run_counts_a_row_written_twice_once(void **state)
+{
+    struct fixture *f = *state;
+    exec(f->db, "INSERT INTO clientes (id_bsale, nombre, sincronizado_en) VALUES "
+                "(11, 'Antes', '2020-01-01 00:00:00')");
+    struct etl_counters c;
+    memset(&c, 0, sizeof(c));
+    pthread_mutex_init(&c.mu, NULL);
+    struct etl_batch *first[] = {
+        batch_of("clientes", "[{\"id\":9,\"firstName\":\"Ana\"},{\"id\":10}]"),
+        batch_of("clientes", "[{\"id\":9,\"firstName\":\"Ana M.\"}]"),
+        batch_of("sucursales", "[{\"id\":1,\"name\":\"Centro\"}]")};
+    write_pass(f, &c, first, ARRAY_LEN(first));
+    assert_int_equal(rows_of(&c, "clientes"), 2);
+    assert_int_equal(rows_of(&c, "sucursales"), 1);
+    assert_int_equal(c.rows_total, 3);
+    /* a later pass of the same run writes client 9 again: still two distinct rows */
+    struct etl_batch *second[] = {batch_of("clientes", "[{\"id\":9}]")};
+    write_pass(f, &c, second, ARRAY_LEN(second));
+    assert_int_equal(rows_of(&c, "clientes"), 2);
+    assert_int_equal(c.rows_total, 3);
+    pthread_mutex_destroy(&c.mu);
+}
+
+/* The history step counts the rows it stamped; an identical second step adds none. */
+static void test_run_counts_history_rows(void **state)
+{
+    struct fixture *f = *state;
+    load_prices(f->db);
+    exec(f->db,
+         "INSERT INTO stock (id_variante, id_sucursal, cantidad, cantidad_reservada, "
+         "cantidad_disponible, sincronizado_en) VALUES "
+         "(100, 1, 5, 1, 4, '2024-03-10 10:00:00'), (100, 2, 0, 0, 0, '2024-03-10 10:00:00')");
+    struct etl_counters c;
+    memset(&c, 0, sizeof(c));
+    pthread_mutex_init(&c.mu, NULL);
+    struct err e = ERR_INIT;
+    assert_int_equal(etl_writer_history(f->db, "UTC", "2024-03-10 10:00:00", &c, &e), ERR_OK);
+    assert_int_equal(rows_of(&c, "stock_historial"), 2);
+    assert_int_equal(rows_of(&c, "precios_historial"), 4);
+    assert_int_equal(c.rows_total, 6);
+    assert_int_equal(etl_writer_history(f->db, "UTC", "2024-03-10 10:00:00", &c, &e), ERR_OK);
+    assert_int_equal(rows_of(&c, "stock_historial"), 2);
+    assert_int_equal(rows_of(&c, "precios_historial"), 4);
+    assert_query(f->db, "SELECT COUNT(*), COUNT(DISTINCT fecha) FROM stock_historial", "2|1\n");
+    pthread_mutex_destroy(&c.mu);
+}
+
 static int setup_backend(void)
 {
     if (!use_mysql) {
@@ -305,6 +394,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_prices_changed_unchanged_and_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prices_same_second_corrects_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_since_counts_stamped_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_counts_a_row_written_twice_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_counts_history_rows, setup, teardown),
     };
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     db_close(admin);
