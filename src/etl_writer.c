@@ -161,7 +161,7 @@ static void count_batch(struct etl_writer *w, const struct etl_batch *b, const c
     for (size_t i = 0; i < ETL_MAX_TABLES; i++) {
         w->counters->rows_by_table[i] += (long long)b->rows[i].n;
         if (b->rows[i].n)
-            w->wrote[i] = w->counters->written[i] = true;
+            w->wrote[i] = true;
     }
     w->counters->rows_total += (long long)b->n_rows;
     w->counters->docs += (long long)b->n_docs;
@@ -340,7 +340,8 @@ enum err_code etl_writer_finish(struct etl_writer *w, bool abort, struct err *e)
     return rc;
 }
 
-/* Marks the derived table of role as written by the run (its first write when none came before). */
+/* Marks the derived table of role for recounting (its stamp is the run's first when none came
+ * before). */
 static void mark_derived(struct etl_counters *c, enum cat_role role, const char *synced_at,
                          bool *tables)
 {
@@ -350,7 +351,7 @@ static void mark_derived(struct etl_counters *c, enum cat_role role, const char 
     pthread_mutex_lock(&c->mu);
     if (!c->since[0])
         snprintf(c->since, sizeof(c->since), "%s", synced_at);
-    tables[i] = c->written[i] = true;
+    tables[i] = true;
     pthread_mutex_unlock(&c->mu);
 }
 

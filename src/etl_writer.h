@@ -20,12 +20,11 @@ struct etl_counters {
     long long incidents;          /* raised by this run: records stored doubtful or skipped */
     long long incidents_resolved; /* earlier runs' incidents this run resolved */
     /*
-     * Distinct counts: the run's first write stamp and the tables it wrote.
-     * Once a writer ends, rows_by_table of each is the rows stamped since
-     * (a row written twice counts once) and rows_total their sum.
+     * The run's first write stamp. When a writer ends, rows_by_table of each
+     * table it wrote becomes the rows stamped since (a row written twice in
+     * the run counts once) and rows_total their sum.
      */
     char since[20];
-    bool written[ETL_MAX_TABLES];
 };
 
 /*
