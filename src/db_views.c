@@ -163,6 +163,23 @@ static const char v_stock_actual_sql[] =
     "LEFT JOIN productos p ON p.id_bsale = v.id_producto";
 
 /*
+ * Cost is the variant's current average cost (costos_variante) times the
+ * line's units; a variant without a cost row has NULL cost and margin, never
+ * 0. Amounts are the line's, unsigned, with v_ventas' signo: a credit note's
+ * line subtracts its margin through SUM(signo * margen).
+ */
+static const char v_margen_sql[] =
+    "CREATE VIEW v_margen AS SELECT v.id_detalle, v.id_documento, v.fecha, v.id_sucursal, "
+    "v.id_tipo_documento, v.id_cliente, v.id_usuario, v.id_variante, v.producto, v.variante, "
+    "v.cantidad, v.monto_neto, c.costo_promedio AS costo_unitario, "
+    "c.costo_promedio * v.cantidad AS costo, "
+    "v.monto_neto - c.costo_promedio * v.cantidad AS margen, "
+    "CASE WHEN v.monto_neto <> 0 THEN "
+    "ROUND(100.0 * (v.monto_neto - c.costo_promedio * v.cantidad) / v.monto_neto, 2) "
+    "END AS margen_pct, v.signo "
+    "FROM v_ventas v LEFT JOIN costos_variante c ON c.id_variante = v.id_variante";
+
+/*
  * A credit document is an active document, not a credit note, that a
  * client-credit payment type paid, or that a credit payment settles
  * (pagos_documentos). Paid: its other active payments plus the settlements.
@@ -193,19 +210,19 @@ static const char v_stock_actual_sql[] =
 static const char v_cxc_sqlite_sql[] = CXC_HEAD CXC_DAYS_SQLITE CXC_TAIL;
 static const char v_cxc_mysql_sql[] = CXC_HEAD CXC_DAYS_MYSQL CXC_TAIL;
 
-/* Dependants first: v_ventas_diarias reads v_ventas. */
-static const char *const view_names[] = {"v_ventas_diarias", "v_ventas", "v_stock_actual",
-                                         "v_cuentas_por_cobrar"};
+/* Dependants first: v_ventas_diarias and v_margen read v_ventas. */
+static const char *const view_names[] = {"v_ventas_diarias", "v_margen", "v_ventas",
+                                         "v_stock_actual", "v_cuentas_por_cobrar"};
 
 const char *db_view_name(size_t i)
 {
     return i < ARRAY_LEN(view_names) ? view_names[i] : NULL;
 }
 
-/* In creation order: v_ventas before v_ventas_diarias. */
+/* In creation order: v_ventas before v_ventas_diarias and v_margen. */
 const char *db_view_sql(size_t i, bool mysql)
 {
-    const char *const sql[] = {v_ventas_sql, v_ventas_diarias_sql, v_stock_actual_sql,
+    const char *const sql[] = {v_ventas_sql, v_ventas_diarias_sql, v_margen_sql, v_stock_actual_sql,
                                mysql ? v_cxc_mysql_sql : v_cxc_sqlite_sql};
     return i < ARRAY_LEN(sql) ? sql[i] : NULL;
 }

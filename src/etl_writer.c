@@ -10,10 +10,13 @@
 #define LOG_MODULE "writer"
 #include "clock.h"
 #include "log.h"
+#include "date.h"
+#include "db_history.h"
 #include "etl_writer.h"
 #include "etl_batch.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +32,7 @@ struct etl_writer {
     struct etl_counters *counters;
     long long run_id;
     struct etl_open_incidents *open;
+    bool wrote[ETL_MAX_TABLES]; /* tables this writer wrote: recounted when it ends */
 };
 
 /* Values of column col in the rows of r whose parent column (pcol >= 0) is parent. Owned. */
@@ -147,16 +151,53 @@ static enum err_code write_incidents(struct etl_writer *w, const struct etl_batc
     return rc;
 }
 
-static void count_batch(struct etl_writer *w, const struct etl_batch *b, size_t n_resolved)
+/* Running counts for progress; the distinct counts replace them when the writer ends. */
+static void count_batch(struct etl_writer *w, const struct etl_batch *b, const char *synced_at,
+                        size_t n_resolved)
 {
     pthread_mutex_lock(&w->counters->mu);
-    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
+    if (!w->counters->since[0])
+        snprintf(w->counters->since, sizeof(w->counters->since), "%s", synced_at);
+    for (size_t i = 0; i < ETL_MAX_TABLES; i++) {
         w->counters->rows_by_table[i] += (long long)b->rows[i].n;
+        if (b->rows[i].n)
+            w->wrote[i] = true;
+    }
     w->counters->rows_total += (long long)b->n_rows;
     w->counters->docs += (long long)b->n_docs;
     w->counters->incidents += (long long)b->n_incidents;
     w->counters->incidents_resolved += (long long)n_resolved;
     pthread_mutex_unlock(&w->counters->mu);
+}
+
+/*
+ * Replaces the counts of tables[i] with the rows stamped since the run's
+ * first write: what each table holds of this run, a row written twice once.
+ */
+static enum err_code recount(struct db *db, struct etl_counters *c, const bool *tables,
+                             struct err *e)
+{
+    size_t n;
+    const struct cat_table *const *t = catalog_tables(&n);
+    pthread_mutex_lock(&c->mu);
+    char since[sizeof(c->since)];
+    memcpy(since, c->since, sizeof(since));
+    pthread_mutex_unlock(&c->mu);
+    enum err_code rc = ERR_OK;
+    for (size_t i = 0; i < n && i < ETL_MAX_TABLES && !rc && since[0]; i++) {
+        long long rows = 0;
+        if (!tables[i] || (rc = db_count_since(db, t[i], since, &rows, e)))
+            continue;
+        pthread_mutex_lock(&c->mu);
+        c->rows_by_table[i] = rows;
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_mutex_lock(&c->mu);
+    c->rows_total = 0;
+    for (size_t i = 0; i < ETL_MAX_TABLES; i++)
+        c->rows_total += c->rows_by_table[i];
+    pthread_mutex_unlock(&c->mu);
+    return rc ? err_prefix(e, "counting the rows written") : ERR_OK;
 }
 
 static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b, struct err *e)
@@ -184,7 +225,7 @@ static enum err_code write_batch(struct etl_writer *w, const struct etl_batch *b
     }
     etl_open_incidents_mark(w->open, resolved, n_resolved);
     free(resolved);
-    count_batch(w, b, n_resolved);
+    count_batch(w, b, synced_at, n_resolved);
     return ERR_OK;
 }
 
@@ -284,6 +325,10 @@ enum err_code etl_writer_finish(struct etl_writer *w, bool abort, struct err *e)
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    struct err ce = ERR_INIT;
+    enum err_code crc = recount(w->db, w->counters, w->wrote, &ce);
+    if (crc && !w->err.code)
+        w->err = ce;
     enum err_code rc = w->err.code;
     if (rc && e)
         *e = w->err;
@@ -292,5 +337,41 @@ enum err_code etl_writer_finish(struct etl_writer *w, bool abort, struct err *e)
     pthread_cond_destroy(&w->cv);
     free(w->q);
     free(w);
+    return rc;
+}
+
+/* Marks the derived table of role for recounting (its stamp is the run's first when none came
+ * before). */
+static void mark_derived(struct etl_counters *c, enum cat_role role, const char *synced_at,
+                         bool *tables)
+{
+    int i = catalog_role_index(role);
+    if (i < 0 || i >= ETL_MAX_TABLES)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (!c->since[0])
+        snprintf(c->since, sizeof(c->since), "%s", synced_at);
+    tables[i] = true;
+    pthread_mutex_unlock(&c->mu);
+}
+
+enum err_code etl_writer_history(struct db *db, const char *tz, const char *run_at,
+                                 struct etl_counters *c, struct err *e)
+{
+    char today[11], synced_at[20];
+    bool tables[ETL_MAX_TABLES] = {0};
+    utc_now(synced_at);
+    /* A --date run does not change which day the stock is: it is read now. */
+    enum err_code rc = date_today(tz, today, e);
+    if (!rc)
+        rc = db_history_stock(db, today, synced_at, e);
+    if (!rc)
+        mark_derived(c, CAT_ROLE_STOCK_HISTORY, synced_at, tables);
+    if (!rc)
+        rc = db_history_prices(db, run_at, synced_at, e);
+    if (!rc)
+        mark_derived(c, CAT_ROLE_PRICE_HISTORY, synced_at, tables);
+    if (!rc)
+        rc = recount(db, c, tables, e);
     return rc;
 }

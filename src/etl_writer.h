@@ -3,6 +3,7 @@
 #define PETL_ETL_WRITER_H
 
 #include "common.h"
+#include "db.h"
 #include "db_url.h"
 #include "err.h"
 #include "etl_batch.h"
@@ -18,6 +19,12 @@ struct etl_counters {
     long long docs;
     long long incidents;          /* raised by this run: records stored doubtful or skipped */
     long long incidents_resolved; /* earlier runs' incidents this run resolved */
+    /*
+     * The run's first write stamp. When a writer ends, rows_by_table of each
+     * table it wrote becomes the rows stamped since (a row written twice in
+     * the run counts once) and rows_total their sum.
+     */
+    char since[20];
 };
 
 /*
@@ -39,5 +46,13 @@ enum err_code etl_writer_start(const struct etl_writer_opts *opts, struct etl_wr
 enum err_code etl_writer_push(struct etl_writer *w, struct etl_batch *b, struct err *e) MUST_CHECK;
 /* Drains the queue (or discards it when abort), joins, closes; returns the writer's first error. */
 enum err_code etl_writer_finish(struct etl_writer *w, bool abort, struct err *e) MUST_CHECK;
+
+/*
+ * After a plan that read stock and prices whole: stock_historial for the
+ * store's today in tz, precios_historial as of run_at (the run's start, UTC),
+ * both counted in c. db is the run's connection.
+ */
+enum err_code etl_writer_history(struct db *db, const char *tz, const char *run_at,
+                                 struct etl_counters *c, struct err *e) MUST_CHECK;
 
 #endif

@@ -285,6 +285,9 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
         rc = resolve_gone(job, ctx, e);
     if (!rc && job->plan.master)
         rc = prune_unlisted(job, e);
+    if (!rc && (job->plan.master || job->plan.stock_prices)) /* stock and prices read whole */
+        rc = etl_writer_history(job->db, job->r->cfg->etl_timezone, job->rec.inicio, &ctx->counters,
+                                e);
     if (!rc && job->plan.documents)
         rc = reconcile_documents(job, ctx, e);
     if (!rc && ctx->stats.payments_through_id > 0) /* where the next run's payments tail starts */

@@ -15,3 +15,8 @@ add_test(NAME storage.reportes_sqlite COMMAND test_db_views sqlite
          ${CMAKE_SOURCE_DIR}/docs/reportes.md)
 set_tests_properties(storage.views_mysql storage.reportes_sqlite PROPERTIES
   LABELS "integration;storage" SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# stock_historial, precios_historial and the run's distinct counts on MariaDB (SQLite: unit test).
+add_test(NAME storage.history_mysql COMMAND test_db_history mysql)
+set_tests_properties(storage.history_mysql PROPERTIES
+  LABELS "integration;storage" SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #define SYNCED "'2024-03-10 10:00:00'"
+#define VARIANT_COST "312.5" /* costo_promedio of variant 100 */
 
 static bool use_mysql;
 static const char *reportes_path;
@@ -170,6 +171,19 @@ static const char *const store_rows[] = {
     "(9004, 1000, 1, 1190, '2024-03-01', 0, " SYNCED ")",
     "INSERT INTO pagos_documentos (id_pago, id_documento, monto, sincronizado_en) VALUES "
     "(9003, 1005, 1190, " SYNCED "), (9003, 1006, 310, " SYNCED ")",
+    "INSERT INTO costos_variante (id_variante, costo_promedio, costo_total, sincronizado_en) "
+    "VALUES (100, " VARIANT_COST ", 1562.5, " SYNCED ")",
+    /* two month ends, a day without stock at office 2; a price of list 7 raised on 2024-03-04 */
+    "INSERT INTO stock_historial (fecha, id_variante, id_sucursal, cantidad, cantidad_reservada, "
+    "cantidad_disponible, sincronizado_en) VALUES ('2024-02-29', 100, 1, 6, 0, 6, " SYNCED "), "
+    "('2024-03-01', 100, 1, 5, 1, 4, " SYNCED "), ('2024-03-01', 100, 2, 0, 0, 0, " SYNCED ")",
+    "INSERT INTO precios_historial (id_lista_precio, id_variante, valido_desde, valido_hasta, "
+    "valor_neto, valor_con_impuestos, sincronizado_en) VALUES "
+    "(7, 100, '2024-02-01 10:00:00', '2024-03-04 10:00:00', 1000, 1190, " SYNCED "), "
+    "(7, 100, '2024-03-04 10:00:00', NULL, 1100, 1309, " SYNCED ")",
+    "INSERT INTO devoluciones (id_bsale, codigo, fecha_devolucion, motivo, tipo, monto, "
+    "id_sucursal, id_documento_referencia, id_nota_credito, sincronizado_en) VALUES "
+    "(1, 'D1', '2024-03-02', 'Producto dañado', 0, 595, 1, 1000, 1001, " SYNCED ")",
 };
 
 static void load_store(struct db *db)
@@ -296,6 +310,94 @@ static void test_v_cuentas_por_cobrar_settles_two_documents(void **state)
     assert_query(f->db, sql, "1005|9|1190|0|1190\n1006|9|595|0|595\n");
 }
 
+/* The lines of v_ventas as loaded (inputs), and the margin each must get, computed here. */
+struct sale_line {
+    int id, qty;
+    double net;
+    bool costed; /* its variant has a costos_variante row */
+    int sign;
+};
+static const struct sale_line margin_lines[] = {
+    {5001, 2, 1000, true, 1}, {5002, 1, 500, true, -1}, {5005, 1, 300, true, 1},
+    {5006, 2, 1000, true, 1}, {5007, 1, 500, true, 1},  {5008, 3, 900, false, 1},
+};
+
+struct margin_rows {
+    int n;
+    char cells[8][7][32];
+};
+
+static int collect_margin(void *ctx, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    struct margin_rows *m = ctx;
+    if (m->n >= 8 || ncols != 7)
+        return 1;
+    for (int i = 0; i < ncols; i++)
+        snprintf(m->cells[m->n][i], sizeof(m->cells[0][0]), "%s", cells[i] ? cells[i] : "NULL");
+    m->n++;
+    return 0;
+}
+
+static void assert_near(const char *got, double want, const char *what, int line)
+{
+    char *end = NULL;
+    double v = strtod(got, &end);
+    if (end == got || v - want > 0.006 || want - v > 0.006)
+        fail_msg("line %d %s: got %s, want %.4f", line, what, got, want);
+}
+
+static void assert_margin_row(const char (*cells)[32], const struct sale_line *l)
+{
+    double cost = strtod(VARIANT_COST, NULL) * l->qty;
+    assert_int_equal(strtol(cells[0], NULL, 10), l->id);
+    assert_near(cells[1], l->net, "monto_neto", l->id);
+    assert_int_equal(strtol(cells[5], NULL, 10), l->sign);
+    if (!l->costed) { /* no cost row: unknown, not free */
+        assert_string_equal(cells[2], "NULL");
+        assert_string_equal(cells[3], "NULL");
+        assert_string_equal(cells[4], "NULL");
+        return;
+    }
+    assert_near(cells[2], cost, "costo", l->id);
+    assert_near(cells[3], l->net - cost, "margen", l->id);
+    double pct = 100.0 * (l->net - cost) / l->net;
+    assert_near(cells[4], (double)(long)(pct * 100 + (pct < 0 ? -0.5 : 0.5)) / 100, "margen_pct",
+                l->id);
+}
+
+static void test_v_margen_costs_each_line(void **state)
+{
+    struct fixture *f = *state;
+    load_store(f->db);
+    /* a sale of a variant Bsale has no cost for */
+    exec(f->db, "INSERT INTO documentos_venta (id_bsale, id_tipo_documento, numero, "
+                "fecha_emision, id_sucursal, monto_neto, monto_total, estado, sincronizado_en) "
+                "VALUES (1007, 1, 6, '2024-03-03', 1, 900, 1071, 0, " SYNCED ")");
+    exec(f->db, "INSERT INTO detalles_venta (id_bsale, id_documento, id_variante, cantidad, "
+                "monto_neto, monto_total, sincronizado_en) VALUES "
+                "(5008, 1007, 101, 3, 900, 1071, " SYNCED ")");
+    struct margin_rows m = {0};
+    struct err e = ERR_INIT;
+    assert_int_equal(db_query(f->db,
+                              "SELECT id_detalle, monto_neto, costo, margen, margen_pct, signo, "
+                              "cantidad FROM v_margen ORDER BY id_detalle",
+                              collect_margin, &m, &e),
+                     ERR_OK);
+    assert_int_equal(m.n, (int)ARRAY_LEN(margin_lines));
+    double total = 0;
+    for (size_t i = 0; i < ARRAY_LEN(margin_lines); i++) {
+        assert_margin_row(m.cells[i], &margin_lines[i]);
+        const struct sale_line *l = &margin_lines[i];
+        if (l->costed)
+            total += l->sign * (l->net - strtod(VARIANT_COST, NULL) * l->qty);
+    }
+    /* a credit note subtracts its margin; an uncosted line adds nothing to the sum */
+    char *got = query(f->db, "SELECT SUM(signo * margen) FROM v_margen");
+    assert_near(got, total, "SUM(signo * margen)", 0);
+    free(got);
+}
+
 static void test_migrate_replaces_views(void **state)
 {
     struct fixture *f = *state;
@@ -400,6 +502,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_v_stock_actual_names_the_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v_cuentas_por_cobrar_settles_two_documents, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_v_margen_costs_each_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_replaces_views, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reportes_queries_run, setup, teardown),
     };
