@@ -15,7 +15,7 @@
 
 /* What one run must fetch. */
 struct etl_plan {
-    bool master;             /* master-data streams */
+    bool master; /* master-data streams */
     /* Stock and price-list details read whole on a daily sync too (a full sync reads them). */
     bool stock_prices;
     bool documents;          /* document windows for [date_from, date_to] */
@@ -44,6 +44,9 @@ struct etl_plan_stats {
      * the run succeeds, so the next daily sync's tail starts there (0 = not read). */
     int64_t payments_through_id;
     long long payments_through_count; /* payments stored with ids up to it, as the run ends */
+    long long moves_requests;  /* receptions, consumptions, returns: list pages and line reads */
+    long long extras_requests; /* pages of documents' taxes and sellers read through links */
+    long long extras_unread;   /* documents whose taxes or sellers were links left unread */
 };
 
 /* Context of a running sync, used by the plan's callbacks. */
