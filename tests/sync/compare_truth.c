@@ -16,7 +16,8 @@
  * partial. A last line "totals missing=… extra=… differing=… garbled_units=…
  * garbled_present=… garbled_bad=…" sums it up for scripts.
  *
- *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2] [--garbled] [--extras] | --lines
+ *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2] [--except t1,t2] [--garbled]
+ *                 [--extras] | --lines
  */
 #include "common.h"
 
@@ -580,17 +581,19 @@ int main(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr,
-                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b] [--garbled] "
-                "[--extras] | --lines\n");
+                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b] [--except a,b] "
+                "[--garbled] [--extras] | --lines\n");
         return 2;
     }
-    const char *only = NULL;
+    const char *only = NULL, *except = NULL;
     bool use_garbled = false, extras = false;
     for (int a = 4; a < argc; a++) {
         if (strcmp(argv[a], "--extras") == 0)
             extras = true;
         if (strcmp(argv[a], "--tables") == 0 && a + 1 < argc)
             only = argv[++a];
+        else if (strcmp(argv[a], "--except") == 0 && a + 1 < argc)
+            except = argv[++a];
         else if (strcmp(argv[a], "--garbled") == 0)
             use_garbled = true;
     }
@@ -618,7 +621,8 @@ int main(int argc, char **argv)
     if (use_garbled)
         garbled_load(truth, &g);
     for (size_t i = 0; i < ARRAY_LEN(sources); i++) {
-        if (!wanted(only, sources[i].table) || (sources[i].extras && !extras))
+        if (!wanted(only, sources[i].table) || (except && wanted(except, sources[i].table)) ||
+            (sources[i].extras && !extras))
             continue;
         const struct cat_table *t = catalog_table(sources[i].table);
         json_t *items = json_object_get(truth, sources[i].truth_key);

@@ -38,13 +38,17 @@ etl sync daily --from "$lookback_from" --to "$today"
 step "compare with the truth"
 compare
 
-step "rows Bsale no longer lists go: a price and a stock row at the next full sync, a deleted document at the next sync of its date"
+step "rows Bsale no longer lists go: a price, a stock row, a reception, a return and reception lines at the next full sync, a deleted document at the next sync of its date"
 stale_rows="INSERT INTO stock VALUES (999999, 1, 5, 0, 5, '2000-01-01 00:00:00');
 INSERT INTO precios VALUES (999999, 1, 999999, 10, 11.9, '2000-01-01 00:00:00');
 INSERT INTO documentos_venta (id_bsale, fecha_emision, estado, sincronizado_en)
   VALUES (999999999, '$today', 0, '2000-01-01 00:00:00');
 INSERT INTO detalles_venta (id_bsale, id_documento, sincronizado_en)
-  VALUES (999999999, 999999999, '2000-01-01 00:00:00');"
+  VALUES (999999999, 999999999, '2000-01-01 00:00:00');
+INSERT INTO recepciones_stock (id_bsale, sincronizado_en) VALUES (999999, '2000-01-01 00:00:00');
+INSERT INTO detalles_recepcion (id_bsale, id_recepcion, sincronizado_en)
+  VALUES (999999, 999999, '2000-01-01 00:00:00'), (999998, 1, '2000-01-01 00:00:00');
+INSERT INTO devoluciones (id_bsale, sincronizado_en) VALUES (999999, '2000-01-01 00:00:00');"
 if [ "$backend" = sqlite ]; then
   sqlite3 "$work/warehouse.db" "$stale_rows"
 else
