@@ -33,6 +33,7 @@ struct child_read {
     json_t *parent; /* owned: the movement waiting for its lines; NULL for extras */
     json_t *items;  /* owned; NULL once done */
     long offset;    /* of the next page */
+    int64_t count;  /* the largest count seen (embedded or a page): the list must reach it */
     char path[64];
     struct child_read *next;
 };
@@ -138,11 +139,13 @@ static enum err_code on_child_page(void *p, json_t *page, struct err *e)
         return child_failed(r, r->offset, "not a list page", e);
     json_array_extend(r->items, items);
     r->offset += (long)json_array_size(items);
-    if (json_array_size(items) && r->offset < count && r->offset < CHILD_MAX) {
+    if (count > r->count)
+        r->count = count;
+    if (json_array_size(items) && r->offset < r->count && r->offset < CHILD_MAX) {
         queue_child_page(r);
         return ERR_OK;
     }
-    if (r->offset < count)
+    if (r->offset < r->count)
         return child_failed(r, r->offset, "the list ended before its count", e);
     return child_done(r, e);
 }
@@ -158,11 +161,16 @@ static void queue_child_page(struct child_read *r)
     bsale_queue_get_doubtful(r->run->client, r->path, query, on_child_page, on_child_bad, r);
 }
 
-/* Reads child table child_ti of parent_id whole; parent (borrowed) waits for it when given. */
+/*
+ * Reads child table child_ti of parent_id whole; parent (borrowed) waits for it when given.
+ * coll is what the parent embeds: a cut envelope's count is the least the list must give.
+ */
 static void read_children(struct etl_run_ctx *run, int child_ti, int parent_ti, int64_t parent_id,
-                          json_t *parent)
+                          json_t *parent, json_t *coll)
 {
     struct child_read *r = xcalloc(1, sizeof(*r));
+    if (!json_util_int64(json_object_get(coll, "count"), &r->count) || r->count < 0)
+        r->count = 0;
     r->run = run;
     r->child_ti = child_ti;
     r->parent_ti = parent_ti;
@@ -186,7 +194,7 @@ static void on_move(struct etl_run_ctx *run, int ti, json_t *item)
         (void)transform_item(run->pending, ti, item, 0); /* an unusable id: an incident */
         return;
     }
-    read_children(run, child, ti, id, item);
+    read_children(run, child, ti, id, item, coll);
 }
 
 static enum err_code on_moves_page(void *p, json_t *page, struct err *e)
@@ -262,7 +270,7 @@ void sync_moves_document_extras(struct etl_run_ctx *run, json_t *doc, int64_t do
             unread = true;
             continue;
         }
-        read_children(run, catalog_role_index(roles[k]), -1, doc_id, NULL);
+        read_children(run, catalog_role_index(roles[k]), -1, doc_id, NULL, coll);
     }
     run->stats.extras_unread += unread;
 }
