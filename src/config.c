@@ -47,6 +47,7 @@ struct setting {
 
 static const char *const level_choices[] = {"error", "warn", "info", "debug", NULL};
 static const char *const format_choices[] = {"text", "json", NULL};
+static const char *const extras_choices[] = {"embedded", "read", NULL};
 
 #define F(field) offsetof(struct config, field)
 #define STR(n, f, def, flags, help)                                                                \
@@ -98,6 +99,10 @@ static const struct setting settings[] = {
         "Largest date range, in days, a sync request over HTTP may ask for"),
     {"ETL_HISTORY_FROM", T_DATE, F(etl_history_from), NULL, 0, 0, 0, NULL,
      "Date `YYYY-MM-DD`: when set, a full sync also copies documents from it to today"},
+    {"ETL_DOCUMENT_EXTRAS", T_ENUM, F(etl_document_extras), "embedded", 0, 0, 0, extras_choices,
+     "A document's taxes and sellers: `embedded` stores what Bsale embeds in the document "
+     "(a cut list is read whole); `read` also reads both links of every document that only "
+     "links them, 2 more requests per document (docs/reliability.md)"},
     INT("ETL_BATCH_DOCS", etl_batch_docs, "50", 1, 10000,
         "Documents per database transaction (a document always with all its lines)"),
     INT("ETL_QUEUE_BATCHES", etl_queue_batches, "8", 1, 1024,

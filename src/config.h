@@ -25,6 +25,12 @@ enum config_source {
 
 #define CONFIG_SETTINGS_MAX 48
 
+/* ETL_DOCUMENT_EXTRAS: whether a document's taxes and sellers given as links are read. */
+enum etl_document_extras {
+    ETL_EXTRAS_EMBEDDED = 0, /* store what Bsale embeds (a cut collection is read whole) */
+    ETL_EXTRAS_READ = 1,     /* also read both links of every document: +2 requests each */
+};
+
 struct config {
     char *database_url; /* raw, secret-bearing */
     struct db_url db;
@@ -45,6 +51,7 @@ struct config {
     long etl_reconcile_days; /* days before the lookback a plain daily sync reconciles; 0 = off */
     long etl_max_range_days; /* largest backfill accepted over HTTP */
     char *etl_history_from;  /* full sync also copies documents from this date ("" = no) */
+    int etl_document_extras; /* enum etl_document_extras: documents' taxes and sellers links */
     long etl_batch_docs;     /* documents per write transaction */
     long etl_queue_batches;  /* bounded queue depth between fetcher and writer */
     long etl_run_timeout_s;  /* a run fails once it has fetched this long; 0 = no deadline */

@@ -480,6 +480,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct er
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
     sync_references_read(run, doc, doc_id);
+    sync_moves_document_extras(run, doc, doc_id);
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
     wait_for_lines(run, doc, doc_id, expected);
@@ -734,6 +735,7 @@ static void state_release(struct etl_plan_state *ps)
     id_set_release(&ps->known[1]);
     sync_reconcile_free(ps->reconcile);
     sync_references_release(ps);
+    sync_moves_release(ps);
 }
 
 /* Every list has ended, so no document should still wait; one that does is not written. */
@@ -759,6 +761,8 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
         queue_master(ctx, plan);
     if (plan->master || plan->documents)
         rc = sync_journal_queue(ctx, plan, e);
+    if (!rc)
+        rc = sync_moves_queue(ctx, plan, e);
     if (!rc && reads_documents(plan))
         rc = sync_references_queue_types(ctx, e);
     if (!rc)

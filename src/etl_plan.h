@@ -44,6 +44,9 @@ struct etl_plan_stats {
      * the run succeeds, so the next daily sync's tail starts there (0 = not read). */
     int64_t payments_through_id;
     long long payments_through_count; /* payments stored with ids up to it, as the run ends */
+    long long moves_requests;  /* receptions, consumptions, returns: list pages and line reads */
+    long long extras_requests; /* pages of documents' taxes and sellers read through links */
+    long long extras_unread;   /* documents whose taxes or sellers were links left unread */
 };
 
 /* Context of a running sync, used by the plan's callbacks. */

@@ -34,6 +34,7 @@ struct journal {
 
 struct doc_wait;
 struct ref_wait;
+struct child_read;
 struct sync_reconcile;
 
 struct etl_plan_state {
@@ -51,6 +52,7 @@ struct etl_plan_state {
     struct id_set types_noted; /* of those, credit and debit notes: their references are read */
     struct ref_wait *ref_waits;
     struct journal pay;
+    struct child_read *child_reads; /* sync_moves.c: lists read whole through their links */
 };
 
 /* A new stream context, freed when the plan ends. */
@@ -84,5 +86,13 @@ enum err_code sync_references_queue_types(struct etl_run_ctx *run, struct err *e
 void sync_references_read(struct etl_run_ctx *run, json_t *doc, int64_t doc_id);
 /* Frees what the references reads kept. */
 void sync_references_release(struct etl_plan_state *ps);
+
+/* sync_moves.c: receptions, consumptions and returns: whole lists (full) or the window (daily). */
+enum err_code sync_moves_queue(struct etl_run_ctx *run, const struct etl_plan *plan,
+                               struct err *e) MUST_CHECK;
+/* Reads doc's taxes and sellers through their links when cut, or per ETL_DOCUMENT_EXTRAS. */
+void sync_moves_document_extras(struct etl_run_ctx *run, json_t *doc, int64_t doc_id);
+/* Frees what the movement and extras reads kept. */
+void sync_moves_release(struct etl_plan_state *ps);
 
 #endif

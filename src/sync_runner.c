@@ -138,14 +138,23 @@ static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
 /*
  * Tables whose prune policy is CAT_PRUNE_UNLISTED hold only what Bsale lists
  * now (no state column: a price or a stock row simply disappears). After a
- * complete full sync, rows it did not write are gone from Bsale.
+ * complete full sync, rows it did not write are gone from Bsale; so are the
+ * lines of a dated record (a reception) it did not write, since a full sync
+ * writes every listed one with all its lines.
  */
+static bool pruned(const struct cat_table *t)
+{
+    const struct cat_table *up = t->source.parent ? catalog_by_role(t->source.parent) : NULL;
+    return t->prune == CAT_PRUNE_UNLISTED ||
+           (t->source.fetch == CAT_FETCH_CHILD && up && up->source.fetch == CAT_FETCH_DATED);
+}
+
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; i < n; i++) {
-        if (tables[i]->prune != CAT_PRUNE_UNLISTED)
+        if (!pruned(tables[i]))
             continue;
         enum err_code rc = db_prune_unlisted(job->db, tables[i], job->rec.inicio, e);
         if (rc)

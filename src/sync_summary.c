@@ -58,6 +58,14 @@ static json_t *payments_detail(const struct etl_plan_stats *ps)
                      (json_int_t)ps->payments_through_count);
 }
 
+/* Receptions, consumptions, returns and documents' taxes and sellers (docs/reliability.md). */
+static json_t *extras_detail(const struct etl_plan_stats *ps)
+{
+    return json_pack("{s:I, s:I, s:I}", "movement_requests", (json_int_t)ps->moves_requests,
+                     "extras_requests", (json_int_t)ps->extras_requests, "extras_unread_documents",
+                     (json_int_t)ps->extras_unread);
+}
+
 char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats *st,
                           const struct etl_plan_stats *ps, double secs, enum err_code rc)
 {
@@ -78,6 +86,7 @@ char *sync_summary_detail(const struct etl_counters *c, const struct bsale_stats
     json_object_set_new(o, "extra_pages", json_integer(st->extra_pages));
     json_object_set_new(o, "reconcile", reconcile_detail(ps));
     json_object_set_new(o, "payments", payments_detail(ps));
+    json_object_set_new(o, "movements", extras_detail(ps));
     json_object_set_new(o, "seconds", json_real((double)(long long)(secs * 1000) / 1000.0));
     json_object_set_new(o, "error_code", rc ? json_string(err_str(rc)) : json_null());
     struct rusage ru;

@@ -587,6 +587,62 @@ static void test_taxes_sellers_embed_vs_link(void **state)
     assert_true(other * 100 > n * 4 && other * 100 < n * 18);
 }
 
+/* A movement's or return's `details`: its link, or under expand=details (either expand style)
+ * an envelope of its first 25 lines with the true count, as a document's details. */
+static void check_details_member(struct sim_ctx *s, const char *res, json_t *item, bool embed)
+{
+    long long id = jget_id(item, "id");
+    json_t *m = json_object_get(item, "details");
+    assert_true(json_is_object(m));
+    char href[128], path[96];
+    snprintf(path, sizeof path, "/%s/%lld/details.json", res, id);
+    snprintf(href, sizeof href, "https://api.bsale.io/v1%s", path);
+    assert_string_equal(json_string_value(json_object_get(m, "href")), href);
+    if (!embed) {
+        assert_int_equal(json_object_size(m), 1);
+        return;
+    }
+    json_t *whole = all_items(s, path, 50), *items = json_object_get(m, "items");
+    size_t n = json_array_size(whole), shown = n < 25 ? n : 25;
+    assert_int_equal(json_integer_value(json_object_get(m, "count")), n);
+    assert_int_equal(json_integer_value(json_object_get(m, "limit")), 25);
+    assert_int_equal(json_array_size(items), shown);
+    for (size_t k = 0; k < shown; k++)
+        assert_true(json_equal(json_array_get(items, k), json_array_get(whole, k)));
+    assert_null(json_object_get(m, "next"));
+    json_decref(whole);
+}
+
+static void test_movement_details_embedded(void **state)
+{
+    (void)state;
+    static const char *const res[] = {"stocks/receptions", "stocks/consumptions", "returns"};
+    for (int e = 0; e < 2; e++) {
+        struct sim_ctx *s = e ? &embed_sim : &link_sim;
+        for (size_t r = 0; r < 3; r++) {
+            char path[96];
+            snprintf(path, sizeof path, "/%s.json?expand=[details]", res[r]);
+            json_t *items = all_items(s, path, 50), *item;
+            size_t i;
+            assert_true(json_array_size(items) > 0);
+            json_array_foreach (items, i, item) {
+                check_details_member(s, res[r], item, true);
+            }
+            json_t *one = get_json(s, "/%s/%lld.json?expand=details", res[r],
+                                   jget_id(json_array_get(items, 0), "id"));
+            assert_true(json_equal(one, json_array_get(items, 0)));
+            json_decref(one);
+            json_decref(items);
+            snprintf(path, sizeof path, "/%s.json", res[r]);
+            items = all_items(s, path, 50);
+            json_array_foreach (items, i, item) {
+                check_details_member(s, res[r], item, false);
+            }
+            json_decref(items);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -603,6 +659,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_costs_shape),
         cmocka_unit_test(test_returns_tied_to_credit_notes),
         cmocka_unit_test(test_taxes_sellers_embed_vs_link),
+        cmocka_unit_test(test_movement_details_embedded),
         cmocka_unit_test(test_costs_follow_reception), /* last: it changes the embed store */
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -7,13 +7,17 @@
  * With --lines it checks only that every stored document is whole: exactly
  * the truth's number of lines, and no line without its document.
  *
+ * --extras also compares the documents' taxes and sellers (stored when Bsale embeds them or
+ * with ETL_DOCUMENT_EXTRAS=read).
+ *
  * --garbled: the records /__truth lists under "garbled" (a document with any garbled line
  * counts as one unit with its lines) are left out of the row comparison; each such unit
  * must instead be wholly absent from the database or wholly equal to the truth, never
  * partial. A last line "totals missing=… extra=… differing=… garbled_units=…
  * garbled_present=… garbled_bad=…" sums it up for scripts.
  *
- *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2] [--garbled] | --lines
+ *   compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables t1,t2] [--except t1,t2] [--garbled]
+ *                 [--extras] | --lines
  */
 #include "common.h"
 
@@ -33,26 +37,38 @@ struct source {
     const char *table;
     const char *truth_key;
     const char *parent_key;
+    /* A document's taxes and sellers: stored only when embedded or read (ETL_DOCUMENT_EXTRAS),
+     * so compared only with --extras. */
+    bool extras;
 };
 
 static const struct source sources[] = {
-    {"sucursales", "offices", NULL},
-    {"tipos_documento", "document_types", NULL},
-    {"formas_pago", "payment_types", NULL},
-    {"usuarios", "users", NULL},
-    {"tipos_producto", "product_types", NULL},
-    {"productos", "products", NULL},
-    {"variantes", "variants", NULL},
-    {"clientes", "clients", NULL},
-    {"listas_precio", "price_lists", NULL},
-    {"precios", "price_list_details", "price_list_id"},
-    {"stock", "stocks", NULL},
-    {"documentos_venta", "documents", NULL},
-    {"detalles_venta", "document_details", "document_id"},
-    {"pagos", "payments", NULL},
-    {"pagos_documentos", "payment_documents", "payment_id"},
-    {"pagos_por_tipo_documento", "document_payment_totals", "document_id"},
-    {"referencias_documento", "document_references", "document_id"},
+    {"sucursales", "offices", NULL, false},
+    {"tipos_documento", "document_types", NULL, false},
+    {"formas_pago", "payment_types", NULL, false},
+    {"usuarios", "users", NULL, false},
+    {"tipos_producto", "product_types", NULL, false},
+    {"productos", "products", NULL, false},
+    {"variantes", "variants", NULL, false},
+    {"clientes", "clients", NULL, false},
+    {"listas_precio", "price_lists", NULL, false},
+    {"precios", "price_list_details", "price_list_id", false},
+    {"stock", "stocks", NULL, false},
+    {"documentos_venta", "documents", NULL, false},
+    {"detalles_venta", "document_details", "document_id", false},
+    {"pagos", "payments", NULL, false},
+    {"pagos_documentos", "payment_documents", "payment_id", false},
+    {"pagos_por_tipo_documento", "document_payment_totals", "document_id", false},
+    {"referencias_documento", "document_references", "document_id", false},
+    {"impuestos", "taxes", NULL, false},
+    {"impuestos_documento", "document_taxes", "document_id", true},
+    {"vendedores_documento", "document_sellers", "document_id", true},
+    {"recepciones_stock", "receptions", NULL, false},
+    {"detalles_recepcion", "reception_details", "reception_id", false},
+    {"consumos_stock", "consumptions", NULL, false},
+    {"detalles_consumo", "consumption_details", "consumption_id", false},
+    {"devoluciones", "returns", NULL, false},
+    {"detalles_devolucion", "return_details", "return_id", false},
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -565,15 +581,19 @@ int main(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr,
-                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b] [--garbled] | "
-                "--lines\n");
+                "usage: compare_truth TRUTH_URL TOKEN DATABASE_URL [--tables a,b] [--except a,b] "
+                "[--garbled] [--extras] | --lines\n");
         return 2;
     }
-    const char *only = NULL;
-    bool use_garbled = false;
+    const char *only = NULL, *except = NULL;
+    bool use_garbled = false, extras = false;
     for (int a = 4; a < argc; a++) {
+        if (strcmp(argv[a], "--extras") == 0)
+            extras = true;
         if (strcmp(argv[a], "--tables") == 0 && a + 1 < argc)
             only = argv[++a];
+        else if (strcmp(argv[a], "--except") == 0 && a + 1 < argc)
+            except = argv[++a];
         else if (strcmp(argv[a], "--garbled") == 0)
             use_garbled = true;
     }
@@ -601,7 +621,8 @@ int main(int argc, char **argv)
     if (use_garbled)
         garbled_load(truth, &g);
     for (size_t i = 0; i < ARRAY_LEN(sources); i++) {
-        if (!wanted(only, sources[i].table))
+        if (!wanted(only, sources[i].table) || (except && wanted(except, sources[i].table)) ||
+            (sources[i].extras && !extras))
             continue;
         const struct cat_table *t = catalog_table(sources[i].table);
         json_t *items = json_object_get(truth, sources[i].truth_key);

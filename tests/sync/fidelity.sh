@@ -27,7 +27,7 @@ export ETL_TIMEZONE=UTC LOG_LEVEL=info BSALE_RATE_LIMIT=7 BSALE_CONCURRENCY=4
 
 step() { echo "== $*"; }
 etl() { "$etl" "$@" 2>>"$work/etl.log"; }
-compare() { "$compare" "$SIM_ROOT/__truth" "$token" "$DB_URL"; }
+compare() { "$compare" "$SIM_ROOT/__truth" "$token" "$DB_URL" "$@"; }
 
 step "full sync with history $first..$today"
 etl sync full --from "$first" --to "$today"
@@ -36,13 +36,17 @@ etl sync daily --from "$lookback_from" --to "$today"
 step "compare with the truth"
 compare
 
-step "rows Bsale no longer lists go: a price and a stock row at the next full sync, a deleted document at the next sync of its date"
+step "rows Bsale no longer lists go: a price, a stock row, a reception, a return and reception lines at the next full sync, a deleted document at the next sync of its date"
 stale_rows="INSERT INTO stock VALUES (999999, 1, 5, 0, 5, '2000-01-01 00:00:00');
 INSERT INTO precios VALUES (999999, 1, 999999, 10, 11.9, '2000-01-01 00:00:00');
 INSERT INTO documentos_venta (id_bsale, fecha_emision, estado, sincronizado_en)
   VALUES (999999999, '$today', 0, '2000-01-01 00:00:00');
 INSERT INTO detalles_venta (id_bsale, id_documento, sincronizado_en)
-  VALUES (999999999, 999999999, '2000-01-01 00:00:00');"
+  VALUES (999999999, 999999999, '2000-01-01 00:00:00');
+INSERT INTO recepciones_stock (id_bsale, sincronizado_en) VALUES (999999, '2000-01-01 00:00:00');
+INSERT INTO detalles_recepcion (id_bsale, id_recepcion, sincronizado_en)
+  VALUES (999999, 999999, '2000-01-01 00:00:00'), (999998, 1, '2000-01-01 00:00:00');
+INSERT INTO devoluciones (id_bsale, sincronizado_en) VALUES (999999, '2000-01-01 00:00:00');"
 if [ "$backend" = sqlite ]; then
   sqlite3 "$work/warehouse.db" "$stale_rows"
 else
@@ -55,11 +59,21 @@ etl sync full --from "$first" --to "$today"
 compare
 
 step "mutate the store, then daily and full syncs converge"
-curl -sf -X POST -H "access_token: $token" "$SIM_ROOT/__mutate?seed=5" >"$work/mutate.json"
+curl -sf -X POST -H "access_token: $token" \
+  "$SIM_ROOT/__mutate?seed=5&receptions=3&consumptions=2&credit_notes=3" >"$work/mutate.json"
 cat "$work/mutate.json"; echo
-etl sync daily --from "$lookback_from" --to "$today"
-etl sync full --from "$first" --to "$today"
-compare
+# Links only (the default expand style): from here the documents' taxes and sellers are read
+# through them, 2 requests per document (kept to the last two runs: they triple a run's requests).
+ETL_DOCUMENT_EXTRAS=read etl sync daily --from "$lookback_from" --to "$today"
+step "a daily sync read the taxes and sellers of the documents it wrote"
+"$compare" "$SIM_ROOT/__truth" "$token" "$DB_URL" --extras >"$work/compare_daily.txt" || true
+grep -E "^(impuestos|vendedores)_documento " "$work/compare_daily.txt"
+for t in impuestos_documento vendedores_documento; do
+  grep -qE "^$t +truth=[0-9]+ db=[1-9][0-9]* .* extra=0 differing=0" "$work/compare_daily.txt" ||
+    { echo "FAIL: the daily sync did not store $t"; exit 1; }
+done
+ETL_DOCUMENT_EXTRAS=read etl sync full --from "$first" --to "$today"
+compare --extras
 
 step "the rate limit was respected"
 curl -sf -H "access_token: $token" "$SIM_ROOT/__stats" >"$work/stats.json"

@@ -33,3 +33,9 @@ add_executable(test_sync_incidents ${CMAKE_CURRENT_LIST_DIR}/test_incidents.c)
 target_link_libraries(test_sync_incidents PRIVATE petl_client_harness)
 add_test(NAME sync.incidents COMMAND test_sync_incidents)
 set_tests_properties(sync.incidents PROPERTIES LABELS sync TIMEOUT 120)
+
+# Stock movements and documents' taxes and sellers: the runner against the scripted fake Bsale.
+add_executable(test_sync_moves ${CMAKE_CURRENT_LIST_DIR}/test_moves.c)
+target_link_libraries(test_sync_moves PRIVATE petl_client_harness PkgConfig::SQLITE)
+add_test(NAME sync.moves COMMAND test_sync_moves)
+set_tests_properties(sync.moves PROPERTIES LABELS sync TIMEOUT 120)

@@ -45,6 +45,7 @@ struct moves_query {
     int64_t id_val[MOVES_ID_FILTERS]; /* integer filters, by position in id_keys */
     unsigned id_set;                  /* bit k: id_keys[k] was given */
     int status;                       /* 400 or 403 when the query is refused */
+    bool expand_details;              /* expand names details: embedded, capped at 25 */
 };
 /* Parses limit/offset, the day and range filters and the integer filters id_keys
  * (NULL-terminated, or NULL); anything else but expand/fields is refused with 403. */
@@ -58,6 +59,11 @@ void sim_moves_envelope_open(struct jw *w, const char *href, size_t count,
                              const struct moves_query *q);
 void sim_moves_envelope_close(struct jw *w, const char *href, size_t count,
                               const struct moves_query *q);
+/* Appends `,"details":` of a movement or return: its link, or when expanded an envelope of its
+ * first SIM_EMBED_MAX lines with the true count; item(ctx, k, w) renders line k. */
+void sim_moves_details_member(struct jw *w, const char *href, size_t count, bool embed,
+                              void (*item)(const void *ctx, size_t k, struct jw *w),
+                              const void *ctx);
 
 /* Routing: true when the path (without /v1/ and .json) is one of these resources. */
 bool sim_moves_route(struct sim_store *st, const struct sim_request *rq, const char *segs[],

@@ -38,7 +38,20 @@ static bool return_live(const struct sim_store *st, size_t ref_idx)
     return !st->docs[st->refs[ref_idx].doc_idx].removed;
 }
 
-static void return_item(struct sim_store *st, size_t i, struct jw *w)
+static void return_line(struct sim_store *st, size_t ref_idx, size_t line, struct jw *w);
+
+struct return_lines {
+    struct sim_store *st;
+    size_t ref_idx, first;
+};
+
+static void return_line_k(const void *ctx, size_t k, struct jw *w)
+{
+    const struct return_lines *rl = ctx;
+    return_line(rl->st, rl->ref_idx, rl->first + k, w);
+}
+
+static void return_item(struct sim_store *st, size_t i, bool embed, struct jw *w)
 {
     const struct s_reference *f = &st->refs[i];
     const struct s_document *cn = &st->docs[f->doc_idx];
@@ -53,7 +66,11 @@ static void return_item(struct sim_store *st, size_t i, struct jw *w)
     ref(w, "office", "offices", cn->office_id);
     ref(w, "reference_document", "documents", doc_id(f->target_idx));
     ref(w, "credit_note", "documents", doc_id(f->doc_idx));
-    jw_fmt(w, ",\"details\":{\"href\":\"" SIM_HREF "/returns/%lld/details.json\"}}", id);
+    char href[128];
+    snprintf(href, sizeof href, SIM_HREF "/returns/%lld/details.json", id);
+    struct return_lines rl = {st, i, cn->first_line};
+    sim_moves_details_member(w, href, cn->n_lines, embed, return_line_k, &rl);
+    jw_lit(w, "}");
 }
 
 static void return_line(struct sim_store *st, size_t ref_idx, size_t line, struct jw *w)
@@ -202,7 +219,7 @@ static void returns_list(struct sim_store *st, const struct sim_request *rq,
             continue;
         if (put++)
             jw_lit(&rs->body, ",");
-        return_item(st, i, &rs->body);
+        return_item(st, i, q.expand_details, &rs->body);
     }
     sim_moves_envelope_close(&rs->body, href, count, &q);
     rs->status = 200;
@@ -249,7 +266,10 @@ static void route_returns(struct sim_store *st, const struct sim_request *rq, co
                (nseg == 3 && strcmp(segs[2], "details") != 0)) {
         not_found(rs);
     } else if (nseg == 2) {
-        return_item(st, i, &rs->body);
+        struct moves_query q;
+        if (!get_query(rq, NULL, NULL, NULL, &q, rs))
+            return;
+        return_item(st, i, q.expand_details, &rs->body);
         rs->status = 200;
     } else {
         return_lines(st, rq, i, rs);
@@ -349,7 +369,7 @@ void sim_returns_truth(struct sim_store *st, struct jw *w)
             continue;
         jw_lit(w, first ? "" : ",");
         first = false;
-        return_item(st, i, w);
+        return_item(st, i, false, w);
     }
     jw_lit(w, "],\"return_details\":[");
     first = true;

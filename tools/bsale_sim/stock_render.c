@@ -30,6 +30,8 @@ static bool id_filter(const char *k, const char *v, const char *const *keys, str
 static bool page_param(const char *k, const char *v, struct moves_query *q, bool *bad)
 {
     int64_t n = 0;
+    if (strcmp(k, "expand") == 0)
+        q->expand_details = q->expand_details || strstr(v, "details") != NULL;
     if (strcmp(k, "limit") != 0 && strcmp(k, "offset") != 0)
         return strcmp(k, "expand") == 0 || strcmp(k, "fields") == 0;
     *bad = !sim_parse_i64(v, &n) || n < 0;
@@ -114,13 +116,46 @@ void sim_moves_envelope_close(struct jw *w, const char *href, size_t count,
     jw_lit(w, "}");
 }
 
+void sim_moves_details_member(struct jw *w, const char *href, size_t count, bool embed,
+                              void (*item)(const void *ctx, size_t k, struct jw *w),
+                              const void *ctx)
+{
+    if (!embed) {
+        jw_fmt(w, ",\"details\":{\"href\":\"%s\"}", href);
+        return;
+    }
+    /* As a document's embedded details: the first page, no next link, the true count. */
+    jw_fmt(w, ",\"details\":{\"href\":\"%s\",\"count\":%zu,\"limit\":%d,\"offset\":0,\"items\":[",
+           href, count, SIM_EMBED_MAX);
+    for (size_t k = 0; k < count && k < SIM_EMBED_MAX; k++) {
+        if (k)
+            jw_lit(w, ",");
+        item(ctx, k, w);
+    }
+    jw_lit(w, "]}");
+}
+
 static void ref(struct jw *w, const char *k, const char *res, int64_t id)
 {
     jw_fmt(w, ",\"%s\":{\"href\":\"" SIM_HREF "/%s/%lld.json\",\"id\":\"%lld\"}", k, res,
            (long long)id, (long long)id);
 }
 
-static void move_item(struct sim_store *st, int kind, size_t i, struct jw *w)
+static void line_item(struct sim_store *st, int kind, size_t j, struct jw *w);
+
+struct move_lines {
+    struct sim_store *st;
+    int kind;
+    uint32_t first;
+};
+
+static void move_line_k(const void *ctx, size_t k, struct jw *w)
+{
+    const struct move_lines *ml = ctx;
+    line_item(ml->st, ml->kind, ml->first + k, w);
+}
+
+static void move_item(struct sim_store *st, int kind, size_t i, bool embed, struct jw *w)
 {
     const struct s_move *m = &st->moves->mv[kind][i];
     long long id = (long long)i + 1;
@@ -140,7 +175,11 @@ static void move_item(struct sim_store *st, int kind, size_t i, struct jw *w)
     jw_lit(w, ",\"updateStock\":1");
     ref(w, "office", "offices", m->office_id);
     ref(w, "user", "users", m->user_id);
-    jw_fmt(w, ",\"details\":{\"href\":\"" SIM_HREF "/%s/%lld/details.json\"}}", kind_res[kind], id);
+    char href[128];
+    snprintf(href, sizeof href, SIM_HREF "/%s/%lld/details.json", kind_res[kind], id);
+    struct move_lines ml = {st, kind, m->first};
+    sim_moves_details_member(w, href, m->n, embed, move_line_k, &ml);
+    jw_lit(w, "}");
 }
 
 static void line_item(struct sim_store *st, int kind, size_t j, struct jw *w)
@@ -244,7 +283,7 @@ static void move_list(struct sim_store *st, const struct sim_request *rq, int ki
             continue;
         if (put++)
             jw_lit(&rs->body, ",");
-        move_item(st, kind, i, &rs->body);
+        move_item(st, kind, i, q.expand_details, &rs->body);
     }
     sim_moves_envelope_close(&rs->body, href, count, &q);
     rs->status = 200;
@@ -290,7 +329,12 @@ static void route_kind(struct sim_store *st, const struct sim_request *rq, int k
     } else if (!seg_index(segs[2], m->n_mv[kind], &i)) {
         not_found(rs, "The requested resource is not available");
     } else if (nseg == 3) {
-        move_item(st, kind, i, &rs->body);
+        struct moves_query q;
+        if (!sim_moves_query(rq, NULL, NULL, NULL, &q)) {
+            sim_moves_refuse(&q, rs);
+            return;
+        }
+        move_item(st, kind, i, q.expand_details, &rs->body);
         rs->status = 200;
     } else if (nseg == 4 && strcmp(segs[3], "details") == 0) {
         line_list(st, rq, kind, i, rs);
@@ -387,7 +431,7 @@ static void truth_kind(struct sim_store *st, int kind, const char *name, const c
     for (size_t i = 0; i < m->n_mv[kind]; i++) {
         if (i)
             jw_lit(w, ",");
-        move_item(st, kind, i, w);
+        move_item(st, kind, i, false, w);
     }
     jw_fmt(w, "],\"%s\":[", dname);
     for (size_t j = 0; j < m->n_ln[kind]; j++) {
