@@ -301,10 +301,27 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
     return rc;
 }
 
+/* Called by sync_progress on the run thread, which owns job->db. */
+static void persist_progress(void *arg, const struct sync_progress_snap *s)
+{
+    struct run_job *job = arg;
+    struct db_run *rec = &job->rec;
+    rec->registros = s->rows;
+    rec->solicitudes = s->requests;
+    rec->reintentos = s->retries;
+    free(rec->progreso);
+    rec->progreso = sync_progress_json(s);
+    struct err e = ERR_INIT;
+    if (db_run_progress(job->db, rec, &e))
+        log_warn("cannot record the progress of run %lld: %s", rec->id, e.msg);
+}
+
 static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_code rc,
                          const struct err *e, const struct bsale_stats *st, double secs)
 {
     struct db_run *rec = &job->rec;
+    free(rec->progreso); /* progress is for running runs: the totals below replace it */
+    rec->progreso = NULL;
     snprintf(rec->estado, sizeof(rec->estado), "%s", rc ? "failed" : "succeeded");
     utc_now(rec->fin);
     rec->registros = ctx->counters.rows_total;
@@ -333,6 +350,8 @@ static void *run_main(void *arg)
     ctx.progress.started = job->started;
     ctx.progress.bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
                        r->cfg->log_format == LOG_FORMAT_TEXT;
+    ctx.progress.persist = persist_progress;
+    ctx.progress.persist_ctx = job;
     pthread_mutex_init(&ctx.counters.mu, NULL);
 
     struct err e = ERR_INIT;
@@ -435,6 +454,9 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
     utc_now(rec->inicio);
     memcpy(rec->fecha_desde, job->plan.date_from, sizeof(rec->fecha_desde));
     memcpy(rec->fecha_hasta, job->plan.date_to, sizeof(rec->fecha_hasta));
+    snprintf(rec->clave, sizeof(rec->clave), "%s",
+             job->req.idempotency_key ? job->req.idempotency_key : "");
+    job->req.idempotency_key = NULL; /* borrowed from the trigger */
     if ((rc = db_run_insert(job->db, rec, e)))
         goto unlock;
     return ERR_OK;
@@ -517,6 +539,86 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
     return ERR_OK;
 }
 
+static enum err_code with_db(struct etl_runner *r, struct db **db, struct err *e);
+
+/* A trigger that asks for what run already is: its kind and resolved dates. */
+static bool same_run(const struct db_run *run, const struct etl_request *req,
+                     const struct etl_plan *plan)
+{
+    return strcmp(run->tipo, etl_kind_name(req->kind)) == 0 &&
+           strcmp(run->fecha_desde, plan->date_from) == 0 &&
+           strcmp(run->fecha_hasta, plan->date_to) == 0;
+}
+
+enum err_code etl_runner_join(struct etl_runner *r, const struct etl_request *req,
+                              long long *run_id, struct err *e)
+{
+    *run_id = 0;
+    struct etl_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    enum err_code rc = sync_plan_resolve(r->cfg, req, &plan, e);
+    struct db *db = NULL;
+    if (!rc)
+        rc = with_db(r, &db, e);
+    struct db_run run;
+    memset(&run, 0, sizeof(run));
+    const char *key = req->idempotency_key;
+    if (!rc && key && *key) {
+        rc = db_run_by_key(db, key, &run, e);
+        if (!rc)
+            *run_id = run.id;
+    }
+    if (!*run_id && (!rc || rc == ERR_NOT_FOUND)) {
+        db_run_release(&run);
+        memset(&run, 0, sizeof(run));
+        rc = db_run_running(db, &run, e);
+        if (!rc && same_run(&run, req, &plan))
+            *run_id = run.id;
+    }
+    db_run_release(&run);
+    db_close(db);
+    if (*run_id)
+        return ERR_OK;
+    return rc && rc != ERR_NOT_FOUND ? rc : err_set(e, ERR_NOT_FOUND, "no such run going");
+}
+
+#define REMOTE_POLL_S 0.5
+
+/*
+ * A run this process does not run (another instance's, or one recorded before
+ * a restart): its record is polled until it ends. Whoever can take the lock
+ * meanwhile knows its process is gone and closes it, as begin_run would.
+ */
+static enum err_code wait_remote(struct etl_runner *r, long long run_id, json_t **summary,
+                                 struct err *e)
+{
+    for (;;) {
+        enum err_code rc = etl_runner_get(r, run_id, summary, e);
+        const char *status = rc ? NULL : json_string_value(json_object_get(*summary, "status"));
+        if (rc || !status || strcmp(status, "running") != 0)
+            return rc;
+        json_decref(*summary);
+        *summary = NULL;
+        pthread_mutex_lock(&r->mu);
+        bool stop = r->closing, local = r->running && r->run_id == run_id;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            return err_set(e, ERR_INTERRUPTED, "the service is shutting down");
+        if (local)
+            return etl_runner_wait(r, run_id, summary, e);
+        struct db *db = NULL;
+        struct err le = ERR_INIT;
+        if (db_open(&r->cfg->db, &db, &le) == ERR_OK && db_lock(db, &le) == ERR_OK) {
+            if (db_run_fail_stale(db, "abandoned: the process running it stopped", &le))
+                log_warn("cannot close abandoned run %lld: %s", run_id, le.msg);
+            db_unlock(db);
+        }
+        db_close(db);
+        struct timespec ts = {0, (long)(REMOTE_POLL_S * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **summary,
                               struct err *e)
 {
@@ -535,8 +637,8 @@ enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **s
     pthread_mutex_unlock(&r->mu);
     if (mine)
         return rc;
-    /* A newer run replaced the in-memory summary: read the record instead. */
-    if ((rc = etl_runner_get(r, run_id, summary, e)))
+    /* Not this process's latest run: read (and while it runs, poll) the record instead. */
+    if ((rc = wait_remote(r, run_id, summary, e)))
         return rc;
     const char *status = json_string_value(json_object_get(*summary, "status"));
     if (status && strcmp(status, "succeeded") == 0)
@@ -569,7 +671,19 @@ void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
 
 static enum err_code with_db(struct etl_runner *r, struct db **db, struct err *e)
 {
+    *db = NULL;
     return open_db(r->cfg, false, db, e);
+}
+
+/* The record's summary; a running run's also shows its live progress. */
+static json_t *run_summary(const struct db_run *run)
+{
+    json_t *o = sync_summary_of_run(run);
+    json_t *progress = run->progreso ? json_loads(run->progreso, 0, NULL) : NULL;
+    if (json_is_object(progress))
+        json_object_set(o, "progress", progress);
+    json_decref(progress);
+    return o;
 }
 
 enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, struct err *e)
@@ -583,7 +697,7 @@ enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, str
     if (!rc) {
         *out = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(*out, sync_summary_of_run(&runs[i]));
+            json_array_append_new(*out, run_summary(&runs[i]));
     }
     for (size_t i = 0; i < n; i++)
         db_run_release(&runs[i]);
@@ -601,7 +715,7 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **out, s
     if (!rc)
         rc = db_run_get(db, id, &run, e);
     if (!rc)
-        *out = sync_summary_of_run(&run);
+        *out = run_summary(&run);
     db_run_release(&run);
     db_close(db);
     return rc;

@@ -417,6 +417,146 @@ static void test_killed_run_closed_at_start(void **state)
     stop(&sim);
 }
 
+/* A trigger with an Idempotency-Key and a deadline, as a scheduler's attempt sends it. */
+static void attempt(const struct proc *p, const char *path, const char *key, long deadline_s,
+                    struct reply *r)
+{
+    char url[512], hdr[128];
+    snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+    const char *const hdrs[] = {hdr, NULL};
+    struct request_opts o = {.token = API_TOKEN, .timeout_s = deadline_s, .headers = hdrs};
+    snprintf(url, sizeof(url), "%s%s", p->base, path);
+    http_request("POST", url, &o, r);
+}
+
+/* The newest run's id (0 when there is none). */
+static long long newest_run(const struct proc *p)
+{
+    struct reply r = {0};
+    api(p, "GET", "/etl/runs?limit=1", &r);
+    assert_int_equal(r.status, 200);
+    long long id = num(json_array_get(r.json, 0), "id");
+    reply_release(&r);
+    return id;
+}
+
+static void daily_path(char *path, size_t n, int from_days, const char *extra)
+{
+    char from[11], to[11];
+    today_utc(from, from_days);
+    today_utc(to, 1);
+    snprintf(path, n, "/etl/run-daily-sync?from=%s&to=%s%s", from, to, extra);
+}
+
+/*
+ * A scheduler with a 1 s attempt deadline against a slow run, retrying on two
+ * instances of one database: every attempt joins the first one's run (no 409,
+ * no second run), the last gets its outcome, a retry after the end too, and
+ * the abandoned attempts are logged as such.
+ */
+static void test_scheduler_retries(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-sched", "150");
+    start_serve(&a, "serve-f", &sim);
+    start_serve(&b, "serve-g", &sim);
+    long long before = newest_run(&a);
+    char path[160], wait_false[160];
+    daily_path(path, sizeof(path), 15, "");
+    daily_path(wait_false, sizeof(wait_false), 15, "&wait=false");
+    struct reply r = {0};
+    attempt(&a, path, "sched-2026-1", 1, &r);
+    assert_int_equal(r.status, 0); /* the deadline passed while the run goes on */
+    reply_release(&r);
+    attempt(&b, path, "sched-2026-1", 1, &r);
+    assert_int_equal(r.status, 0); /* joined on the other instance: it waits, no 409 */
+    reply_release(&r);
+    long long run_id = newest_run(&b);
+    assert_int_equal(run_id, before + 1);
+    /* The same sync without a key joins too; a different one is still refused. */
+    api(&b, "POST", wait_false, &r);
+    assert_int_equal(r.status, 202);
+    assert_int_equal(num(r.json, "run_id"), run_id);
+    char location[64], want[64];
+    snprintf(want, sizeof(want), "/etl/runs/%lld", run_id);
+    assert_true(reply_header(&r, "Location", location, sizeof(location)));
+    assert_string_equal(location, want);
+    reply_release(&r);
+    api(&b, "POST", "/etl/run-full-sync?wait=false", &r);
+    assert_int_equal(r.status, 409);
+    reply_release(&r);
+
+    attempt(&b, path, "sched-2026-1", 120, &r);
+    if (r.status != 200)
+        fprintf(stderr, "last attempt: %ld %s\n", r.status, r.body);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(num(r.json, "id"), run_id);
+    assert_string_equal(str(r.json, "status"), "succeeded");
+    char *first = json_dumps(r.json, JSON_SORT_KEYS);
+    reply_release(&r);
+    /* Retried once more after the end: the first request's run and outcome, same body. */
+    attempt(&a, path, "sched-2026-1", 30, &r);
+    assert_int_equal(r.status, 200);
+    char *again = json_dumps(r.json, JSON_SORT_KEYS);
+    assert_string_equal(again, first);
+    free(first);
+    free(again);
+    reply_release(&r);
+    assert_int_equal(newest_run(&a), run_id);
+
+    char line[64];
+    assert_true(wait_for(a.err, "POST /etl/run-daily-sync aborted", line, sizeof(line), 10000));
+    assert_true(wait_for(b.err, "POST /etl/run-daily-sync aborted", line, sizeof(line), 10000));
+    assert_int_equal(stop(&a), 0);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
+/* While a run goes, any instance shows its progress, read from the run's record. */
+static void test_live_progress(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-progress", "150");
+    start_serve(&a, "serve-h", &sim);
+    start_serve(&b, "serve-i", &sim);
+    char path[160], run_path[64];
+    daily_path(path, sizeof(path), 15, "&wait=false");
+    struct reply r = {0};
+    api(&a, "POST", path, &r);
+    assert_int_equal(r.status, 202);
+    long long run_id = num(r.json, "run_id");
+    reply_release(&r);
+    snprintf(run_path, sizeof(run_path), "/etl/runs/%lld", run_id);
+    bool seen = false;
+    for (int i = 0; i < 3000 && !seen; i++) {
+        api(&b, "GET", run_path, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(str(r.json, "status"), "running");
+        json_t *pr = json_object_get(r.json, "progress");
+        seen = num(r.json, "requests") > 0 && num(r.json, "rows_total") > 0 && pr &&
+               num(pr, "requests") > 0 && num(pr, "rows") > 0 && num(pr, "pages") > 0 &&
+               json_object_get(pr, "req_s") && json_object_get(pr, "eta_s");
+        reply_release(&r);
+        if (!seen)
+            usleep(10000);
+    }
+    assert_true(seen);
+    /* /etl/runs shows it as well. */
+    api(&b, "GET", "/etl/runs?limit=1", &r);
+    assert_non_null(json_object_get(json_array_get(r.json, 0), "progress"));
+    reply_release(&r);
+    /* Joined through the database until it ends; once finished, no progress is left. */
+    daily_path(path, sizeof(path), 15, "");
+    api(&b, "POST", path, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(num(r.json, "id"), run_id);
+    assert_null(json_object_get(r.json, "progress"));
+    reply_release(&r);
+    assert_int_equal(stop(&a), 0);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -446,6 +586,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_syncs, teardown_children),
         cmocka_unit_test_teardown(test_busy_and_sigterm, teardown_children),
         cmocka_unit_test_teardown(test_killed_run_closed_at_start, teardown_children),
+        cmocka_unit_test_teardown(test_scheduler_retries, teardown_children),
+        cmocka_unit_test_teardown(test_live_progress, teardown_children),
     };
     int failed = cmocka_run_group_tests_name(use_sqlite ? "http-e2e-sqlite" : "http-e2e-mysql",
                                              tests, NULL, NULL);

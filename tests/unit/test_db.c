@@ -501,7 +501,7 @@ static void test_migrate_from_version_2(void **state)
     assert_int_equal(version, 2);
     assert_int_equal(db_migrate(f->db, &e), ERR_OK);
     assert_int_equal(db_schema_check(f->db, &version, &e), ERR_OK);
-    assert_int_equal(version, 3);
+    assert_int_equal(version, DB_SCHEMA_VERSION);
     assert_schema_md(f->db);
     assert_query(
         f->db,
