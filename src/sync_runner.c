@@ -45,6 +45,7 @@ struct etl_runner {
     atomic_bool cancel; /* set by shutdown, read by the run thread and the client */
     bool closing;       /* shutdown began: no new runs */
     struct etl_metrics metrics;
+    bool seeded; /* metrics seeded from etl_ejecuciones */
 };
 
 struct run_job {
@@ -115,9 +116,19 @@ void etl_runner_free(struct etl_runner *r)
     free(r);
 }
 
-static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
-                             struct bsale_client_opts *o)
+/* Each Bsale attempt into the latency histogram (called on the run thread). */
+static void record_attempt(void *arg, const char *path, long status, double secs)
 {
+    (void)status;
+    struct etl_runner *r = arg;
+    pthread_mutex_lock(&r->mu);
+    sync_metrics_latency(&r->metrics, path, secs);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void fill_client_opts(struct etl_runner *r, struct bsale_client_opts *o)
+{
+    const struct config *cfg = r->cfg;
     memset(o, 0, sizeof(*o));
     o->base_url = cfg->bsale_api_url;
     o->token = cfg->bsale_api_token;
@@ -129,7 +140,9 @@ static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
     o->retry_budget_s = cfg->bsale_retry_budget_s;
     o->page_size = cfg->bsale_page_size;
     o->run_timeout_s = cfg->etl_run_timeout_s;
-    o->cancel = cancel;
+    o->cancel = &r->cancel;
+    o->on_attempt = record_attempt;
+    o->attempt_ctx = r;
 }
 
 /* Documents re-read one by one per run at most; more wait for the next run. */
@@ -275,7 +288,7 @@ static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, 
 static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
 {
     struct bsale_client_opts opts = {0};
-    fill_client_opts(job->r->cfg, &job->r->cancel, &opts);
+    fill_client_opts(job->r, &opts);
     enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
     if (!rc)
         rc = plan_retries(job, e);
@@ -731,8 +744,58 @@ enum err_code etl_runner_ready(struct etl_runner *r, struct err *e)
     return rc;
 }
 
+static void seed_success(void *arg, const struct db_run *run)
+{
+    sync_metrics_seed_success(arg, run);
+}
+
+/*
+ * What the history says, for a process that has not run every kind itself
+ * (a cold start): tried until the database answers once.
+ */
+static void seed_metrics(struct etl_runner *r)
+{
+    struct etl_metrics seed;
+    memset(&seed, 0, sizeof(seed));
+    struct db *db = NULL;
+    struct db_run *runs = NULL;
+    size_t n = 0;
+    struct err e = ERR_INIT;
+    enum err_code rc = with_db(r, &db, &e);
+    if (!rc)
+        rc = db_run_last_successes(db, seed_success, &seed, &e);
+    if (!rc)
+        rc = db_run_list(db, 5, &runs, &n, &e);
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && strcmp(runs[i].estado, "running") != 0)
+            sync_metrics_seed_last_run(&seed, &runs[i]);
+        db_run_release(&runs[i]);
+    }
+    free(runs);
+    db_close(db);
+    if (rc)
+        return;
+    pthread_mutex_lock(&r->mu);
+    for (int k = 0; k < 2; k++)
+        if (seed.last_success_unix[k] > r->metrics.last_success_unix[k]) {
+            r->metrics.last_success_unix[k] = seed.last_success_unix[k];
+            r->metrics.last_duration_s[k] = seed.last_duration_s[k];
+        }
+    if (!r->metrics.has_last_run && seed.has_last_run) {
+        memcpy(r->metrics.last_run_rows, seed.last_run_rows, sizeof(seed.last_run_rows));
+        r->metrics.has_last_run = true;
+    }
+    r->seeded = true;
+    pthread_mutex_unlock(&r->mu);
+}
+
 void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out)
 {
+    pthread_mutex_lock(&r->mu);
+    bool seeded = r->seeded;
+    pthread_mutex_unlock(&r->mu);
+    if (!seeded)
+        seed_metrics(r);
     pthread_mutex_lock(&r->mu);
     *out = r->metrics;
     out->running = r->running;

@@ -557,6 +557,55 @@ static void test_live_progress(void **state)
     stop(&sim);
 }
 
+/* The value of the sample whose line starts with name_labels in a /metrics body; -1 if absent. */
+static double metric(const char *body, const char *name_labels)
+{
+    char want[256];
+    snprintf(want, sizeof(want), "\n%s ", name_labels);
+    const char *p = body ? strstr(body, want) : NULL;
+    return p ? strtod(p + strlen(want), NULL) : -1;
+}
+
+/* /metrics after a restart still knows the last success and the last run's rows. */
+static void test_metrics_survive_restart(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-metrics", "0");
+    start_serve(&a, "serve-j", &sim);
+    char path[160];
+    daily_path(path, sizeof(path), 3, "");
+    struct reply r = {0};
+    api(&a, "POST", path, &r);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    api(&a, "GET", "/metrics", &r);
+    assert_int_equal(r.status, 200);
+    double count = metric(r.body, "patitas_etl_bsale_request_duration_seconds_count{resource="
+                                  "\"documents\"}");
+    double inf = metric(r.body, "patitas_etl_bsale_request_duration_seconds_bucket{resource="
+                                "\"documents\",le=\"+Inf\"}");
+    if (count <= 0)
+        fprintf(stderr, "metrics: %s\n", r.body);
+    assert_true(count > 0);
+    assert_true(inf == count);
+    assert_true(metric(r.body, "patitas_etl_last_run_rows{table=\"documentos_venta\"}") > 0);
+    reply_release(&r);
+    assert_int_equal(stop(&a), 0);
+
+    start_serve(&b, "serve-k", &sim);
+    api(&b, "GET", "/metrics", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\npatitas_build_info{version=\""));
+    double when = metric(r.body, "patitas_etl_last_success_timestamp_seconds{type=\"daily\"}");
+    if (when <= 0)
+        fprintf(stderr, "metrics after restart: %s\n", r.body);
+    assert_true(when > (double)time(NULL) - 3600);
+    assert_true(metric(r.body, "patitas_etl_last_run_rows{table=\"documentos_venta\"}") > 0);
+    reply_release(&r);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -588,6 +637,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_killed_run_closed_at_start, teardown_children),
         cmocka_unit_test_teardown(test_scheduler_retries, teardown_children),
         cmocka_unit_test_teardown(test_live_progress, teardown_children),
+        cmocka_unit_test_teardown(test_metrics_survive_restart, teardown_children),
     };
     int failed = cmocka_run_group_tests_name(use_sqlite ? "http-e2e-sqlite" : "http-e2e-mysql",
                                              tests, NULL, NULL);
