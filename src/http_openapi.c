@@ -330,6 +330,18 @@ static json_t *nullable(const char *type, const char *description)
     return json_pack("{s:[s,s], s:s}", "type", type, "null", "description", description);
 }
 
+static json_t *progress_schema(void)
+{
+    return json_pack("{s:s, s:s, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}", "type", "object",
+                     "description",
+                     "While running only: pages done / known so far, rows, requests, retries, "
+                     "requests per second, seconds elapsed and estimated left (null: unknown).",
+                     "properties", "pages", typed("integer"), "pages_total", typed("integer"),
+                     "rows", typed("integer"), "requests", typed("integer"), "retries",
+                     typed("integer"), "req_s", typed("number"), "elapsed_s", typed("number"),
+                     "eta_s", nullable("number", "Seconds left, estimated from the page rate."));
+}
+
 static json_t *summary_schema(void)
 {
     json_t *p = json_object();
@@ -360,16 +372,7 @@ static json_t *summary_schema(void)
                                   "Page requests past what counts called for: short pages, "
                                   "counts Bsale got wrong."));
     json_object_set_new(p, "seconds", typed("number"));
-    json_object_set_new(
-        p, "progress",
-        json_pack("{s:s, s:s, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}", "type", "object",
-                  "description",
-                  "While running only: pages done / known so far, rows, requests, retries, "
-                  "requests per second, seconds elapsed and estimated left (null: unknown).",
-                  "properties", "pages", typed("integer"), "pages_total", typed("integer"), "rows",
-                  typed("integer"), "requests", typed("integer"), "retries", typed("integer"),
-                  "req_s", typed("number"), "elapsed_s", typed("number"), "eta_s",
-                  nullable("number", "Seconds left, estimated from the page rate.")));
+    json_object_set_new(p, "progress", progress_schema());
     json_object_set_new(p, "peak_rss_mb",
                         json_pack("{s:s, s:s}", "type", "number", "description",
                                   "The process's peak resident memory at the end of the run."));

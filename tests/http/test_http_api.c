@@ -1008,7 +1008,7 @@ static void test_metrics(void **state)
                         strcmp(kind, "histogram") == 0);
             snprintf(fm->type, sizeof(fm->type), "%s", kind);
         } else {
-            double v;
+            double v = 0;
             if (!parse_sample(line, name, sizeof(name), labels, sizeof(labels), &v))
                 fprintf(stderr, "bad sample line: %s\n", line);
             assert_true(parse_sample(line, name, sizeof(name), labels, sizeof(labels), &v));
