@@ -16,7 +16,7 @@ struct db;
 
 /* Current schema version this build creates and expects. */
 #define DB_SCHEMA_VERSION                                                                          \
-    4 /* 2: etl_incidencias; 3: payments, references (issue 12); 4: issue 15 */
+    4 /* 2: etl_incidencias; 3: payments, references; 4: costs, stock moves, history */
 
 enum err_code db_open(const struct db_url *url, struct db **out, struct err *e) MUST_CHECK;
 void db_close(struct db *db);                     /* accepts NULL */
