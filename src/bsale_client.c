@@ -1260,6 +1260,8 @@ static enum err_code finish(struct bsale_client *c, struct slot *s, CURLcode res
     s->req = NULL;
     count_status(c, out.status);
     double took = note_latency(c, r, clock_monotonic() - s->started);
+    if (c->o.on_attempt)
+        c->o.on_attempt(c->o.attempt_ctx, req_path(r), out.status, took);
     log_debug("GET %s offset=%ld status=%ld ms=%.0f attempt=%d", req_path(r),
               r->kind == REQ_PAGE ? r->offset : -1L, out.status, took * 1e3, r->attempts);
     enum err_code rc = ERR_OK;

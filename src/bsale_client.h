@@ -29,6 +29,10 @@ struct bsale_client_opts {
     double backoff_max_s;   /* largest backoff; 0 = 30 s */
     long run_timeout_s;     /* bsale_run fails once this long after bsale_client_new; 0 = none */
     atomic_bool *cancel;    /* when non-NULL and set, runs stop with ERR_INTERRUPTED */
+    /* When set, called after every attempt (on the thread running bsale_run) with its path
+     * (no query), HTTP status (0 = none) and latency: for a latency histogram. */
+    void (*on_attempt)(void *ctx, const char *path, long status, double secs);
+    void *attempt_ctx;
 };
 
 struct bsale_status_count {

@@ -825,7 +825,14 @@ static const struct cat_column etl_ejecuciones_cols[] = {
      "Why it failed; NULL on success; never a secret."},
     {"detalle", CAT_DOCUMENT, NULL, 0, "Resumen JSON de la ejecución (filas por tabla…).",
      "JSON summary of the run (rows per table…)."},
+    {"clave_idempotencia", CAT_TEXT, NULL, 0,
+     "Idempotency-Key del disparo HTTP que la creó; única; NULL si no hubo.",
+     "Idempotency-Key of the HTTP trigger that created it; unique; NULL when none."},
+    {"progreso", CAT_DOCUMENT, NULL, 0,
+     "Avance JSON mientras corre (páginas, filas, solicitudes, ETA); NULL al terminar.",
+     "JSON progress while running (pages, rows, requests, ETA); NULL once finished."},
 };
+static const char *const etl_ejecuciones_unique[] = {"clave_idempotencia", NULL};
 
 static const struct cat_column etl_incidencias_cols[] = {
     {"id", CAT_SERIAL, NULL, KEY, "Id de la incidencia.", "Incident id."},
@@ -865,9 +872,13 @@ static const struct cat_table t_etl_esquema =
     TABLE("etl_esquema", etl_esquema_cols, NULL, CAT_ROLE_SCHEMA_VERSION,
           "Versiones del esquema aplicadas por patitas-etl migrate.",
           "Schema versions applied by patitas-etl migrate.");
-static const struct cat_table t_etl_ejecuciones =
-    TABLE("etl_ejecuciones", etl_ejecuciones_cols, NULL, CAT_ROLE_RUNS,
-          "Una fila por ejecución del ETL.", "One row per ETL run.");
+static const struct cat_table t_etl_ejecuciones = {.name = "etl_ejecuciones",
+                                                   .cols = etl_ejecuciones_cols,
+                                                   .ncols = ARRAY_LEN(etl_ejecuciones_cols),
+                                                   .unique = etl_ejecuciones_unique,
+                                                   .role = CAT_ROLE_RUNS,
+                                                   .es = "Una fila por ejecución del ETL.",
+                                                   .en = "One row per ETL run."};
 static const struct cat_table t_etl_incidencias =
     TABLE("etl_incidencias", etl_incidencias_cols, NULL, CAT_ROLE_INCIDENTS,
           "Registros que una ejecución no pudo copiar o verificar.",

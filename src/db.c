@@ -421,14 +421,16 @@ void db_unlock(struct db *db)
 
 #define RUN_COLS                                                                                   \
     "id, tipo, origen, estado, inicio, fin, fecha_desde, fecha_hasta, registros, solicitudes, "    \
-    "reintentos, error, detalle"
+    "reintentos, error, detalle, clave_idempotencia, progreso"
 
 void db_run_release(struct db_run *r)
 {
     if (!r)
         return;
     free(r->detalle);
+    free(r->progreso);
     r->detalle = NULL;
+    r->progreso = NULL;
 }
 
 /* The run and incident tables' names (etl_ejecuciones, etl_incidencias), from the catalog. */
@@ -440,6 +442,16 @@ static const char *runs_table(void)
 static const char *incidents_table(void)
 {
     return catalog_by_role(CAT_ROLE_INCIDENTS)->name;
+}
+
+bool db_run_key_valid(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > DB_RUN_KEY_MAX)
+        return false;
+    /* Quoted into SQL by db_run_by_key: no quote, backslash, space or control character. */
+    return strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                       "-_.:+/=@") == n;
 }
 
 static const char *null_if_empty(const char *s)
@@ -461,12 +473,14 @@ enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
                             r->inicio,
                             null_if_empty(r->fecha_desde),
                             null_if_empty(r->fecha_hasta),
-                            r->detalle};
+                            r->detalle,
+                            null_if_empty(r->clave)};
     long long id = 0;
-    char sql[256];
+    char sql[320];
     snprintf(sql, sizeof(sql),
              "INSERT INTO %s (tipo, origen, estado, inicio, fecha_desde, fecha_hasta, registros, "
-             "solicitudes, reintentos, detalle) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
+             "solicitudes, reintentos, detalle, clave_idempotencia) "
+             "VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
              runs_table());
     enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), &id, e);
     if (rc)
@@ -488,11 +502,12 @@ enum err_code db_run_update(struct db *db, const struct db_run *r, struct err *e
     secret_mask(error);
     char *detalle = r->detalle ? secret_mask_dup(r->detalle, strlen(r->detalle)) : NULL;
     const char *params[] = {r->estado,  null_if_empty(r->fin), registros, solicitudes,
-                            reintentos, null_if_empty(error),  detalle,   id};
+                            reintentos, null_if_empty(error),  detalle,   r->progreso,
+                            id};
     char sql[256];
     snprintf(sql, sizeof(sql),
              "UPDATE %s SET estado = ?, fin = ?, registros = ?, solicitudes = ?, reintentos = ?, "
-             "error = ?, detalle = ? WHERE id = ?",
+             "error = ?, detalle = ?, progreso = ? WHERE id = ?",
              runs_table());
     enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), NULL, e);
     free(detalle);
@@ -514,7 +529,7 @@ static void copy_cell(char *dst, size_t n, const char *s)
 static int collect_run(void *ctx, int ncols, const char *const *names, const char *const *c)
 {
     struct run_list *l = ctx;
-    if (ncols < 13)
+    if (ncols < 15)
         return 1;
     if (l->n == l->alloc) {
         l->alloc = l->alloc ? l->alloc * 2 : 16;
@@ -535,6 +550,8 @@ static int collect_run(void *ctx, int ncols, const char *const *names, const cha
     r->reintentos = c[10] ? strtoll(c[10], NULL, 10) : 0;
     copy_cell(r->error, sizeof(r->error), c[11]);
     r->detalle = c[12] ? xstrdup(c[12]) : NULL;
+    copy_cell(r->clave, sizeof(r->clave), c[13]);
+    r->progreso = c[14] ? xstrdup(c[14]) : NULL;
     return 0;
 }
 
@@ -565,23 +582,89 @@ enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t
     return ERR_OK;
 }
 
-enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e)
+/* The first run where (a portable SQL condition) holds. */
+static enum err_code run_where(struct db *db, const char *where, struct db_run *r, struct err *e)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM %s WHERE id = %lld", runs_table(), id);
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT " RUN_COLS " FROM %s WHERE %s", runs_table(), where);
     struct run_list l = {0};
     enum err_code rc = db->ops->query(db, sql, collect_run, &l, e);
     if (rc) {
         run_list_release(&l);
-        return err_prefix(e, "reading run %lld", id);
+        return err_prefix(e, "reading runs");
     }
     if (l.n == 0) {
         free(l.v);
-        return err_set(e, ERR_NOT_FOUND, "run %lld not found", id);
+        return err_set(e, ERR_NOT_FOUND, "run not found");
     }
     *r = l.v[0];
-    l.v[0].detalle = NULL;
+    l.v[0].detalle = l.v[0].progreso = NULL;
     run_list_release(&l);
+    return ERR_OK;
+}
+
+enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e)
+{
+    char where[64];
+    snprintf(where, sizeof(where), "id = %lld", id);
+    enum err_code rc = run_where(db, where, r, e);
+    if (rc == ERR_NOT_FOUND)
+        err_set(e, ERR_NOT_FOUND, "run %lld not found", id);
+    return rc;
+}
+
+enum err_code db_run_by_key(struct db *db, const char *key, struct db_run *r, struct err *e)
+{
+    if (!db_run_key_valid(key))
+        return err_set(e, ERR_INVALID, "invalid idempotency key");
+    char where[DB_RUN_KEY_MAX + 64];
+    snprintf(where, sizeof(where), "clave_idempotencia = '%s'", key);
+    return run_where(db, where, r, e);
+}
+
+enum err_code db_run_running(struct db *db, struct db_run *r, struct err *e)
+{
+    char where[96];
+    snprintf(where, sizeof(where), "id = (SELECT MAX(id) FROM %s WHERE estado = 'running')",
+             runs_table());
+    return run_where(db, where, r, e);
+}
+
+enum err_code db_run_progress(struct db *db, const struct db_run *r, struct err *e)
+{
+    char registros[24], solicitudes[24], reintentos[24], id[24];
+    snprintf(registros, sizeof(registros), "%lld", r->registros);
+    snprintf(solicitudes, sizeof(solicitudes), "%lld", r->solicitudes);
+    snprintf(reintentos, sizeof(reintentos), "%lld", r->reintentos);
+    snprintf(id, sizeof(id), "%lld", r->id);
+    const char *params[] = {registros, solicitudes, reintentos, r->progreso, id};
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE %s SET registros = ?, solicitudes = ?, reintentos = ?, progreso = ? "
+             "WHERE id = ? AND estado = 'running'",
+             runs_table());
+    enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), NULL, e);
+    return rc ? err_prefix(e, "recording the progress of run %lld", r->id) : ERR_OK;
+}
+
+enum err_code db_run_last_successes(struct db *db, db_run_fn fn, void *ctx, struct err *e)
+{
+    static const char *const kinds[] = {"full", "daily"};
+    for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
+        char where[160];
+        snprintf(where, sizeof(where),
+                 "id = (SELECT MAX(id) FROM %s WHERE estado = 'succeeded' AND tipo = '%s')",
+                 runs_table(), kinds[k]);
+        struct db_run r;
+        memset(&r, 0, sizeof(r));
+        enum err_code rc = run_where(db, where, &r, e);
+        if (rc == ERR_NOT_FOUND)
+            continue;
+        if (rc)
+            return rc;
+        fn(ctx, &r);
+        db_run_release(&r);
+    }
     return ERR_OK;
 }
 

@@ -59,6 +59,7 @@ enum err_code db_lock(struct db *db, struct err *e) MUST_CHECK;
 void db_unlock(struct db *db);
 
 /* Run history (etl_ejecuciones). Strings are fixed-size to keep records copyable. */
+#define DB_RUN_KEY_MAX 200 /* bytes of an idempotency key */
 struct db_run {
     long long id;
     char tipo[16];        /* full | daily */
@@ -71,8 +72,10 @@ struct db_run {
     long long registros;
     long long solicitudes;
     long long reintentos;
-    char error[ERR_MSG_MAX]; /* "" on success */
-    char *detalle;           /* owned JSON text (rows per table, ...), may be NULL */
+    char error[ERR_MSG_MAX];        /* "" on success */
+    char *detalle;                  /* owned JSON text (rows per table, ...), may be NULL */
+    char clave[DB_RUN_KEY_MAX + 1]; /* Idempotency-Key of the trigger, "" when none */
+    char *progreso;                 /* owned JSON text while running, may be NULL */
 };
 
 void db_run_release(struct db_run *r); /* frees detalle */
@@ -83,6 +86,22 @@ enum err_code db_run_update(struct db *db, const struct db_run *r, struct err *e
 enum err_code db_run_list(struct db *db, int limit, struct db_run **runs, size_t *n,
                           struct err *e) MUST_CHECK;
 enum err_code db_run_get(struct db *db, long long id, struct db_run *r, struct err *e) MUST_CHECK;
+/* 1..DB_RUN_KEY_MAX bytes of letters, digits and -_.:+/=@ (UUIDs, timestamps). */
+bool db_run_key_valid(const char *key);
+/* The run created with idempotency key; ERR_NOT_FOUND when none, ERR_INVALID for a bad key. */
+enum err_code db_run_by_key(struct db *db, const char *key, struct db_run *r,
+                            struct err *e) MUST_CHECK;
+/* The newest 'running' run; ERR_NOT_FOUND when none. */
+enum err_code db_run_running(struct db *db, struct db_run *r, struct err *e) MUST_CHECK;
+/* A running run's live counters and progreso (r->progreso); the row's other columns stay. */
+enum err_code db_run_progress(struct db *db, const struct db_run *r, struct err *e) MUST_CHECK;
+/*
+ * Per kind ("full", "daily"), the newest succeeded run: fn(ctx, run) for each
+ * kind that has one. For seeding /metrics after a restart.
+ */
+typedef void (*db_run_fn)(void *ctx, const struct db_run *run);
+enum err_code db_run_last_successes(struct db *db, db_run_fn fn, void *ctx,
+                                    struct err *e) MUST_CHECK;
 /* Marks every 'running' row failed with reason (called while holding the lock). */
 enum err_code db_run_fail_stale(struct db *db, const char *reason, struct err *e) MUST_CHECK;
 /*

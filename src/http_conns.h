@@ -21,6 +21,8 @@ void http_conns_on_notify(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe);
 void http_conns_request_began(struct http_server *s, struct MHD_Connection *conn);
 void http_conns_request_done(struct http_server *s, struct MHD_Connection *conn);
+/* The client closed (or reset) conn's socket: nobody reads what is sent now. */
+bool http_peer_closed(struct MHD_Connection *conn);
 enum err_code http_conns_start(struct http_server *s, struct err *e) MUST_CHECK;
 void http_conns_stop(struct http_server *s);
 

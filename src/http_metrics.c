@@ -4,6 +4,7 @@
 #include "http_metrics.h"
 
 #include "catalog.h"
+#include "version.h"
 
 #define M_PREFIX "patitas_etl_"
 
@@ -82,14 +83,69 @@ static enum err_code render_gauges(const struct etl_metrics *m, struct buf *b, s
     return rc;
 }
 
+/* Cumulative buckets per resource, as Prometheus histograms are. */
+static enum err_code render_latency(const struct etl_metrics *m, struct buf *b, struct err *e)
+{
+    enum err_code rc = family(b, "bsale_request_duration_seconds", "histogram",
+                              "Latency of Bsale API attempts by resource.", e);
+    for (size_t i = 0; i < m->n_latency && i < ARRAY_LEN(m->latency) && !rc; i++) {
+        const struct sync_latency *l = &m->latency[i];
+        long long cum = 0;
+        for (size_t k = 0; k < SYNC_LATENCY_BUCKETS && !rc; k++) {
+            cum += l->in_bucket[k];
+            rc = buf_appendf(b, e,
+                             M_PREFIX "bsale_request_duration_seconds_bucket{resource=\"%s\","
+                                      "le=\"%g\"} %lld\n",
+                             l->resource, sync_latency_bound(k), cum);
+        }
+        if (!rc)
+            rc = buf_appendf(b, e,
+                             M_PREFIX
+                             "bsale_request_duration_seconds_bucket{resource=\"%s\","
+                             "le=\"+Inf\"} %lld\n" M_PREFIX
+                             "bsale_request_duration_seconds_sum{resource=\"%s\"} %.6f\n" M_PREFIX
+                             "bsale_request_duration_seconds_count{resource=\"%s\"} %lld\n",
+                             l->resource, l->count, l->resource, l->sum, l->resource, l->count);
+    }
+    return rc;
+}
+
+static enum err_code render_last_run(const struct etl_metrics *m, struct buf *b, struct err *e)
+{
+    size_t n = 0;
+    const struct cat_table *const *tables = catalog_tables(&n);
+    enum err_code rc =
+        family(b, "last_run_rows", "gauge", "Rows written per table by the last finished sync.", e);
+    for (size_t i = 0; m->has_last_run && i < n && i < ARRAY_LEN(m->last_run_rows) && !rc; i++)
+        rc = buf_appendf(b, e, M_PREFIX "last_run_rows{table=\"%s\"} %lld\n", tables[i]->name,
+                         m->last_run_rows[i]);
+    return rc;
+}
+
+static enum err_code render_build(struct buf *b, struct err *e)
+{
+    enum err_code rc = buf_appendf(b, e,
+                                   "# HELP patitas_build_info The running build (always 1).\n"
+                                   "# TYPE patitas_build_info gauge\n");
+    if (!rc)
+        rc = buf_appendf(b, e, "patitas_build_info{version=\"%s\"} 1\n", petl_version());
+    return rc;
+}
+
 enum err_code metrics_render(const struct etl_metrics *m, struct buf *out, struct err *e)
 {
-    enum err_code rc = render_runs(m, out, e);
+    enum err_code rc = render_build(out, e);
+    if (!rc)
+        rc = render_runs(m, out, e);
     if (!rc)
         rc = render_rows(m, out, e);
     if (!rc)
         rc = render_bsale(m, out, e);
     if (!rc)
+        rc = render_latency(m, out, e);
+    if (!rc)
         rc = render_gauges(m, out, e);
+    if (!rc)
+        rc = render_last_run(m, out, e);
     return rc;
 }

@@ -63,6 +63,18 @@ static json_t *wait_param(void)
                        json_pack("{s:s, s:b}", "type", "boolean", "default", 1));
 }
 
+static json_t *idempotency_param(void)
+{
+    return json_pack(
+        "{s:s, s:s, s:b, s:s, s:{s:s, s:s, s:i, s:s}}", "name", "Idempotency-Key", "in", "header",
+        "required", 0, "description",
+        "A retried request with the same key gets the first request's run: running, it joins it; "
+        "finished, its outcome. Without it, Cloud Scheduler's job name and schedule time are "
+        "the key.",
+        "schema", "type", "string", "pattern", "^[A-Za-z0-9._:+/=@-]{1,200}$", "maxLength", 200,
+        "example", "daily-2024-03-05");
+}
+
 /* The document's security is the bearer token; open routes say so with an empty list. */
 static json_t *operation(const char *tag, const char *id, const char *summary,
                          const char *description, bool secured, json_t *params, json_t *responses)
@@ -155,11 +167,11 @@ static json_t *trigger_responses(void)
 static json_t *path_full_sync(void)
 {
     json_t *params = json_pack(
-        "[o, o, o]",
+        "[o, o, o, o]",
         query_param("from", "First business date of documents to copy as well (needs 'to').",
                     date_schema()),
         query_param("to", "Last business date of documents to copy (needs 'from').", date_schema()),
-        wait_param());
+        wait_param(), idempotency_param());
     return json_pack("{s:o}", "post",
                      operation("ETL", "runFullSync", "Run a full sync",
                                "Copies every master-data table from Bsale; with from/to also the "
@@ -170,11 +182,11 @@ static json_t *path_full_sync(void)
 static json_t *path_daily_sync(void)
 {
     json_t *params = json_pack(
-        "[o, o, o, o]",
+        "[o, o, o, o, o]",
         query_param("date", "One business date (cannot be combined with from/to).", date_schema()),
         query_param("from", "Backfill: first business date (needs 'to').", date_schema()),
         query_param("to", "Backfill: last business date (needs 'from').", date_schema()),
-        wait_param());
+        wait_param(), idempotency_param());
     return json_pack(
         "{s:o}", "post",
         operation("ETL", "runDailySync", "Run a daily sync",
@@ -318,6 +330,18 @@ static json_t *nullable(const char *type, const char *description)
     return json_pack("{s:[s,s], s:s}", "type", type, "null", "description", description);
 }
 
+static json_t *progress_schema(void)
+{
+    return json_pack("{s:s, s:s, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}", "type", "object",
+                     "description",
+                     "While running only: pages done / known so far, rows, requests, retries, "
+                     "requests per second, seconds elapsed and estimated left (null: unknown).",
+                     "properties", "pages", typed("integer"), "pages_total", typed("integer"),
+                     "rows", typed("integer"), "requests", typed("integer"), "retries",
+                     typed("integer"), "req_s", typed("number"), "elapsed_s", typed("number"),
+                     "eta_s", nullable("number", "Seconds left, estimated from the page rate."));
+}
+
 static json_t *summary_schema(void)
 {
     json_t *p = json_object();
@@ -348,6 +372,7 @@ static json_t *summary_schema(void)
                                   "Page requests past what counts called for: short pages, "
                                   "counts Bsale got wrong."));
     json_object_set_new(p, "seconds", typed("number"));
+    json_object_set_new(p, "progress", progress_schema());
     json_object_set_new(p, "peak_rss_mb",
                         json_pack("{s:s, s:s}", "type", "number", "description",
                                   "The process's peak resident memory at the end of the run."));

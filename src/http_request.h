@@ -22,6 +22,7 @@ struct http_request {
     unsigned long long body_len;
     bool body_too_large;
     bool begun;                    /* counted in active: the request's headers arrived */
+    bool client_gone;              /* the client closed the connection before the answer */
     enum http_uri_fault uri_fault; /* a control character in the raw request target */
     char bad_param[48];
     struct http_trace trace; /* from traceparent / X-Cloud-Trace-Context */

@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include "buf.h"
+#include "http_conns.h"
 #include "http_internal.h"
 #include "http_reply.h"
 #include "http_request.h"
@@ -18,6 +19,7 @@
 #include "http_metrics.h"
 #include "http_openapi.h"
 #include "http_status_page.h"
+#include "db.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -246,19 +248,78 @@ static enum MHD_Result reply_back_to_status(struct http_ctx *c, long long run_id
         json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id, "status", "running"), hdrs);
 }
 
+static const char *header(struct http_ctx *c, const char *name)
+{
+    return MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name);
+}
+
+/*
+ * The request's idempotency key: Idempotency-Key, else what Cloud Scheduler
+ * sends with every attempt of one scheduled execution (job name and schedule
+ * time), so its retries find the first attempt's run. false: a bad key.
+ */
+static bool idempotency_key(struct http_ctx *c, char *key, size_t n)
+{
+    const char *given = header(c, "Idempotency-Key");
+    key[0] = '\0';
+    if (given)
+        return snprintf(key, n, "%s", given) < (int)n && db_run_key_valid(key);
+    const char *job = header(c, "X-CloudScheduler-JobName");
+    const char *at = header(c, "X-CloudScheduler-ScheduleTime");
+    if (!job || !at)
+        return true;
+    const char *slash = strrchr(job, '/');
+    snprintf(key, n, "scheduler:%s@%s", slash ? slash + 1 : job, at);
+    if (!db_run_key_valid(key)) /* not usable as a key: no deduplication, as without it */
+        key[0] = '\0';
+    return true;
+}
+
+/*
+ * The run this trigger gets: a new one, else the one it repeats (same key, or
+ * the same kind and dates going now; *joined). ERR_BUSY: a different run goes.
+ */
+static enum err_code start_or_join(struct http_ctx *c, const struct etl_request *req,
+                                   long long *run_id, bool *joined, struct err *e)
+{
+    struct etl_runner *r = c->srv->runner;
+    *joined = false;
+    if (req->idempotency_key && etl_runner_join(r, req, run_id, e) == ERR_OK) {
+        *joined = true;
+        return ERR_OK;
+    }
+    enum err_code rc = etl_runner_start(r, req, run_id, e);
+    if (rc != ERR_BUSY)
+        return rc;
+    long long busy = *run_id;
+    struct err je = ERR_INIT;
+    if (etl_runner_join(r, req, run_id, &je) == ERR_OK) {
+        *joined = true;
+        return ERR_OK;
+    }
+    *run_id = busy;
+    return rc;
+}
+
 static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
 {
     struct err e = ERR_INIT;
     struct http_query q = {0};
     struct etl_request req = {0};
-    bool wait = true;
+    bool wait = true, joined = false;
     long long run_id = 0;
+    char key[DB_RUN_KEY_MAX + 1];
     read_query(c, &q);
     if (http_params_trigger(kind, &q, c->srv->cfg->etl_max_range_days, &req, &wait, &e))
         return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", e.msg);
+    if (!idempotency_key(c, key, sizeof(key)))
+        return http_reply_detail(c, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                                 "invalid Idempotency-Key: 1 to %d of A-Z a-z 0-9 -_.:+/=@",
+                                 DB_RUN_KEY_MAX);
+    req.idempotency_key = key[0] ? key : NULL;
     if (c->stopping)
         return http_reply_detail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
-    enum err_code rc = etl_runner_start(c->srv->runner, &req, &run_id, &e);
+    enum err_code rc = start_or_join(c, &req, &run_id, &joined, &e);
     if (rc == ERR_BUSY) {
         json_t *body = json_pack("{s:s}", "detail", "another sync is running");
         json_object_set_new(body, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
@@ -268,7 +329,7 @@ static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
         return http_reply_detail(c, http_status_for(rc), "cannot start the sync: %s", e.msg);
     c->req->run_id = run_id;
     log_set_run_id(run_id); /* this request's later lines belong to the run */
-    log_info("%s sync started as run %lld", etl_kind_name(kind), run_id);
+    log_info("%s sync %s run %lld", etl_kind_name(kind), joined ? "joins" : "started as", run_id);
     if (!wait && from_status_page(c))
         return reply_back_to_status(c, run_id);
     if (!wait) {
@@ -281,6 +342,7 @@ static enum MHD_Result trigger(struct http_ctx *c, enum etl_kind kind)
     }
     json_t *summary = NULL;
     rc = etl_runner_wait(c->srv->runner, run_id, &summary, &e);
+    c->req->client_gone = http_peer_closed(c->conn);
     return reply_run_outcome(c, rc, &e, summary);
 }
 

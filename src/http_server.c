@@ -167,27 +167,60 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return http_dispatch(&c);
 }
 
+/* Why a request ended without its answer delivered; NULL when it was delivered. */
+static const char *aborted_reason(const struct http_request *req,
+                                  enum MHD_RequestTerminationCode toe)
+{
+    if (req->client_gone)
+        return "client closed the connection before the answer";
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return NULL;
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "connection timed out";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "server shut down";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client closed the connection";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "error reading the request";
+    default:
+        return "error sending the answer";
+    }
+}
+
+/* 499 (the client closed the request, as nginx logs it) for an answer nobody received. */
+#define HTTP_STATUS_CLIENT_CLOSED 499
+
 static void log_request(const struct http_server *s, const struct http_request *req,
                         enum MHD_RequestTerminationCode toe)
 {
     double secs = clock_monotonic() - req->start;
+    const char *aborted = aborted_reason(req, toe);
+    int status = aborted ? HTTP_STATUS_CLIENT_CLOSED : (int)req->status;
     json_t *f;
     if (s->cfg->log_format == LOG_FORMAT_JSON) {
         char latency[32];
         snprintf(latency, sizeof(latency), "%.3fs", secs);
         f = json_pack("{s:{s:s, s:s, s:i, s:s, s:s, s:s}}", "httpRequest", "requestMethod",
-                      req->method, "requestUrl", req->path, "status", (int)req->status, "latency",
-                      latency, "remoteIp", req->remote_ip, "userAgent", req->user_agent);
+                      req->method, "requestUrl", req->path, "status", status, "latency", latency,
+                      "remoteIp", req->remote_ip, "userAgent", req->user_agent);
     } else {
         f = json_pack("{s:s, s:s, s:i, s:f, s:s}", "method", req->method, "path", req->path,
-                      "status", (int)req->status, "ms", (double)(long long)(secs * 1e4) / 10.0,
-                      "remote_ip", req->remote_ip);
+                      "status", status, "ms", (double)(long long)(secs * 1e4) / 10.0, "remote_ip",
+                      req->remote_ip);
     }
     if (f && req->run_id)
         json_object_set_new(f, "run_id", json_integer(req->run_id));
-    if (f && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        json_object_set_new(f, "aborted", json_true());
-    log_event(LOG_INFO, LOG_MODULE, f, "%s %s %u", req->method, req->path, req->status);
+    if (f && aborted) {
+        json_object_set_new(f, "aborted", json_string(aborted));
+        json_object_set_new(f, "answer_status", json_integer((json_int_t)req->status));
+    }
+    if (aborted)
+        log_event(LOG_WARN, LOG_MODULE, f, "%s %s aborted after %.1fs: %s", req->method, req->path,
+                  secs, aborted);
+    else
+        log_event(LOG_INFO, LOG_MODULE, f, "%s %s %u", req->method, req->path, req->status);
     json_decref(f);
 }
 

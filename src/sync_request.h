@@ -14,6 +14,9 @@ struct etl_request {
      * Full: "" = master data only (or ETL_HISTORY_FROM .. today), else also documents. */
     char date_from[11];
     char date_to[11];
+    /* HTTP Idempotency-Key (db_run_key_valid), stored on the run; NULL = none. Borrowed for
+     * etl_runner_start / etl_runner_join only. */
+    const char *idempotency_key;
 };
 
 /* "full" | "daily", as stored in etl_ejecuciones.tipo and shown in /metrics. */

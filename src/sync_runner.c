@@ -45,6 +45,7 @@ struct etl_runner {
     atomic_bool cancel; /* set by shutdown, read by the run thread and the client */
     bool closing;       /* shutdown began: no new runs */
     struct etl_metrics metrics;
+    bool seeded; /* metrics seeded from etl_ejecuciones */
 };
 
 struct run_job {
@@ -115,9 +116,19 @@ void etl_runner_free(struct etl_runner *r)
     free(r);
 }
 
-static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
-                             struct bsale_client_opts *o)
+/* Each Bsale attempt into the latency histogram (called on the run thread). */
+static void record_attempt(void *arg, const char *path, long status, double secs)
 {
+    (void)status;
+    struct etl_runner *r = arg;
+    pthread_mutex_lock(&r->mu);
+    sync_metrics_latency(&r->metrics, path, secs);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void fill_client_opts(struct etl_runner *r, struct bsale_client_opts *o)
+{
+    const struct config *cfg = r->cfg;
     memset(o, 0, sizeof(*o));
     o->base_url = cfg->bsale_api_url;
     o->token = cfg->bsale_api_token;
@@ -129,7 +140,9 @@ static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
     o->retry_budget_s = cfg->bsale_retry_budget_s;
     o->page_size = cfg->bsale_page_size;
     o->run_timeout_s = cfg->etl_run_timeout_s;
-    o->cancel = cancel;
+    o->cancel = &r->cancel;
+    o->on_attempt = record_attempt;
+    o->attempt_ctx = r;
 }
 
 /* Documents re-read one by one per run at most; more wait for the next run. */
@@ -284,7 +297,7 @@ static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, 
 static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
 {
     struct bsale_client_opts opts = {0};
-    fill_client_opts(job->r->cfg, &job->r->cancel, &opts);
+    fill_client_opts(job->r, &opts);
     enum err_code rc = bsale_client_new(&opts, &ctx->client, e);
     if (!rc)
         rc = plan_retries(job, e);
@@ -313,10 +326,27 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
     return rc;
 }
 
+/* Called by sync_progress on the run thread, which owns job->db. */
+static void persist_progress(void *arg, const struct sync_progress_snap *s)
+{
+    struct run_job *job = arg;
+    struct db_run *rec = &job->rec;
+    rec->registros = s->rows;
+    rec->solicitudes = s->requests;
+    rec->reintentos = s->retries;
+    free(rec->progreso);
+    rec->progreso = sync_progress_json(s);
+    struct err e = ERR_INIT;
+    if (db_run_progress(job->db, rec, &e))
+        log_warn("cannot record the progress of run %lld: %s", rec->id, e.msg);
+}
+
 static void close_record(struct run_job *job, struct etl_run_ctx *ctx, enum err_code rc,
                          const struct err *e, const struct bsale_stats *st, double secs)
 {
     struct db_run *rec = &job->rec;
+    free(rec->progreso); /* progress is for running runs: the totals below replace it */
+    rec->progreso = NULL;
     snprintf(rec->estado, sizeof(rec->estado), "%s", rc ? "failed" : "succeeded");
     utc_now(rec->fin);
     rec->registros = ctx->counters.rows_total;
@@ -345,6 +375,8 @@ static void *run_main(void *arg)
     ctx.progress.started = job->started;
     ctx.progress.bar = job->req.origin == ETL_ORIGIN_CLI && isatty(STDERR_FILENO) &&
                        r->cfg->log_format == LOG_FORMAT_TEXT;
+    ctx.progress.persist = persist_progress;
+    ctx.progress.persist_ctx = job;
     pthread_mutex_init(&ctx.counters.mu, NULL);
 
     struct err e = ERR_INIT;
@@ -447,6 +479,9 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
     utc_now(rec->inicio);
     memcpy(rec->fecha_desde, job->plan.date_from, sizeof(rec->fecha_desde));
     memcpy(rec->fecha_hasta, job->plan.date_to, sizeof(rec->fecha_hasta));
+    snprintf(rec->clave, sizeof(rec->clave), "%s",
+             job->req.idempotency_key ? job->req.idempotency_key : "");
+    job->req.idempotency_key = NULL; /* borrowed from the trigger */
     if ((rc = db_run_insert(job->db, rec, e)))
         goto unlock;
     return ERR_OK;
@@ -529,6 +564,86 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
     return ERR_OK;
 }
 
+static enum err_code with_db(struct etl_runner *r, struct db **db, struct err *e);
+
+/* A trigger that asks for what run already is: its kind and resolved dates. */
+static bool same_run(const struct db_run *run, const struct etl_request *req,
+                     const struct etl_plan *plan)
+{
+    return strcmp(run->tipo, etl_kind_name(req->kind)) == 0 &&
+           strcmp(run->fecha_desde, plan->date_from) == 0 &&
+           strcmp(run->fecha_hasta, plan->date_to) == 0;
+}
+
+enum err_code etl_runner_join(struct etl_runner *r, const struct etl_request *req,
+                              long long *run_id, struct err *e)
+{
+    *run_id = 0;
+    struct etl_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    enum err_code rc = sync_plan_resolve(r->cfg, req, &plan, e);
+    struct db *db = NULL;
+    if (!rc)
+        rc = with_db(r, &db, e);
+    struct db_run run;
+    memset(&run, 0, sizeof(run));
+    const char *key = req->idempotency_key;
+    if (!rc && key && *key) {
+        rc = db_run_by_key(db, key, &run, e);
+        if (!rc)
+            *run_id = run.id;
+    }
+    if (!*run_id && (!rc || rc == ERR_NOT_FOUND)) {
+        db_run_release(&run);
+        memset(&run, 0, sizeof(run));
+        rc = db_run_running(db, &run, e);
+        if (!rc && same_run(&run, req, &plan))
+            *run_id = run.id;
+    }
+    db_run_release(&run);
+    db_close(db);
+    if (*run_id)
+        return ERR_OK;
+    return rc && rc != ERR_NOT_FOUND ? rc : err_set(e, ERR_NOT_FOUND, "no such run going");
+}
+
+#define REMOTE_POLL_S 0.5
+
+/*
+ * A run this process does not run (another instance's, or one recorded before
+ * a restart): its record is polled until it ends. Whoever can take the lock
+ * meanwhile knows its process is gone and closes it, as begin_run would.
+ */
+static enum err_code wait_remote(struct etl_runner *r, long long run_id, json_t **summary,
+                                 struct err *e)
+{
+    for (;;) {
+        enum err_code rc = etl_runner_get(r, run_id, summary, e);
+        const char *status = rc ? NULL : json_string_value(json_object_get(*summary, "status"));
+        if (rc || !status || strcmp(status, "running") != 0)
+            return rc;
+        json_decref(*summary);
+        *summary = NULL;
+        pthread_mutex_lock(&r->mu);
+        bool stop = r->closing, local = r->running && r->run_id == run_id;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            return err_set(e, ERR_INTERRUPTED, "the service is shutting down");
+        if (local)
+            return etl_runner_wait(r, run_id, summary, e);
+        struct db *db = NULL;
+        struct err le = ERR_INIT;
+        if (db_open(&r->cfg->db, &db, &le) == ERR_OK && db_lock(db, &le) == ERR_OK) {
+            if (db_run_fail_stale(db, "abandoned: the process running it stopped", &le))
+                log_warn("cannot close abandoned run %lld: %s", run_id, le.msg);
+            db_unlock(db);
+        }
+        db_close(db);
+        struct timespec ts = {0, (long)(REMOTE_POLL_S * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **summary,
                               struct err *e)
 {
@@ -547,8 +662,8 @@ enum err_code etl_runner_wait(struct etl_runner *r, long long run_id, json_t **s
     pthread_mutex_unlock(&r->mu);
     if (mine)
         return rc;
-    /* A newer run replaced the in-memory summary: read the record instead. */
-    if ((rc = etl_runner_get(r, run_id, summary, e)))
+    /* Not this process's latest run: read (and while it runs, poll) the record instead. */
+    if ((rc = wait_remote(r, run_id, summary, e)))
         return rc;
     const char *status = json_string_value(json_object_get(*summary, "status"));
     if (status && strcmp(status, "succeeded") == 0)
@@ -581,7 +696,19 @@ void etl_runner_shutdown(struct etl_runner *r, double timeout_s)
 
 static enum err_code with_db(struct etl_runner *r, struct db **db, struct err *e)
 {
+    *db = NULL;
     return open_db(r->cfg, false, db, e);
+}
+
+/* The record's summary; a running run's also shows its live progress. */
+static json_t *run_summary(const struct db_run *run)
+{
+    json_t *o = sync_summary_of_run(run);
+    json_t *progress = run->progreso ? json_loads(run->progreso, 0, NULL) : NULL;
+    if (json_is_object(progress))
+        json_object_set(o, "progress", progress);
+    json_decref(progress);
+    return o;
 }
 
 enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, struct err *e)
@@ -595,7 +722,7 @@ enum err_code etl_runner_list(struct etl_runner *r, int limit, json_t **out, str
     if (!rc) {
         *out = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(*out, sync_summary_of_run(&runs[i]));
+            json_array_append_new(*out, run_summary(&runs[i]));
     }
     for (size_t i = 0; i < n; i++)
         db_run_release(&runs[i]);
@@ -613,7 +740,7 @@ enum err_code etl_runner_get(struct etl_runner *r, long long id, json_t **out, s
     if (!rc)
         rc = db_run_get(db, id, &run, e);
     if (!rc)
-        *out = sync_summary_of_run(&run);
+        *out = run_summary(&run);
     db_run_release(&run);
     db_close(db);
     return rc;
@@ -629,8 +756,58 @@ enum err_code etl_runner_ready(struct etl_runner *r, struct err *e)
     return rc;
 }
 
+static void seed_success(void *arg, const struct db_run *run)
+{
+    sync_metrics_seed_success(arg, run);
+}
+
+/*
+ * What the history says, for a process that has not run every kind itself
+ * (a cold start): tried until the database answers once.
+ */
+static void seed_metrics(struct etl_runner *r)
+{
+    struct etl_metrics seed;
+    memset(&seed, 0, sizeof(seed));
+    struct db *db = NULL;
+    struct db_run *runs = NULL;
+    size_t n = 0;
+    struct err e = ERR_INIT;
+    enum err_code rc = with_db(r, &db, &e);
+    if (!rc)
+        rc = db_run_last_successes(db, seed_success, &seed, &e);
+    if (!rc)
+        rc = db_run_list(db, 5, &runs, &n, &e);
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && strcmp(runs[i].estado, "running") != 0)
+            sync_metrics_seed_last_run(&seed, &runs[i]);
+        db_run_release(&runs[i]);
+    }
+    free(runs);
+    db_close(db);
+    if (rc)
+        return;
+    pthread_mutex_lock(&r->mu);
+    for (int k = 0; k < 2; k++)
+        if (seed.last_success_unix[k] > r->metrics.last_success_unix[k]) {
+            r->metrics.last_success_unix[k] = seed.last_success_unix[k];
+            r->metrics.last_duration_s[k] = seed.last_duration_s[k];
+        }
+    if (!r->metrics.has_last_run && seed.has_last_run) {
+        memcpy(r->metrics.last_run_rows, seed.last_run_rows, sizeof(seed.last_run_rows));
+        r->metrics.has_last_run = true;
+    }
+    r->seeded = true;
+    pthread_mutex_unlock(&r->mu);
+}
+
 void etl_runner_metrics(struct etl_runner *r, struct etl_metrics *out)
 {
+    pthread_mutex_lock(&r->mu);
+    bool seeded = r->seeded;
+    pthread_mutex_unlock(&r->mu);
+    if (!seeded)
+        seed_metrics(r);
     pthread_mutex_lock(&r->mu);
     *out = r->metrics;
     out->running = r->running;

@@ -31,7 +31,17 @@ enum err_code etl_runner_start(struct etl_runner *r, const struct etl_request *r
                                long long *run_id, struct err *e) MUST_CHECK;
 
 /*
- * Waits for run_id (started by this runner) to finish; *summary owned
+ * The run a trigger joins instead of starting one: the run created with
+ * req->idempotency_key (running or finished), else the run going now (in any
+ * process sharing the database) when it has req's kind and resolved dates.
+ * ERR_NOT_FOUND when there is none.
+ */
+enum err_code etl_runner_join(struct etl_runner *r, const struct etl_request *req,
+                              long long *run_id, struct err *e) MUST_CHECK;
+
+/*
+ * Waits for run_id (started by this runner, or any run recorded: another
+ * process's is polled in the database until it ends) to finish; *summary owned
  * (json_decref), set whatever the outcome. Returns the run's outcome: ERR_OK
  * when it succeeded, else the code of its first real cause (ERR_BSALE,
  * ERR_BSALE_AUTH, ERR_HTTP: Bsale side; ERR_DB, ERR_SCHEMA: database side;

@@ -259,7 +259,8 @@ async function main(chromium) {
   sim.p.kill('SIGTERM');
   await Promise.all([browser.p, serve.p, sim.p].map((p) => new Promise((r) =>
     (p.exitCode !== null || p.signalCode !== null ? r() : p.on('exit', r)))));
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Chromium's helper processes may still be writing the profile as the main one exits.
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   console.log(`status page: ${checks} checks passed; screenshot ${png}`);
   console.log(`${checks} passed, 0 failed`);
 }

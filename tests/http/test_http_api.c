@@ -954,6 +954,23 @@ static double sample_value(const char *text, const char *series)
     return p ? strtod(p + strlen(want), NULL) : -1.0;
 }
 
+/* The histogram family a _bucket/_sum/_count series belongs to, or NULL. */
+static struct family *histogram_of(struct family *fam, int nf, const char *series)
+{
+    static const char *const suffixes[] = {"_bucket", "_sum", "_count"};
+    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
+        size_t n = strlen(series), k = strlen(suffixes[i]);
+        if (n <= k || strcmp(series + n - k, suffixes[i]) != 0)
+            continue;
+        char base[96];
+        snprintf(base, sizeof(base), "%.*s", (int)(n - k), series);
+        struct family *fm = family_find(fam, nf, base);
+        if (fm && strcmp(fm->type, "histogram") == 0)
+            return fm;
+    }
+    return NULL;
+}
+
 static void test_metrics(void **state)
 {
     struct fx *f = *state;
@@ -987,14 +1004,17 @@ static void test_metrics(void **state)
             assert_int_equal(sscanf(line + 7, "%95s %31s", name, kind), 2);
             struct family *fm = family_find(fam, nf, name);
             assert_non_null(fm);
-            assert_true(strcmp(kind, "counter") == 0 || strcmp(kind, "gauge") == 0);
+            assert_true(strcmp(kind, "counter") == 0 || strcmp(kind, "gauge") == 0 ||
+                        strcmp(kind, "histogram") == 0);
             snprintf(fm->type, sizeof(fm->type), "%s", kind);
         } else {
-            double v;
+            double v = 0;
             if (!parse_sample(line, name, sizeof(name), labels, sizeof(labels), &v))
                 fprintf(stderr, "bad sample line: %s\n", line);
             assert_true(parse_sample(line, name, sizeof(name), labels, sizeof(labels), &v));
             struct family *fm = family_find(fam, nf, name);
+            if (!fm) /* a histogram's series: <family>_bucket, _sum, _count */
+                fm = histogram_of(fam, nf, name);
             assert_non_null(fm);
             assert_true(fm->type[0] != '\0');
             assert_true(v >= 0);
@@ -1013,7 +1033,8 @@ static void test_metrics(void **state)
                               "patitas_etl_bsale_throttled_total",
                               "patitas_etl_last_sync_duration_seconds",
                               "patitas_etl_last_success_timestamp_seconds",
-                              "patitas_etl_sync_running"};
+                              "patitas_etl_sync_running",
+                              "patitas_build_info"};
     for (size_t i = 0; i < ARRAY_LEN(expected); i++) {
         struct family *fm = family_find(fam, nf, expected[i]);
         assert_non_null(fm);

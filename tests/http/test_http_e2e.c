@@ -105,11 +105,22 @@ static bool wait_for(const char *file, const char *marker, char *dst, size_t n, 
     return false;
 }
 
+/* latency_ms "live": Bsale's measured latencies (a document page 2-3 s), so a run lasts. */
 static void start_sim(struct proc *p, const char *name, const char *latency_ms)
 {
-    char *argv[] = {(char *)sim_bin,    "--token", SIM_TOKEN,        "--port", "0",
-                    "--days",           "20",      "--docs-per-day", "15",     "--latency-ms",
-                    (char *)latency_ms, NULL};
+    bool live = strcmp(latency_ms, "live") == 0;
+    char *argv[] = {(char *)sim_bin,
+                    "--token",
+                    SIM_TOKEN,
+                    "--port",
+                    "0",
+                    "--days",
+                    "20",
+                    "--docs-per-day",
+                    "15",
+                    live ? "--latency-profile" : "--latency-ms",
+                    (char *)latency_ms,
+                    NULL};
     spawn(p, name, argv, NULL);
     char url[80];
     assert_true(wait_for(p->out, "http://", url, sizeof(url), 10000));
@@ -417,6 +428,197 @@ static void test_killed_run_closed_at_start(void **state)
     stop(&sim);
 }
 
+/* A trigger with an Idempotency-Key and a deadline, as a scheduler's attempt sends it. */
+static void attempt(const struct proc *p, const char *path, const char *key, long deadline_s,
+                    struct reply *r)
+{
+    char url[512], hdr[128];
+    snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+    const char *const hdrs[] = {hdr, NULL};
+    struct request_opts o = {.token = API_TOKEN, .timeout_s = deadline_s, .headers = hdrs};
+    snprintf(url, sizeof(url), "%s%s", p->base, path);
+    http_request("POST", url, &o, r);
+}
+
+/* The newest run's id (0 when there is none). */
+static long long newest_run(const struct proc *p)
+{
+    struct reply r = {0};
+    api(p, "GET", "/etl/runs?limit=1", &r);
+    assert_int_equal(r.status, 200);
+    long long id = num(json_array_get(r.json, 0), "id");
+    reply_release(&r);
+    return id;
+}
+
+static void daily_path(char *path, size_t n, int from_days, const char *extra)
+{
+    char from[11], to[11];
+    today_utc(from, from_days);
+    today_utc(to, 1);
+    snprintf(path, n, "/etl/run-daily-sync?from=%s&to=%s%s", from, to, extra);
+}
+
+/*
+ * A scheduler with a 1 s attempt deadline against a slow run, retrying on two
+ * instances of one database: every attempt joins the first one's run (no 409,
+ * no second run), the last gets its outcome, a retry after the end too, and
+ * the abandoned attempts are logged as such.
+ */
+static void test_scheduler_retries(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-sched", "live");
+    start_serve(&a, "serve-f", &sim);
+    start_serve(&b, "serve-g", &sim);
+    long long before = newest_run(&a);
+    char path[160], wait_false[160];
+    daily_path(path, sizeof(path), 15, "");
+    daily_path(wait_false, sizeof(wait_false), 15, "&wait=false");
+    struct reply r = {0};
+    char key[64]; /* unique per test run: a MariaDB database outlives it */
+    snprintf(key, sizeof(key), "sched-%ld-%lld", (long)getpid(), (long long)time(NULL));
+    attempt(&a, path, key, 1, &r);
+    assert_int_equal(r.status, 0); /* the deadline passed while the run goes on */
+    reply_release(&r);
+    attempt(&b, path, key, 1, &r);
+    assert_int_equal(r.status, 0); /* joined on the other instance: it waits, no 409 */
+    reply_release(&r);
+    long long run_id = newest_run(&b);
+    assert_int_equal(run_id, before + 1);
+    /* The same sync without a key joins too; a different one is still refused. */
+    api(&b, "POST", wait_false, &r);
+    assert_int_equal(r.status, 202);
+    assert_int_equal(num(r.json, "run_id"), run_id);
+    char location[64], want[64];
+    snprintf(want, sizeof(want), "/etl/runs/%lld", run_id);
+    assert_true(reply_header(&r, "Location", location, sizeof(location)));
+    assert_string_equal(location, want);
+    reply_release(&r);
+    api(&b, "POST", "/etl/run-full-sync?wait=false", &r);
+    assert_int_equal(r.status, 409);
+    reply_release(&r);
+
+    attempt(&b, path, key, 120, &r);
+    if (r.status != 200)
+        fprintf(stderr, "last attempt: %ld %s\n", r.status, r.body);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(num(r.json, "id"), run_id);
+    assert_string_equal(str(r.json, "status"), "succeeded");
+    char *first = json_dumps(r.json, JSON_SORT_KEYS);
+    reply_release(&r);
+    /* Retried once more after the end: the first request's run and outcome, same body. */
+    attempt(&a, path, key, 30, &r);
+    assert_int_equal(r.status, 200);
+    char *again = json_dumps(r.json, JSON_SORT_KEYS);
+    assert_string_equal(again, first);
+    free(first);
+    free(again);
+    reply_release(&r);
+    assert_int_equal(newest_run(&a), run_id);
+
+    char line[64];
+    assert_true(wait_for(a.err, "POST /etl/run-daily-sync aborted", line, sizeof(line), 10000));
+    assert_true(wait_for(b.err, "POST /etl/run-daily-sync aborted", line, sizeof(line), 10000));
+    assert_int_equal(stop(&a), 0);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
+/* While a run goes, any instance shows its progress, read from the run's record. */
+static void test_live_progress(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-progress", "live");
+    start_serve(&a, "serve-h", &sim);
+    start_serve(&b, "serve-i", &sim);
+    char path[160], run_path[64];
+    daily_path(path, sizeof(path), 15, "&wait=false");
+    struct reply r = {0};
+    api(&a, "POST", path, &r);
+    assert_int_equal(r.status, 202);
+    long long run_id = num(r.json, "run_id");
+    reply_release(&r);
+    snprintf(run_path, sizeof(run_path), "/etl/runs/%lld", run_id);
+    bool seen = false;
+    for (int i = 0; i < 3000 && !seen; i++) {
+        api(&b, "GET", run_path, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(str(r.json, "status"), "running");
+        json_t *pr = json_object_get(r.json, "progress");
+        seen = num(r.json, "requests") > 0 && num(r.json, "rows_total") > 0 && pr &&
+               num(pr, "requests") > 0 && num(pr, "rows") > 0 && num(pr, "pages") > 0 &&
+               json_object_get(pr, "req_s") && json_object_get(pr, "eta_s");
+        reply_release(&r);
+        if (!seen)
+            usleep(10000);
+    }
+    assert_true(seen);
+    /* /etl/runs shows it as well. */
+    api(&b, "GET", "/etl/runs?limit=1", &r);
+    assert_non_null(json_object_get(json_array_get(r.json, 0), "progress"));
+    reply_release(&r);
+    /* Joined through the database until it ends; once finished, no progress is left. */
+    daily_path(path, sizeof(path), 15, "");
+    api(&b, "POST", path, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(num(r.json, "id"), run_id);
+    assert_null(json_object_get(r.json, "progress"));
+    reply_release(&r);
+    assert_int_equal(stop(&a), 0);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
+/* The value of the sample whose line starts with name_labels in a /metrics body; -1 if absent. */
+static double metric(const char *body, const char *name_labels)
+{
+    char want[256];
+    snprintf(want, sizeof(want), "\n%s ", name_labels);
+    const char *p = body ? strstr(body, want) : NULL;
+    return p ? strtod(p + strlen(want), NULL) : -1;
+}
+
+/* /metrics after a restart still knows the last success and the last run's rows. */
+static void test_metrics_survive_restart(void **state)
+{
+    struct proc sim = {0}, a = {0}, b = {0};
+    start_sim(&sim, "sim-metrics", "0");
+    start_serve(&a, "serve-j", &sim);
+    char path[160];
+    daily_path(path, sizeof(path), 3, "");
+    struct reply r = {0};
+    api(&a, "POST", path, &r);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    api(&a, "GET", "/metrics", &r);
+    assert_int_equal(r.status, 200);
+    double count = metric(r.body, "patitas_etl_bsale_request_duration_seconds_count{resource="
+                                  "\"documents\"}");
+    double inf = metric(r.body, "patitas_etl_bsale_request_duration_seconds_bucket{resource="
+                                "\"documents\",le=\"+Inf\"}");
+    if (count <= 0)
+        fprintf(stderr, "metrics: %s\n", r.body);
+    assert_true(count > 0);
+    assert_true(inf == count);
+    assert_true(metric(r.body, "patitas_etl_last_run_rows{table=\"documentos_venta\"}") > 0);
+    reply_release(&r);
+    assert_int_equal(stop(&a), 0);
+
+    start_serve(&b, "serve-k", &sim);
+    api(&b, "GET", "/metrics", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\npatitas_build_info{version=\""));
+    double when = metric(r.body, "patitas_etl_last_success_timestamp_seconds{type=\"daily\"}");
+    if (when <= 0)
+        fprintf(stderr, "metrics after restart: %s\n", r.body);
+    assert_true(when > (double)time(NULL) - 3600);
+    assert_true(metric(r.body, "patitas_etl_last_run_rows{table=\"documentos_venta\"}") > 0);
+    reply_release(&r);
+    assert_int_equal(stop(&b), 0);
+    stop(&sim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -446,6 +648,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_syncs, teardown_children),
         cmocka_unit_test_teardown(test_busy_and_sigterm, teardown_children),
         cmocka_unit_test_teardown(test_killed_run_closed_at_start, teardown_children),
+        cmocka_unit_test_teardown(test_scheduler_retries, teardown_children),
+        cmocka_unit_test_teardown(test_live_progress, teardown_children),
+        cmocka_unit_test_teardown(test_metrics_survive_restart, teardown_children),
     };
     int failed = cmocka_run_group_tests_name(use_sqlite ? "http-e2e-sqlite" : "http-e2e-mysql",
                                              tests, NULL, NULL);
