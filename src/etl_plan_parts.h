@@ -35,6 +35,7 @@ struct journal {
 struct doc_wait;
 struct ref_wait;
 struct sync_reconcile;
+struct sync_costs;
 
 struct etl_plan_state {
     struct stream_ctx *streams;
@@ -51,6 +52,7 @@ struct etl_plan_state {
     struct id_set types_noted; /* of those, credit and debit notes: their references are read */
     struct ref_wait *ref_waits;
     struct journal pay;
+    struct sync_costs *costs; /* sync_costs.c */
 };
 
 /* A new stream context, freed when the plan ends. */
@@ -84,5 +86,19 @@ enum err_code sync_references_queue_types(struct etl_run_ctx *run, struct err *e
 void sync_references_read(struct etl_run_ctx *run, json_t *doc, int64_t doc_id);
 /* Frees what the references reads kept. */
 void sync_references_release(struct etl_plan_state *ps);
+
+/*
+ * sync_costs.c: variant costs, one background read per variant. start loads
+ * what the warehouse holds (a daily sync queues its reads there); a full
+ * sync's products and variants pages and ends go to on_page / on_end; scan
+ * looks at the batch being filled for new reception details, batch_sent
+ * when that batch goes to the writer.
+ */
+enum err_code sync_costs_start(struct etl_run_ctx *run, struct err *e) MUST_CHECK;
+void sync_costs_on_page(struct stream_ctx *s, json_t *items);
+void sync_costs_on_end(struct stream_ctx *s);
+enum err_code sync_costs_scan(struct etl_run_ctx *run, struct err *e) MUST_CHECK;
+void sync_costs_batch_sent(struct etl_run_ctx *run);
+void sync_costs_release(struct etl_plan_state *ps);
 
 #endif

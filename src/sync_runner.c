@@ -138,14 +138,18 @@ static void fill_client_opts(const struct config *cfg, atomic_bool *cancel,
 /*
  * Tables whose prune policy is CAT_PRUNE_UNLISTED hold only what Bsale lists
  * now (no state column: a price or a stock row simply disappears). After a
- * complete full sync, rows it did not write are gone from Bsale.
+ * complete full sync, rows it did not write are gone from Bsale; after a
+ * daily one that read stock and prices whole, those of stock and prices.
  */
 static enum err_code prune_unlisted(struct run_job *job, struct err *e)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; i < n; i++) {
-        if (tables[i]->prune != CAT_PRUNE_UNLISTED)
+        enum cat_role role = tables[i]->role;
+        bool read_whole = job->plan.master || (job->plan.stock_prices &&
+                                               (role == CAT_ROLE_STOCK || role == CAT_ROLE_PRICES));
+        if (tables[i]->prune != CAT_PRUNE_UNLISTED || !read_whole)
             continue;
         enum err_code rc = db_prune_unlisted(job->db, tables[i], job->rec.inicio, e);
         if (rc)
@@ -283,7 +287,7 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
         rc = run_pass(job, ctx, &job->plan, e);
     if (!rc && ctx->n_gone)
         rc = resolve_gone(job, ctx, e);
-    if (!rc && job->plan.master)
+    if (!rc && (job->plan.master || job->plan.stock_prices))
         rc = prune_unlisted(job, e);
     if (!rc && job->plan.documents)
         rc = reconcile_documents(job, ctx, e);

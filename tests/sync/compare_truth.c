@@ -53,6 +53,7 @@ static const struct source sources[] = {
     {"pagos_documentos", "payment_documents", "payment_id"},
     {"pagos_por_tipo_documento", "document_payment_totals", "document_id"},
     {"referencias_documento", "document_references", "document_id"},
+    {"costos_variante", "variant_costs", "variant_id"},
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
