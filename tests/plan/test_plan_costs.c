@@ -2,12 +2,18 @@
  * Variant costs on a plain daily sync, against the scripted fake Bsale on
  * SQLite: only stock-controlled variants are asked for; a cost is stored; a
  * 404 stores the variant without a cost and is not asked again; a 5xx past
- * the retries is an incident, stores nothing, and the next run asks again.
+ * the retries is an incident, stores nothing, and the next run asks again;
+ * reception details new to the warehouse, in the batch being filled, have
+ * their variants' costs read in the same run.
  */
 #include "common.h"
 
 #include "config.h"
+#include "db.h"
+#include "etl_batch.h"
+#include "etl_plan_parts.h"
 #include "sync_runner.h"
+#include "transform.h"
 #include "fake_bsale.h"
 #include "harness.h"
 
@@ -31,7 +37,7 @@ struct fixture {
     enum err_code rc;
 };
 
-static void run_daily(struct fixture *fx)
+static void load_config(struct fixture *fx, struct config *cfg)
 {
     char *base = fb_base_url(fx->f);
     char *db_url = xasprintf("sqlite:///%s/w.db", fx->dir);
@@ -45,11 +51,20 @@ static void run_daily(struct fixture *fx)
     setenv("BSALE_RATE_LIMIT", "1000", 1);
     setenv("BSALE_MAX_ATTEMPTS", "2", 1);
     setenv("LOG_LEVEL", "warn", 1);
-    struct config cfg = {0};
     struct config_opts co = {.env_file = env_file};
     struct err e = ERR_INIT;
-    if (config_load(&cfg, &co, NULL, &e))
+    if (config_load(cfg, &co, NULL, &e))
         fail_msg("config: %s", e.msg);
+    free(env_file);
+    free(db_url);
+    free(base);
+}
+
+static void run_daily(struct fixture *fx)
+{
+    struct config cfg = {0};
+    load_config(fx, &cfg);
+    struct err e = ERR_INIT;
     struct etl_runner *r = NULL;
     assert_int_equal(etl_runner_new(&cfg, &r, &e), ERR_OK);
     struct etl_request req = {.kind = ETL_DAILY, .origin = ETL_ORIGIN_CLI};
@@ -60,9 +75,6 @@ static void run_daily(struct fixture *fx)
     json_decref(summary);
     etl_runner_free(r);
     config_release(&cfg);
-    free(env_file);
-    free(db_url);
-    free(base);
 }
 
 static void exec_sql(struct fixture *fx, const char *sql)
@@ -183,6 +195,68 @@ static void test_next_run_rereads_only_what_it_lacks(void **state)
     fx_free(fx);
 }
 
+/* A reception detail row for variant, as a reception's embedded or listed details give it. */
+static void add_detail(struct etl_batch *b, int64_t id, int64_t variant)
+{
+    char *body = xasprintf("{\"id\":%lld,\"quantity\":3,\"cost\":100,\"variant\":{\"id\":%lld}}",
+                           (long long)id, (long long)variant);
+    json_t *item = json_loads(body, 0, NULL);
+    assert_non_null(item);
+    assert_true(transform_item(b, catalog_role_index(CAT_ROLE_RECEPTION_DETAILS), item, 1));
+    json_decref(item);
+    free(body);
+}
+
+/*
+ * Details 500 (variant 11) is stored; 501 (variant 16) and 502 (13, not
+ * stock-controlled) are new: only variant 16's cost is read, in the run.
+ */
+static void test_new_reception_details_read_costs(void **state)
+{
+    (void)state;
+    struct fixture *fx = store_new();
+    exec_sql(fx, "INSERT INTO detalles_recepcion (id_bsale, id_recepcion, id_variante, "
+                 "sincronizado_en) VALUES (500, 1, 11, '2024-01-01 00:00:00');"
+                 "INSERT INTO variantes (id_bsale, id_producto, stock_ilimitado, sincronizado_en) "
+                 "VALUES (16, 1, 0, '2024-01-01 00:00:00')");
+    answer(fx, COST(16), 200, "{\"averageCost\":10,\"totalCost\":30,\"history\":[]}");
+    struct config cfg = {0};
+    load_config(fx, &cfg);
+    struct err e = ERR_INIT;
+    struct etl_run_ctx run = {.cfg = &cfg};
+    pthread_mutex_init(&run.counters.mu, NULL);
+    assert_int_equal(db_open(&cfg.db, &run.db, &e), ERR_OK);
+    struct bsale_client_opts o = {.base_url = cfg.bsale_api_url,
+                                  .token = cfg.bsale_api_token,
+                                  .rate_limit = 1000,
+                                  .concurrency = 4,
+                                  .page_size = 50};
+    assert_int_equal(bsale_client_new(&o, &run.client, &e), ERR_OK);
+    struct etl_plan plan = {.documents = true}; /* an explicit-dates daily: no rotation */
+    struct etl_plan_state ps = {.plan = &plan};
+    run.plan_state = &ps;
+    run.pending = etl_batch_new();
+    assert_int_equal(sync_costs_start(&run, &e), ERR_OK);
+    add_detail(run.pending, 500, 11);
+    add_detail(run.pending, 501, 16);
+    add_detail(run.pending, 502, 13);
+    assert_int_equal(plan_flush(&run, false, &e), ERR_OK);
+    assert_int_equal(bsale_run(run.client, &e), ERR_OK);
+    assert_int_equal(fb_count(fx->f, COST(16), -1), 1);
+    assert_int_equal(fb_count(fx->f, COST(11), -1), 0);
+    assert_int_equal(fb_count(fx->f, COST(13), -1), 0);
+    const struct cat_rows *costs =
+        etl_batch_rows(run.pending, catalog_role_index(CAT_ROLE_VARIANT_COSTS));
+    assert_int_equal(costs->n, 1);
+    sync_costs_release(&ps);
+    etl_batch_free(run.pending);
+    bsale_client_free(run.client);
+    db_close(run.db);
+    pthread_mutex_destroy(&run.counters.mu);
+    config_release(&cfg);
+    fx_free(fx);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -190,6 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_costs_of_stock_controlled_variants),
         cmocka_unit_test(test_next_run_rereads_only_what_it_lacks),
+        cmocka_unit_test(test_new_reception_details_read_costs),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
