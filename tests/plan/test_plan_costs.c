@@ -259,6 +259,47 @@ static void test_new_reception_details_read_costs(void **state)
     fx_free(fx);
 }
 
+static enum err_code ignore_json(void *ctx, json_t *json, struct err *e)
+{
+    (void)ctx;
+    (void)json;
+    (void)e;
+    return ERR_OK;
+}
+
+/* A cost queued first still goes after a record queued later: costs never delay documents. */
+static void test_costs_wait_for_other_requests(void **state)
+{
+    (void)state;
+    struct fb_opts fo = {.token = TEST_TOKEN, .n_items = 0};
+    struct fake_bsale *f = fb_start(&fo);
+    assert_non_null(f);
+    char *base = fb_base_url(f);
+    struct bsale_client_opts o = {.base_url = base,
+                                  .token = TEST_TOKEN,
+                                  .rate_limit = 1000,
+                                  .concurrency = 1,
+                                  .page_size = 50};
+    struct bsale_client *c = NULL;
+    struct err e = ERR_INIT;
+    assert_int_equal(bsale_client_new(&o, &c, &e), ERR_OK);
+    bsale_queue_get_background(c, "/variants/11/costs.json", NULL, ignore_json, NULL, NULL);
+    bsale_queue_get_background(c, "/variants/12/costs.json", NULL, ignore_json, NULL, NULL);
+    bsale_queue_get(c, "/documents/7.json", NULL, ignore_json, NULL);
+    if (bsale_run(c, &e))
+        fail_msg("run: %s", e.msg);
+    size_t n = 0;
+    struct fb_hit *hits = fb_hits(f, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(hits[0].path, "/v1/documents/7.json");
+    assert_string_equal(hits[1].path, COST(11));
+    assert_string_equal(hits[2].path, COST(12));
+    free(hits);
+    bsale_client_free(c);
+    free(base);
+    fb_stop(f);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -267,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_costs_of_stock_controlled_variants),
         cmocka_unit_test(test_next_run_rereads_only_what_it_lacks),
         cmocka_unit_test(test_new_reception_details_read_costs),
+        cmocka_unit_test(test_costs_wait_for_other_requests),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
