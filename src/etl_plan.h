@@ -23,7 +23,7 @@ struct etl_plan {
     /*
      * Variant costs: those without a stored cost and the least recently read
      * 1/ETL_COST_REFRESH_DAYS of them (a full or plain daily sync). Any run
-     * reads the costs of variants received in reception details new to it.
+     * reads the costs of variants in reception details no succeeded run stored.
      */
     bool costs;
     char date_from[11];

@@ -6,8 +6,8 @@
  *  - every one without a stored cost (a full or plain daily sync);
  *  - the ceil(N / ETL_COST_REFRESH_DAYS) least recently read ones, so daily
  *    syncs revisit each within that many runs;
- *  - any run: the variants of reception details new to the warehouse (a
- *    reception moves the average cost; a sale does not).
+ *  - any run: the variants of reception details no succeeded run stored
+ *    (a reception moves the average cost; a sale does not).
  * A 404 stores the variant's row with NULL costs: "no cost", known without a
  * second table, and its read time keeps it in the rotation like the others.
  * A 5xx past the retries is an incident and stores nothing, so the variant
@@ -40,17 +40,19 @@ struct cost_read {
 };
 
 struct sync_costs {
-    bool rotate;                     /* read the missing and the rotation (plan->costs) */
-    bool known;                      /* the stock-controlled variants are known */
-    unsigned ended;                  /* full sync: 1 products, 2 variants lists ended */
-    struct id_vec ctl;               /* stock-controlled variants */
-    struct id_set ctl_set;           /* the same, for membership */
-    struct id_vec aged;              /* variants with a stored cost, least recently read first */
-    struct id_set stored;            /* the same, for membership */
-    struct id_set ctl_prod;          /* full sync: stock-controlled products listed */
-    struct id_vec listed;            /* full sync: variant, product, unlimited (3 per variant) */
-    struct id_vec received;          /* received before the stock-controlled ones were known */
-    struct id_set queued;            /* reads queued this run */
+    bool rotate;            /* read the missing and the rotation (plan->costs) */
+    bool known;             /* the stock-controlled variants are known */
+    unsigned ended;         /* full sync: 1 products, 2 variants lists ended */
+    struct id_vec ctl;      /* stock-controlled variants */
+    struct id_set ctl_set;  /* the same, for membership */
+    struct id_vec aged;     /* variants with a stored cost, least recently read first */
+    struct id_set stored;   /* the same, for membership */
+    struct id_set ctl_prod; /* full sync: stock-controlled products listed */
+    struct id_vec listed;   /* full sync: variant, product, unlimited (3 per variant) */
+    struct id_vec received; /* received before the stock-controlled ones were known */
+    struct id_set queued;   /* reads queued this run */
+    char
+        settled[20]; /* the last succeeded run's end: details stored by then had their costs read */
     const struct etl_batch *scanned; /* batch whose reception details were looked at */
     size_t scanned_rows;
     struct cost_read *reads;
@@ -188,7 +190,9 @@ enum err_code sync_costs_start(struct etl_run_ctx *run, struct err *e)
     c->rotate = plan->costs;
     if (!plan->costs && !plan->documents) /* a re-read of documents only: nothing to select */
         return ERR_OK;
-    enum err_code rc = c->rotate ? db_costs_stored(run->db, on_stored_cost, c, e) : ERR_OK;
+    enum err_code rc = db_costs_last_success(run->db, c->settled, e);
+    if (!rc && c->rotate)
+        rc = db_costs_stored(run->db, on_stored_cost, c, e);
     if (rc || plan->master) /* a full sync learns the variants from their lists */
         return rc;
     if ((rc = db_costs_variants(run->db, on_stored_variant, c, e)))
@@ -246,10 +250,19 @@ void sync_costs_on_end(struct stream_ctx *s)
     select_costs(s->run);
 }
 
+static int on_settled(void *p, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    if (ncols >= 1)
+        (void)id_set_add(p, cell_int(cells[0]));
+    return 0;
+}
+
 /*
- * The reception details in the batch being filled that the warehouse does
- * not hold yet: new receptions, whose variants' costs moved. Called before
- * each flush, so every row is looked at once while the run still reads.
+ * The reception details in the batch being filled that no succeeded run
+ * stored: new receptions (or ones a failed run wrote before their costs were
+ * read), whose variants' costs moved. Called before each flush, so every row
+ * is looked at once while the run still reads.
  */
 enum err_code sync_costs_scan(struct etl_run_ctx *run, struct err *e)
 {
@@ -267,20 +280,17 @@ enum err_code sync_costs_scan(struct etl_run_ctx *run, struct err *e)
     int vcol = catalog_column_index(rows->table, "id_variante");
     int kcol = catalog_column_index(rows->table, "id_bsale");
     size_t from = c->scanned_rows, n = rows->n - from;
-    int64_t *ids = xcalloc(n, sizeof(*ids)), *missing = NULL;
-    size_t n_missing = 0;
+    int64_t *ids = xcalloc(n, sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = cat_rows_cell(rows, from + i, (size_t)kcol)->i;
-    enum err_code rc = db_missing_ids(run->db, rows->table, ids, n, &missing, &n_missing, e);
-    struct id_set fresh = {0};
-    for (size_t i = 0; !rc && i < n_missing; i++)
-        (void)id_set_add(&fresh, missing[i]);
+    struct id_set settled = {0};
+    enum err_code rc =
+        db_costs_settled_details(run->db, ids, n, c->settled, on_settled, &settled, e);
     for (size_t i = 0; !rc && i < n; i++)
-        if (id_set_has(&fresh, ids[i]))
+        if (!id_set_has(&settled, ids[i]))
             queue_received(run, cat_rows_cell(rows, from + i, (size_t)vcol)->i);
     c->scanned_rows = rows->n;
-    id_set_release(&fresh);
-    free(missing);
+    id_set_release(&settled);
     free(ids);
     return rc;
 }

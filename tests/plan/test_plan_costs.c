@@ -210,18 +210,21 @@ static void add_detail(struct etl_batch *b, int64_t id, int64_t variant)
 }
 
 /*
- * Details 500 (variant 11) is stored; 501 (variant 16) and 502 (13, not
- * stock-controlled) are new: only variant 16's cost is read, in the run.
+ * Detail 500 (variant 11) was stored by a succeeded run; 503 (variant 17)
+ * only after it (a failed run); 501 (variant 16) and 502 (13, not
+ * stock-controlled) are new: the costs of 16 and 17 are read, in the run.
  */
 static void test_new_reception_details_read_costs(void **state)
 {
     (void)state;
     struct fixture *fx = store_new();
     exec_sql(fx, "INSERT INTO detalles_recepcion (id_bsale, id_recepcion, id_variante, "
-                 "sincronizado_en) VALUES (500, 1, 11, '2024-01-01 00:00:00');"
+                 "sincronizado_en) VALUES (500, 1, 11, '2024-01-01 00:00:00'),"
+                 "(503, 1, 17, '2099-01-01 00:00:00');"
                  "INSERT INTO variantes (id_bsale, id_producto, stock_ilimitado, sincronizado_en) "
-                 "VALUES (16, 1, 0, '2024-01-01 00:00:00')");
+                 "VALUES (16, 1, 0, '2024-01-01 00:00:00'), (17, 1, 0, '2024-01-01 00:00:00')");
     answer(fx, COST(16), 200, "{\"averageCost\":10,\"totalCost\":30,\"history\":[]}");
+    answer(fx, COST(17), 200, "{\"averageCost\":20,\"totalCost\":60,\"history\":[]}");
     struct config cfg = {0};
     load_config(fx, &cfg);
     struct err e = ERR_INIT;
@@ -242,14 +245,16 @@ static void test_new_reception_details_read_costs(void **state)
     add_detail(run.pending, 500, 11);
     add_detail(run.pending, 501, 16);
     add_detail(run.pending, 502, 13);
+    add_detail(run.pending, 503, 17);
     assert_int_equal(plan_flush(&run, false, &e), ERR_OK);
     assert_int_equal(bsale_run(run.client, &e), ERR_OK);
     assert_int_equal(fb_count(fx->f, COST(16), -1), 1);
+    assert_int_equal(fb_count(fx->f, COST(17), -1), 1);
     assert_int_equal(fb_count(fx->f, COST(11), -1), 0);
     assert_int_equal(fb_count(fx->f, COST(13), -1), 0);
     const struct cat_rows *costs =
         etl_batch_rows(run.pending, catalog_role_index(CAT_ROLE_VARIANT_COSTS));
-    assert_int_equal(costs->n, 1);
+    assert_int_equal(costs->n, 2);
     sync_costs_release(&ps);
     etl_batch_free(run.pending);
     bsale_client_free(run.client);
