@@ -129,10 +129,10 @@ struct req_queue {
  * requests (they reveal the work), then the other pages slowest list first, so no slow
  * stream or chain of requests is left to form the run's tail.
  */
-enum prio { P_URGENT, P_HEAD, P_SLOWEST, P_COUNT = P_SLOWEST + 10 };
+enum prio { P_URGENT, P_HEAD, P_SLOWEST, P_LOW = P_SLOWEST + 10, P_COUNT };
 /* Latency classes, slowest first: the last requests of a run are then the fastest ones. */
-static const double prio_latency_s[P_COUNT - P_SLOWEST - 1] = {4.0, 3.0, 2.0,  1.5, 1.0,
-                                                               0.7, 0.5, 0.35, 0.25};
+static const double prio_latency_s[P_LOW - P_SLOWEST - 1] = {4.0, 3.0, 2.0,  1.5, 1.0,
+                                                             0.7, 0.5, 0.35, 0.25};
 
 struct bsale_client {
     struct bsale_client_opts o; /* resolved values; strings below */
@@ -432,7 +432,7 @@ void bsale_queue_list_first(struct bsale_client *c, const char *path, const char
 }
 
 static struct req *push_get(struct bsale_client *c, const char *path, const char *query,
-                            bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
+                            bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx, enum prio p)
 {
     if (!check_request(c, path, query))
         return NULL;
@@ -444,20 +444,28 @@ static struct req *push_get(struct bsale_client *c, const char *path, const char
     r->bad = on_bad;
     r->ctx = ctx;
     c->queued++;
-    queue_push(&c->ready[P_HEAD], r);
+    queue_push(&c->ready[p], r);
     return r;
 }
 
 void bsale_queue_get_or_bad(struct bsale_client *c, const char *path, const char *query,
                             bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
 {
-    (void)push_get(c, path, query, on_done, on_bad, ctx);
+    (void)push_get(c, path, query, on_done, on_bad, ctx, P_HEAD);
 }
 
 void bsale_queue_get_doubtful(struct bsale_client *c, const char *path, const char *query,
                               bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
 {
-    struct req *r = push_get(c, path, query, on_done, on_bad, ctx);
+    struct req *r = push_get(c, path, query, on_done, on_bad, ctx, P_HEAD);
+    if (r)
+        r->doubtful_5xx = true;
+}
+
+void bsale_queue_get_background(struct bsale_client *c, const char *path, const char *query,
+                                bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx)
+{
+    struct req *r = push_get(c, path, query, on_done, on_bad, ctx, P_LOW);
     if (r)
         r->doubtful_5xx = true;
 }

@@ -174,6 +174,13 @@ void bsale_queue_get_doubtful(struct bsale_client *c, const char *path, const ch
                               bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx);
 
 /*
+ * Like bsale_queue_get_doubtful, but started only when nothing else is
+ * ready: reads no other request waits for (variant costs), so they never
+ * delay documents. Its retries go first, like any other.
+ */
+void bsale_queue_get_background(struct bsale_client *c, const char *path, const char *query,
+                                bsale_json_fn on_done, bsale_bad_fn on_bad, void *ctx);
+/*
  * Drives every queued request (and those queued by callbacks) to completion,
  * at most `concurrency` in flight, under the rate limit. Stops at the first
  * failure: a request that failed its retries, a non-retryable status

@@ -432,10 +432,11 @@ static const struct cat_column costos_variante_cols[] = {
     {"id_variante", CAT_ID, NULL, CAT_PARENT | KEY, "Variante (variantes.id_bsale).",
      "Variant (variantes.id_bsale)."},
     {"costo_promedio", CAT_DECIMAL, "averageCost", 0,
-     "Costo promedio ponderado por unidad, neto (sin IVA).",
-     "Weighted average cost per unit, net (before VAT)."},
-    {"costo_total", CAT_DECIMAL, "totalCost", 0, "Costo total del stock de la variante.",
-     "Total cost of the variant's stock."},
+     "Costo promedio ponderado por unidad, neto (sin IVA); NULL: Bsale no tiene costo para ella.",
+     "Weighted average cost per unit, net (before VAT); NULL: Bsale has no cost for it."},
+    {"costo_total", CAT_DECIMAL, "totalCost", 0,
+     "Costo total del stock de la variante; NULL: Bsale no tiene costo para ella.",
+     "Total cost of the variant's stock; NULL: Bsale has no cost for it."},
     SYNCED,
 };
 

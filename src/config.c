@@ -95,6 +95,12 @@ static const struct setting settings[] = {
     INT("ETL_RECONCILE_DAYS", etl_reconcile_days, "45", 0, 366,
         "A daily sync without dates also checks this many days before its lookback against a "
         "light documents list and re-reads what changed; 0 = off"),
+    INT("ETL_COST_REFRESH_DAYS", etl_cost_refresh_days, "7", 1, 366,
+        "Every stock-controlled variant's cost is read again within this many daily syncs: each "
+        "reads the least recently read 1/N of them (one request each), besides those received"),
+    {"ETL_DAILY_STOCK", T_BOOL, F(etl_daily_stock), "true", 0, 0, 0, NULL,
+     "A daily sync without dates also reads the whole stock and price lists (a full sync "
+     "always does)"},
     INT("ETL_MAX_RANGE_DAYS", etl_max_range_days, "366", 1, 36600,
         "Largest date range, in days, a sync request over HTTP may ask for"),
     {"ETL_HISTORY_FROM", T_DATE, F(etl_history_from), NULL, 0, 0, 0, NULL,

@@ -49,6 +49,9 @@ struct config {
     char *etl_timezone;  /* the store's zone for "today" */
     long etl_lookback_days;
     long etl_reconcile_days; /* days before the lookback a plain daily sync reconciles; 0 = off */
+    /* Days within which daily syncs re-read every variant's cost. */
+    long etl_cost_refresh_days;
+    bool etl_daily_stock;    /* a plain daily sync reads stock and price lists whole */
     long etl_max_range_days; /* largest backfill accepted over HTTP */
     char *etl_history_from;  /* full sync also copies documents from this date ("" = no) */
     int etl_document_extras; /* enum etl_document_extras: documents' taxes and sellers links */

@@ -94,10 +94,12 @@ struct stream_ctx *plan_stream_new(struct etl_run_ctx *run, int table, int64_t p
 enum err_code plan_flush(struct etl_run_ctx *run, bool force, struct err *e)
 {
     struct etl_batch *b = run->pending;
-    if (!b->n_rows && !b->n_incidents)
-        return ERR_OK;
+    enum err_code rc = sync_costs_scan(run, e);
+    if (rc || (!b->n_rows && !b->n_incidents))
+        return rc;
     if (!force && b->n_docs < (size_t)run->cfg->etl_batch_docs && b->n_rows < FLUSH_ROWS)
         return ERR_OK;
+    sync_costs_batch_sent(run);
     run->pending = etl_batch_new();
     return etl_writer_push(run->writer, b, e);
 }
@@ -175,6 +177,7 @@ enum err_code plan_on_stream_end(void *p, const struct bsale_list_end *end, stru
                       end->flags & BSALE_LIST_GROWING   ? " (stopped: its count kept growing)"
                       : end->flags & BSALE_LIST_BOUNDED ? " (page bound reached)"
                                                         : "");
+    sync_costs_on_end(s);
     return plan_flush(s->run, false, e);
 }
 
@@ -240,6 +243,7 @@ enum err_code plan_on_list_page(void *p, json_t *page, struct err *e)
     json_t *items = json_object_get(page, "items");
     if ((rc = transform_page(run->pending, s->table, items, s->parent, e)))
         return rc;
+    sync_costs_on_page(s, items);
     queue_children(run, s->table, items);
     return plan_after_page(run, e);
 }
@@ -694,12 +698,19 @@ static bool reads_documents(const struct etl_plan *plan)
     return plan->documents || plan->reconcile_from[0] || plan->n_verify;
 }
 
+/* A full sync reads every master list; a daily one with stock_prices the stock and price lists. */
+static bool reads_master(const struct etl_plan *plan, enum cat_role role)
+{
+    return plan->master ||
+           (plan->stock_prices && (role == CAT_ROLE_STOCK || role == CAT_ROLE_PRICE_LISTS));
+}
+
 static void queue_master(struct etl_run_ctx *run, const struct etl_plan *plan)
 {
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t t = 0; t < n; t++) {
-        if (tables[t]->source.fetch != CAT_FETCH_MASTER)
+        if (tables[t]->source.fetch != CAT_FETCH_MASTER || !reads_master(plan, tables[t]->role))
             continue;
         if (tables[t]->role == CAT_ROLE_DOCUMENT_TYPES && reads_documents(plan))
             continue; /* read ahead of the documents (queue_types) */
@@ -736,6 +747,7 @@ static void state_release(struct etl_plan_state *ps)
     sync_reconcile_free(ps->reconcile);
     sync_references_release(ps);
     sync_moves_release(ps);
+    sync_costs_release(ps);
 }
 
 /* Every list has ended, so no document should still wait; one that does is not written. */
@@ -757,9 +769,10 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
     ctx->plan_state = &ps;
     ctx->pending = etl_batch_new();
     enum err_code rc = ERR_OK;
-    if (plan->master)
+    if (plan->master || plan->stock_prices)
         queue_master(ctx, plan);
-    if (plan->master || plan->documents)
+    rc = sync_costs_start(ctx, e);
+    if (!rc && (plan->master || plan->documents))
         rc = sync_journal_queue(ctx, plan, e);
     if (!rc)
         rc = sync_moves_queue(ctx, plan, e);

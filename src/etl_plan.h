@@ -20,6 +20,12 @@ struct etl_plan {
     bool stock_prices;
     bool documents;          /* document windows for [date_from, date_to] */
     bool fetch_missing_refs; /* fetch clients/variants that documents reference but we lack */
+    /*
+     * Variant costs: those without a stored cost and the least recently read
+     * 1/ETL_COST_REFRESH_DAYS of them (a full or plain daily sync). Any run
+     * reads the costs of variants in reception details no succeeded run stored.
+     */
+    bool costs;
     char date_from[11];
     char date_to[11];
     const int64_t *verify_ids; /* documents to re-read one by one (reconciliation) */

@@ -36,6 +36,7 @@ struct doc_wait;
 struct ref_wait;
 struct child_read;
 struct sync_reconcile;
+struct sync_costs;
 
 struct etl_plan_state {
     struct stream_ctx *streams;
@@ -53,6 +54,7 @@ struct etl_plan_state {
     struct ref_wait *ref_waits;
     struct journal pay;
     struct child_read *child_reads; /* sync_moves.c: lists read whole through their links */
+    struct sync_costs *costs;       /* sync_costs.c */
 };
 
 /* A new stream context, freed when the plan ends. */
@@ -94,5 +96,18 @@ enum err_code sync_moves_queue(struct etl_run_ctx *run, const struct etl_plan *p
 void sync_moves_document_extras(struct etl_run_ctx *run, json_t *doc, int64_t doc_id);
 /* Frees what the movement and extras reads kept. */
 void sync_moves_release(struct etl_plan_state *ps);
+/*
+ * sync_costs.c: variant costs, one background read per variant. start loads
+ * what the warehouse holds (a daily sync queues its reads there); a full
+ * sync's products and variants pages and ends go to on_page / on_end; scan
+ * looks at the batch being filled for new reception details, batch_sent
+ * when that batch goes to the writer.
+ */
+enum err_code sync_costs_start(struct etl_run_ctx *run, struct err *e) MUST_CHECK;
+void sync_costs_on_page(struct stream_ctx *s, json_t *items);
+void sync_costs_on_end(struct stream_ctx *s);
+enum err_code sync_costs_scan(struct etl_run_ctx *run, struct err *e) MUST_CHECK;
+void sync_costs_batch_sent(struct etl_run_ctx *run);
+void sync_costs_release(struct etl_plan_state *ps);
 
 #endif

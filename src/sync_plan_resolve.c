@@ -50,5 +50,10 @@ enum err_code sync_plan_resolve(const struct config *cfg, const struct etl_reque
     plan->master = req->kind == ETL_FULL;
     plan->documents = plan->date_from[0] != '\0';
     plan->fetch_missing_refs = req->kind == ETL_DAILY;
+    /* A plain daily sync keeps stock, prices and costs fresh; explicit dates are only those days.
+     */
+    bool plain_daily = req->kind == ETL_DAILY && !has_from;
+    plan->stock_prices = plain_daily && cfg->etl_daily_stock;
+    plan->costs = plan->master || plain_daily;
     return rc;
 }

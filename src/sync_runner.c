@@ -153,7 +153,8 @@ static void fill_client_opts(struct etl_runner *r, struct bsale_client_opts *o)
  * now (no state column: a price or a stock row simply disappears). After a
  * complete full sync, rows it did not write are gone from Bsale; so are the
  * lines of a dated record (a reception) it did not write, since a full sync
- * writes every listed one with all its lines.
+ * writes every listed one with all its lines. After a daily sync that read
+ * stock and prices whole, those of stock and prices.
  */
 static bool pruned(const struct cat_table *t)
 {
@@ -167,7 +168,10 @@ static enum err_code prune_unlisted(struct run_job *job, struct err *e)
     size_t n;
     const struct cat_table *const *tables = catalog_tables(&n);
     for (size_t i = 0; i < n; i++) {
-        if (!pruned(tables[i]))
+        enum cat_role role = tables[i]->role;
+        bool read_whole = job->plan.master || (job->plan.stock_prices &&
+                                               (role == CAT_ROLE_STOCK || role == CAT_ROLE_PRICES));
+        if (!pruned(tables[i]) || !read_whole)
             continue;
         enum err_code rc = db_prune_unlisted(job->db, tables[i], job->rec.inicio, e);
         if (rc)
@@ -305,7 +309,7 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
         rc = run_pass(job, ctx, &job->plan, e);
     if (!rc && ctx->n_gone)
         rc = resolve_gone(job, ctx, e);
-    if (!rc && job->plan.master)
+    if (!rc && (job->plan.master || job->plan.stock_prices))
         rc = prune_unlisted(job, e);
     if (!rc && (job->plan.master || job->plan.stock_prices)) /* stock and prices read whole */
         rc = etl_writer_history(job->db, job->r->cfg->etl_timezone, job->rec.inicio, &ctx->counters,

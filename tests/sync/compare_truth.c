@@ -69,6 +69,7 @@ static const struct source sources[] = {
     {"detalles_consumo", "consumption_details", "consumption_id", false},
     {"devoluciones", "returns", NULL, false},
     {"detalles_devolucion", "return_details", "return_id", false},
+    {"costos_variante", "variant_costs", "variant_id", false},
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)

@@ -39,3 +39,13 @@ add_executable(test_sync_moves ${CMAKE_CURRENT_LIST_DIR}/test_moves.c)
 target_link_libraries(test_sync_moves PRIVATE petl_client_harness PkgConfig::SQLITE)
 add_test(NAME sync.moves COMMAND test_sync_moves)
 set_tests_properties(sync.moves PROPERTIES LABELS sync TIMEOUT 120)
+
+# Variant costs, and stock and prices on a plain daily sync (tests/sync/costs.sh).
+foreach(backend sqlite mysql)
+  add_test(NAME sync.costs_${backend}
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/costs.sh ${backend}
+            $<TARGET_FILE:patitas-etl> $<TARGET_FILE:bsale-sim> $<TARGET_FILE:compare_truth>
+            ${CMAKE_CURRENT_BINARY_DIR}/sync_costs_${backend})
+  set_tests_properties(sync.costs_${backend} PROPERTIES
+    LABELS "sync;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
+endforeach()
