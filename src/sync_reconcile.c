@@ -195,6 +195,15 @@ struct compare_ctx {
     long long changed;
 };
 
+/* The listed header l against the stored one, cells[1..n_cols] (cells[0]: the id). */
+static bool header_same(struct sync_reconcile *r, const struct listed *l, const char *const *cells)
+{
+    for (size_t k = 0; k < r->n_cols; k++)
+        if (!same_value(cat_rows_cell(&r->rows, l->row, (size_t)r->col_index[k]), cells[k + 1]))
+            return false;
+    return true;
+}
+
 static int on_stored(void *p, int ncols, const char *const *names, const char *const *cells)
 {
     (void)names;
@@ -209,12 +218,10 @@ static int on_stored(void *p, int ncols, const char *const *names, const char *c
         return 0;
     }
     l->seen = true;
-    for (size_t k = 0; k < r->n_cols; k++)
-        if (!same_value(cat_rows_cell(&r->rows, l->row, (size_t)r->col_index[k]), cells[k + 1])) {
-            ids_push(&cc->reread, id);
-            cc->changed++;
-            break;
-        }
+    if (!header_same(r, l, cells)) {
+        ids_push(&cc->reread, id);
+        cc->changed++;
+    }
     return 0;
 }
 
@@ -244,6 +251,39 @@ enum err_code sync_reconcile_compare(struct sync_reconcile *r, struct db *db, co
     out->unlisted = cc.unlisted.v;
     out->n_unlisted = cc.unlisted.n;
     return ERR_OK;
+}
+
+struct unchanged_ctx {
+    struct sync_reconcile *r;
+    const int64_t *ids, *lines;
+    size_t n;
+    bool *same;
+};
+
+static int on_stored_lines(void *p, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    struct unchanged_ctx *uc = p;
+    struct sync_reconcile *r = uc->r;
+    long long id = cells[0] ? strtoll(cells[0], NULL, 10) : 0;
+    const char *stored = ncols == (int)r->n_cols + 2 ? cells[r->n_cols + 1] : NULL;
+    const struct listed *l = id > 0 && stored ? find(r, id) : NULL;
+    if (!l || !header_same(r, l, cells))
+        return 0;
+    for (size_t i = 0; i < uc->n; i++)
+        if (uc->ids[i] == id && uc->lines[i] == strtoll(stored, NULL, 10))
+            uc->same[i] = true;
+    return 0;
+}
+
+enum err_code sync_reconcile_unchanged(struct sync_reconcile *r, struct db *db, const int64_t *ids,
+                                       const int64_t *lines, size_t n, bool *same, struct err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        same[i] = false;
+    sort_unique(r);
+    struct unchanged_ctx uc = {.r = r, .ids = ids, .lines = lines, .n = n, .same = same};
+    return db_documents_headers_by_id(db, ids, n, r->cols, r->n_cols, on_stored_lines, &uc, e);
 }
 
 void sync_reconcile_result_release(struct sync_reconcile_result *res)

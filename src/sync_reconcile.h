@@ -36,6 +36,15 @@ void sync_reconcile_add(struct sync_reconcile *r, json_t *items);
 enum err_code sync_reconcile_compare(struct sync_reconcile *r, struct db *db, const char *date_from,
                                      const char *date_to, struct sync_reconcile_result *out,
                                      struct err *e) MUST_CHECK;
+/*
+ * For documents ids[0..n) added whole (a documents page's items): same[i] is
+ * true when the stored header equals the listed one, compared as the
+ * reconcile compares, and the document has lines[i] lines stored (its
+ * listed details count). Such a document is stored complete already.
+ */
+enum err_code sync_reconcile_unchanged(struct sync_reconcile *r, struct db *db, const int64_t *ids,
+                                       const int64_t *lines, size_t n, bool *same,
+                                       struct err *e) MUST_CHECK;
 void sync_reconcile_result_release(struct sync_reconcile_result *res);
 
 #endif
