@@ -94,9 +94,11 @@ enum err_code db_documents_headers_by_id(struct db *db, const int64_t *ids, size
         rc = buf_appendf(&sql, e, ", d.%s", cols[i]);
     if (!rc)
         rc = buf_appendf(&sql, e,
-                         ", (SELECT COUNT(*) FROM %s l WHERE l.id_documento = d.id_bsale) "
-                         "FROM %s d WHERE d.id_bsale IN (",
-                         catalog_by_role(CAT_ROLE_LINES)->name, docs->name);
+                         ", (SELECT COUNT(*) FROM %s l WHERE l.id_documento = d.id_bsale)"
+                         ", (SELECT COUNT(*) FROM %s r WHERE r.id_documento = d.id_bsale)"
+                         " FROM %s d WHERE d.id_bsale IN (",
+                         catalog_by_role(CAT_ROLE_LINES)->name,
+                         catalog_by_role(CAT_ROLE_REFERENCES)->name, docs->name);
     for (size_t i = 0; !rc && i < n; i++)
         rc = buf_appendf(&sql, e, "%s%lld", i ? "," : "", (long long)ids[i]);
     if (!rc)

@@ -33,9 +33,10 @@ enum err_code db_documents_headers(struct db *db, const char *date_from, const c
                                    struct err *e) MUST_CHECK;
 
 /*
- * The stored header of documents ids[0..n) and how many lines each has
- * stored: fn gets id_bsale, cols[0..ncols) as text (as db_documents_headers),
- * then the line count. For the documents a daily sync finds unchanged.
+ * The stored header of documents ids[0..n) and what each has stored below
+ * it: fn gets id_bsale, cols[0..ncols) as text (as db_documents_headers),
+ * then its number of lines and of references. For the documents a daily
+ * sync finds unchanged.
  */
 enum err_code db_documents_headers_by_id(struct db *db, const int64_t *ids, size_t n,
                                          const char *const *cols, size_t ncols, db_row_fn fn,

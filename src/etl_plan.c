@@ -543,19 +543,21 @@ static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id,
 
 /*
  * A listed document: written now when its lines are embedded whole; its
- * header alone when they are stored complete already (in complete, may be
- * NULL), its lines kept; else it waits for its lines list.
+ * header alone when they are stored complete already (stored, may be NULL),
+ * its lines kept; else it waits for its lines list. Its references are read
+ * unless stored already.
  */
 static enum err_code on_document(struct etl_run_ctx *run, json_t *doc,
-                                 const struct id_set *complete, struct err *e)
+                                 const struct sync_stored *stored, struct err *e)
 {
     int64_t doc_id, expected;
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
-    sync_references_read(run, doc, doc_id);
+    if (!stored || !id_set_has(&stored->refs, doc_id))
+        sync_references_read(run, doc, doc_id);
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
-    if (complete && id_set_has(complete, doc_id)) {
+    if (stored && id_set_has(&stored->lines, doc_id)) {
         (void)transform_item(run->pending, catalog_role_index(CAT_ROLE_DOCUMENTS), doc, 0);
         return ERR_OK;
     }
@@ -563,7 +565,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc,
     return ERR_OK;
 }
 
-/* A full sync reads every document's lines; a daily one trusts those stored complete. */
+/* A full sync reads every document's lines and references; a daily one trusts those stored. */
 static bool trusts_stored_lines(const struct etl_plan *plan)
 {
     return !plan->master;
@@ -577,16 +579,17 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
     if (rc)
         return rc;
     json_t *items = json_object_get(page, "items");
-    struct id_set complete = {0};
-    if (trusts_stored_lines(run->plan_state->plan))
-        rc = sync_lines_stored_complete(run, items, &complete, e);
+    struct sync_stored stored = {0};
+    bool daily = trusts_stored_lines(run->plan_state->plan);
+    if (daily)
+        rc = sync_lines_stored(run, items, &stored, e);
     size_t i;
     json_t *doc;
     json_array_foreach (items, i, doc) {
         if (!rc)
-            rc = on_document(run, doc, &complete, e);
+            rc = on_document(run, doc, daily ? &stored : NULL, e);
     }
-    id_set_release(&complete);
+    sync_stored_release(&stored);
     if (!rc)
         rc = check_refs(run, items, NULL, e);
     return rc ? rc : plan_after_page(run, e);

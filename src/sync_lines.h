@@ -1,7 +1,8 @@
 /*
- * Lines a daily sync need not read again: a listed document whose header
- * equals the stored one and whose stored lines number its details count is
- * stored complete already (docs/reliability.md, Lines stored complete).
+ * What a daily sync need not read again of a listed document whose header
+ * equals the stored one: its lines, when as many are stored as it counts,
+ * and its references, when it has some stored (docs/reliability.md, A daily
+ * sync reads only what changed).
  */
 #ifndef PETL_SYNC_LINES_H
 #define PETL_SYNC_LINES_H
@@ -13,8 +14,15 @@
 
 #include <jansson.h>
 
-/* Adds to out the ids of docs (a documents page's items) whose cut lines are stored complete. */
-enum err_code sync_lines_stored_complete(struct etl_run_ctx *run, json_t *docs, struct id_set *out,
-                                         struct err *e) MUST_CHECK;
+/* Documents of one page stored complete already, by id. */
+struct sync_stored {
+    struct id_set lines; /* cut lines: every counted line is stored */
+    struct id_set refs;  /* references are stored */
+};
+
+/* Fills out for docs, a documents page's items, against the warehouse. */
+enum err_code sync_lines_stored(struct etl_run_ctx *run, json_t *docs, struct sync_stored *out,
+                                struct err *e) MUST_CHECK;
+void sync_stored_release(struct sync_stored *s);
 
 #endif

@@ -255,35 +255,45 @@ enum err_code sync_reconcile_compare(struct sync_reconcile *r, struct db *db, co
 
 struct unchanged_ctx {
     struct sync_reconcile *r;
-    const int64_t *ids, *lines;
+    struct sync_stored_doc *docs;
     size_t n;
-    bool *same;
 };
 
-static int on_stored_lines(void *p, int ncols, const char *const *names, const char *const *cells)
+static int on_stored_below(void *p, int ncols, const char *const *names, const char *const *cells)
 {
     (void)names;
     struct unchanged_ctx *uc = p;
     struct sync_reconcile *r = uc->r;
     long long id = cells[0] ? strtoll(cells[0], NULL, 10) : 0;
-    const char *stored = ncols == (int)r->n_cols + 2 ? cells[r->n_cols + 1] : NULL;
-    const struct listed *l = id > 0 && stored ? find(r, id) : NULL;
-    if (!l || !header_same(r, l, cells))
+    size_t k = r->n_cols + 1;
+    if (id <= 0 || ncols != (int)k + 2 || !cells[k] || !cells[k + 1])
         return 0;
+    const struct listed *l = find(r, id);
+    bool same = l && header_same(r, l, cells);
     for (size_t i = 0; i < uc->n; i++)
-        if (uc->ids[i] == id && uc->lines[i] == strtoll(stored, NULL, 10))
-            uc->same[i] = true;
+        if (uc->docs[i].id == id) {
+            uc->docs[i].same = same;
+            uc->docs[i].lines = strtoll(cells[k], NULL, 10);
+            uc->docs[i].refs = strtoll(cells[k + 1], NULL, 10);
+        }
     return 0;
 }
 
-enum err_code sync_reconcile_unchanged(struct sync_reconcile *r, struct db *db, const int64_t *ids,
-                                       const int64_t *lines, size_t n, bool *same, struct err *e)
+enum err_code sync_reconcile_unchanged(struct sync_reconcile *r, struct db *db,
+                                       struct sync_stored_doc *docs, size_t n, struct err *e)
 {
-    for (size_t i = 0; i < n; i++)
-        same[i] = false;
+    int64_t *ids = xcalloc(n ? n : 1, sizeof(*ids));
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = docs[i].id;
+        docs[i].same = false;
+        docs[i].lines = docs[i].refs = 0;
+    }
     sort_unique(r);
-    struct unchanged_ctx uc = {.r = r, .ids = ids, .lines = lines, .n = n, .same = same};
-    return db_documents_headers_by_id(db, ids, n, r->cols, r->n_cols, on_stored_lines, &uc, e);
+    struct unchanged_ctx uc = {.r = r, .docs = docs, .n = n};
+    enum err_code rc =
+        db_documents_headers_by_id(db, ids, n, r->cols, r->n_cols, on_stored_below, &uc, e);
+    free(ids);
+    return rc;
 }
 
 void sync_reconcile_result_release(struct sync_reconcile_result *res)
