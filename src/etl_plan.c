@@ -582,7 +582,7 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
     struct sync_stored stored = {0};
     bool daily = trusts_stored_lines(run->plan_state->plan);
     if (daily)
-        rc = sync_lines_stored(run, items, &stored, e);
+        rc = sync_lines_stored(run->db, items, &stored, e);
     size_t i;
     json_t *doc;
     json_array_foreach (items, i, doc) {

@@ -30,8 +30,7 @@ static size_t listed_documents(json_t *docs, struct sync_stored_doc *v, int64_t 
     return k;
 }
 
-enum err_code sync_lines_stored(struct etl_run_ctx *run, json_t *docs, struct sync_stored *out,
-                                struct err *e)
+enum err_code sync_lines_stored(struct db *db, json_t *docs, struct sync_stored *out, struct err *e)
 {
     size_t n = json_array_size(docs);
     if (!n)
@@ -41,7 +40,7 @@ enum err_code sync_lines_stored(struct etl_run_ctx *run, json_t *docs, struct sy
     size_t k = listed_documents(docs, v, counts);
     struct sync_reconcile *r = sync_reconcile_new();
     sync_reconcile_add(r, docs);
-    enum err_code rc = k ? sync_reconcile_unchanged(r, run->db, v, k, e) : ERR_OK;
+    enum err_code rc = k ? sync_reconcile_unchanged(r, db, v, k, e) : ERR_OK;
     for (size_t i = 0; !rc && i < k; i++) {
         if (!v[i].same)
             continue;

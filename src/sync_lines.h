@@ -9,7 +9,7 @@
 
 #include "common.h"
 #include "err.h"
-#include "etl_plan.h"
+#include "db.h"
 #include "id_set.h"
 
 #include <jansson.h>
@@ -20,8 +20,8 @@ struct sync_stored {
     struct id_set refs;  /* references are stored */
 };
 
-/* Fills out for docs, a documents page's items, against the warehouse. */
-enum err_code sync_lines_stored(struct etl_run_ctx *run, json_t *docs, struct sync_stored *out,
+/* Fills out for docs, a documents page's items, against the warehouse db. */
+enum err_code sync_lines_stored(struct db *db, json_t *docs, struct sync_stored *out,
                                 struct err *e) MUST_CHECK;
 void sync_stored_release(struct sync_stored *s);
 
