@@ -68,6 +68,7 @@ struct list {
     bsale_bad_fn bad_fn; /* NULL: an unparseable page fails the run */
     void *ctx;
     long queued_end;  /* first offset of the windows not yet queued */
+    long start;       /* the first offset read: the caller holds the items before it */
     long pages;       /* page requests queued so far */
     long max_pages;   /* the caller's bound; 0 = LIST_MAX_PAGES, which fails the run */
     long outstanding; /* page requests queued, delayed or in flight */
@@ -411,9 +412,10 @@ void bsale_queue_list_spec(struct bsale_client *c, const char *path, const char 
     l->bad_fn = spec->on_bad;
     l->ctx = spec->ctx;
     l->max_pages = spec->max_pages > 0 ? spec->max_pages : 0;
-    l->queued_end = c->o.page_size;
+    l->start = spec->start > 0 ? spec->start : 0;
+    l->queued_end = l->start + c->o.page_size;
     l->refs = 1;
-    (void)queue_page(c, l, 0, c->o.page_size, false);
+    (void)queue_page(c, l, l->start, c->o.page_size, false);
     list_unref(l);
 }
 
@@ -1055,11 +1057,24 @@ static enum err_code extend_list(struct bsale_client *c, struct list *l, json_in
  *   it ends exactly at a count nothing has contradicted (the usual last page);
  * - an empty page ends the list; before count it is asked once more, in case
  *   it was a short page with nothing in it;
- * - a page past count, or a full page reaching count, means count cannot be
- *   trusted: the next window is asked for, and so on until an empty page.
+ * - a page past count, or a full page reaching a count that is doubtful
+ *   (count_doubtful), means count cannot be trusted: the next window is asked
+ *   for, and so on until an empty page. A later full page reaching a steady
+ *   count ends the list: no closing empty page.
  * On honest lists none of this costs a request; each one is counted in
  * extra_pages.
  */
+/*
+ * A full page ending at end reached count, and count cannot be taken as the
+ * list's end: it was passed, it changed between pages, or it is the first
+ * page's own size (what a count of the page rather than the list would say).
+ */
+static bool count_doubtful(const struct list *l, long offset, long end, json_int_t count)
+{
+    return l->past_count ||
+           (end >= count && (offset == 0 || (l->end.flags & BSALE_LIST_COUNT_CHANGED)));
+}
+
 static enum err_code plan_more(struct bsale_client *c, struct list *l, const struct req *r, long n,
                                json_int_t count, struct err *e)
 {
@@ -1078,7 +1093,7 @@ static enum err_code plan_more(struct bsale_client *c, struct list *l, const str
     if (n < r->limit) {
         if (end != count || l->past_count)
             (void)queue_page(c, l, end, r->limit - n, true);
-    } else if ((end >= count || l->past_count) && end >= l->queued_end) {
+    } else if (count_doubtful(l, r->offset, end, count) && end >= l->queued_end) {
         (void)queue_next_window(c, l, true);
     }
     return l->past_count ? ERR_OK : extend_list(c, l, count, e);
@@ -1096,7 +1111,7 @@ static enum err_code plan_item(struct bsale_client *c, struct list *l, const str
         l->past_count = true;
         l->end.flags |= BSALE_LIST_OVER_COUNT;
     }
-    if (n > 0 && (end >= count || l->past_count) && end >= l->queued_end)
+    if (n > 0 && count_doubtful(l, r->offset, end, count) && end >= l->queued_end)
         (void)queue_next_window(c, l, true);
     return l->past_count ? ERR_OK : extend_list(c, l, count, e);
 }
@@ -1126,7 +1141,7 @@ static enum err_code end_list(struct list *l, struct err *e)
 {
     if (--l->outstanding > 0)
         return ERR_OK;
-    if (l->end.items < l->end.count)
+    if (l->start + l->end.items < l->end.count)
         l->end.flags |= BSALE_LIST_SHORT;
     if (l->end.flags & (BSALE_LIST_SHORT | BSALE_LIST_BOUNDED | BSALE_LIST_GROWING))
         log_warn("Bsale list %s ended with %lld items of a count of %lld after %lld pages%s",

@@ -123,6 +123,9 @@ struct bsale_list_spec {
     void *ctx;
     long max_pages; /* 0 = the client's hard cap, which fails the run; else flag and stop */
     bool first;     /* pages go ahead of every request already queued */
+    /* The first offset read (0 = the whole list): the caller holds the items before it, so
+     * the list ends short only when start + items falls short of count. */
+    long start;
 };
 
 /*

@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include "buf.h"
 #include "db_sync.h"
 #include "parse.h"
 
@@ -77,6 +78,35 @@ enum err_code db_documents_headers(struct db *db, const char *date_from, const c
     if (len >= sizeof(sql))
         return err_set(e, ERR_INTERNAL, "document header query too long");
     return db_query(db, sql, fn, ctx, e);
+}
+
+enum err_code db_documents_headers_by_id(struct db *db, const int64_t *ids, size_t n,
+                                         const char *const *cols, size_t ncols, db_row_fn fn,
+                                         void *ctx, struct err *e)
+{
+    if (!n)
+        return ERR_OK;
+    const struct cat_table *docs = catalog_by_role(CAT_ROLE_DOCUMENTS);
+    struct buf sql;
+    buf_init(&sql, 0);
+    enum err_code rc = buf_append_str(&sql, "SELECT d.id_bsale", e);
+    for (size_t i = 0; !rc && i < ncols; i++)
+        rc = buf_appendf(&sql, e, ", d.%s", cols[i]);
+    if (!rc)
+        rc = buf_appendf(&sql, e,
+                         ", (SELECT COUNT(*) FROM %s l WHERE l.id_documento = d.id_bsale)"
+                         ", (SELECT COUNT(*) FROM %s r WHERE r.id_documento = d.id_bsale)"
+                         " FROM %s d WHERE d.id_bsale IN (",
+                         catalog_by_role(CAT_ROLE_LINES)->name,
+                         catalog_by_role(CAT_ROLE_REFERENCES)->name, docs->name);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = buf_appendf(&sql, e, "%s%lld", i ? "," : "", (long long)ids[i]);
+    if (!rc)
+        rc = buf_append_str(&sql, ")", e);
+    if (!rc)
+        rc = db_query(db, sql.data, fn, ctx, e);
+    buf_release(&sql);
+    return rc;
 }
 
 static int read_count(void *ctx, int ncols, const char *const *names, const char *const *cells)

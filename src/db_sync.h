@@ -32,6 +32,16 @@ enum err_code db_documents_headers(struct db *db, const char *date_from, const c
                                    const char *const *cols, size_t ncols, db_row_fn fn, void *ctx,
                                    struct err *e) MUST_CHECK;
 
+/*
+ * The stored header of documents ids[0..n) and what each has stored below
+ * it: fn gets id_bsale, cols[0..ncols) as text (as db_documents_headers),
+ * then its number of lines and of references. For the documents a daily
+ * sync finds unchanged.
+ */
+enum err_code db_documents_headers_by_id(struct db *db, const int64_t *ids, size_t n,
+                                         const char *const *cols, size_t ncols, db_row_fn fn,
+                                         void *ctx, struct err *e) MUST_CHECK;
+
 /* Rows of t whose id_bsale is at most through_id: where a journal's tail starts. */
 enum err_code db_table_count_through(struct db *db, const struct cat_table *t, int64_t through_id,
                                      long long *count, struct err *e) MUST_CHECK;

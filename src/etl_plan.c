@@ -15,6 +15,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "sync_progress.h"
+#include "sync_lines.h"
 #include "sync_reconcile.h"
 #include "transform.h"
 #include "etl_plan.h"
@@ -37,7 +38,10 @@
 /*
  * A document waiting for its /details.json list. It completes when the
  * client says the list ended, judged by its lines: the embedded ones and the
- * list's, each id once, must reach both counts. It stays allocated until the
+ * list's, each id once, must reach both counts. The list starts past the
+ * embedded lines when that saves a page; if what it gives there does not
+ * follow them (an embedded id again, or the union short), it is read once
+ * more from 0 before the document is judged. It stays allocated until the
  * plan ends, so a late callback can never touch freed memory.
  */
 struct doc_wait {
@@ -52,7 +56,10 @@ struct doc_wait {
     long unreadable;                     /* lines whose body never parsed */
     long unreadable_at;                  /* the first one's offset */
     char unreadable_cause[96];
+    long start;   /* the list's first offset: the embedded lines' number, or 0 */
+    bool overlap; /* read from start, the list gave an embedded line again */
     bool repeated;
+    bool restarted; /* read again from 0 */
     bool done;
     struct doc_wait *prev, *next;
 };
@@ -366,6 +373,24 @@ static void wait_add_line(struct doc_wait *w, json_t *line, bool listed)
         w->repeated = true;
     if (id_set_add(&w->ids, id))
         json_array_append(w->lines, line);
+    else if (listed && w->start > 0)
+        w->overlap = true;
+}
+
+/* w's lines back to the embedded ones, which the list's are added to. */
+static void wait_reset(struct doc_wait *w)
+{
+    json_decref(w->lines);
+    w->lines = json_array();
+    id_set_release(&w->ids);
+    id_set_release(&w->listed);
+    w->idless_embedded = w->idless_listed = 0;
+    w->overlap = w->repeated = false;
+    size_t i;
+    json_t *line;
+    json_array_foreach (embedded_lines(w->doc), i, line) {
+        wait_add_line(w, line, false);
+    }
 }
 
 static enum err_code on_details_page(void *p, json_t *page, struct err *e)
@@ -426,6 +451,18 @@ static bool lines_doubtful(const struct doc_wait *w, const struct bsale_list_end
     return true;
 }
 
+static void queue_lines(struct doc_wait *w);
+
+/* Read from past the embedded lines, the list did not follow them: it is read again from 0. */
+static bool wants_restart(const struct doc_wait *w, const struct bsale_list_end *end)
+{
+    if (w->start == 0 || w->restarted || w->unreadable ||
+        (end->flags & (BSALE_LIST_GROWING | BSALE_LIST_BOUNDED)))
+        return false;
+    int64_t need = w->expected > end->count ? w->expected : end->count;
+    return w->overlap || w->repeated || (int64_t)json_array_size(w->lines) < need;
+}
+
 /* The lines list ended: the document is written whole, or not at all and becomes an incident. */
 static enum err_code on_details_end(void *p, const struct bsale_list_end *end, struct err *e)
 {
@@ -433,6 +470,16 @@ static enum err_code on_details_end(void *p, const struct bsale_list_end *end, s
     struct etl_run_ctx *run = w->run;
     if (w->done)
         return ERR_OK;
+    if (wants_restart(w, end)) {
+        log_info("document %lld: its lines list from offset %ld did not follow the embedded "
+                 "lines; reading it from 0",
+                 (long long)w->doc_id, w->start);
+        w->start = 0;
+        w->restarted = true;
+        wait_reset(w);
+        queue_lines(w);
+        return ERR_OK;
+    }
     char why[200];
     if (!lines_doubtful(w, end, why, sizeof(why))) {
         enum err_code rc = transform_document(run->pending, w->doc, w->lines, e);
@@ -448,47 +495,85 @@ static enum err_code on_details_end(void *p, const struct bsale_list_end *end, s
     return plan_flush(run, false, e);
 }
 
+static long pages_for(int64_t items, long page)
+{
+    return items > 0 ? (long)((items + page - 1) / page) : 0;
+}
+
+/*
+ * Where a lines list starts: past the k embedded lines when that saves a page
+ * (a 60-line document: 25..59 in one page instead of two). Read from 0, a
+ * single full page is followed by an empty one (bsale_client.c, count_doubtful).
+ */
+static long lines_start(long k, int64_t count, long page)
+{
+    long from0 = pages_for(count, page) + (count == page);
+    return k > 0 && k < count && pages_for(count - k, page) < from0 ? k : 0;
+}
+
+/* Queues w's lines list from w->start, ahead of other requests. */
+static void queue_lines(struct doc_wait *w)
+{
+    char path[64];
+    (void)catalog_list_path(catalog_by_role(CAT_ROLE_LINES), w->doc_id, path, sizeof(path));
+    struct bsale_list_spec spec = {.on_page = on_details_page,
+                                   .on_end = on_details_end,
+                                   .on_bad = on_details_bad,
+                                   .ctx = w,
+                                   .max_pages = DETAILS_MAX_PAGES,
+                                   .first = true,
+                                   .start = w->start};
+    bsale_queue_list_spec(w->run->client, path, NULL, &spec);
+}
+
 static void wait_for_lines(struct etl_run_ctx *run, json_t *doc, int64_t doc_id, int64_t expected)
 {
     struct etl_plan_state *ps = run->plan_state;
     struct doc_wait *w = xcalloc(1, sizeof(*w));
     w->run = run;
     w->doc = json_incref(doc);
-    w->lines = json_array();
     w->doc_id = doc_id;
     w->expected = expected;
-    size_t i;
-    json_t *line;
-    json_array_foreach (embedded_lines(doc), i, line) {
-        wait_add_line(w, line, false);
-    }
+    wait_reset(w);
+    w->start = lines_start((long)json_array_size(embedded_lines(doc)), expected,
+                           run->cfg->bsale_page_size);
     w->next = ps->waits;
     if (ps->waits)
         ps->waits->prev = w;
     ps->waits = w;
     ps->n_waits++;
-    char path[64];
-    (void)catalog_list_path(catalog_by_role(CAT_ROLE_LINES), doc_id, path, sizeof(path));
-    struct bsale_list_spec spec = {.on_page = on_details_page,
-                                   .on_end = on_details_end,
-                                   .on_bad = on_details_bad,
-                                   .ctx = w,
-                                   .max_pages = DETAILS_MAX_PAGES,
-                                   .first = true};
-    bsale_queue_list_spec(run->client, path, NULL, &spec);
+    queue_lines(w);
 }
 
-static enum err_code on_document(struct etl_run_ctx *run, json_t *doc, struct err *e)
+/*
+ * A listed document: written now when its lines are embedded whole; its
+ * header alone when they are stored complete already (stored, may be NULL),
+ * its lines kept; else it waits for its lines list. Its references are read
+ * unless stored already.
+ */
+static enum err_code on_document(struct etl_run_ctx *run, json_t *doc,
+                                 const struct sync_stored *stored, struct err *e)
 {
     int64_t doc_id, expected;
     if (!transform_document_id(run->pending, doc, &doc_id))
         return ERR_OK; /* skipped, with an incident */
-    sync_references_read(run, doc, doc_id);
+    if (!stored || !id_set_has(&stored->refs, doc_id))
+        sync_references_read(run, doc, doc_id);
     sync_moves_document_extras(run, doc, doc_id);
     if (transform_lines_complete(doc, &expected))
         return transform_document(run->pending, doc, NULL, e);
+    if (stored && id_set_has(&stored->lines, doc_id)) {
+        (void)transform_item(run->pending, catalog_role_index(CAT_ROLE_DOCUMENTS), doc, 0);
+        return ERR_OK;
+    }
     wait_for_lines(run, doc, doc_id, expected);
     return ERR_OK;
+}
+
+/* A full sync reads every document's lines and references; a daily one trusts those stored. */
+static bool trusts_stored_lines(const struct etl_plan *plan)
+{
+    return !plan->master;
 }
 
 static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
@@ -499,15 +584,20 @@ static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
     if (rc)
         return rc;
     json_t *items = json_object_get(page, "items");
+    struct sync_stored stored = {0};
+    bool daily = trusts_stored_lines(run->plan_state->plan);
+    if (daily)
+        rc = sync_lines_stored(run->db, items, &stored, e);
     size_t i;
     json_t *doc;
     json_array_foreach (items, i, doc) {
-        if ((rc = on_document(run, doc, e)))
-            return rc;
+        if (!rc)
+            rc = on_document(run, doc, daily ? &stored : NULL, e);
     }
-    if ((rc = check_refs(run, items, NULL, e)))
-        return rc;
-    return plan_after_page(run, e);
+    sync_stored_release(&stored);
+    if (!rc)
+        rc = check_refs(run, items, NULL, e);
+    return rc ? rc : plan_after_page(run, e);
 }
 
 /* A document re-read by id: written again if Bsale still has it, else remembered as gone. */
@@ -528,7 +618,7 @@ static enum err_code on_verified(void *p, json_t *doc, struct err *e)
     }
     json_t *one = json_array();
     json_array_append(one, doc);
-    rc = on_document(run, doc, e);
+    rc = on_document(run, doc, NULL, e);
     if (!rc)
         rc = check_refs(run, one, NULL, e);
     json_decref(one);

@@ -195,6 +195,15 @@ struct compare_ctx {
     long long changed;
 };
 
+/* The listed header l against the stored one, cells[1..n_cols] (cells[0]: the id). */
+static bool header_same(struct sync_reconcile *r, const struct listed *l, const char *const *cells)
+{
+    for (size_t k = 0; k < r->n_cols; k++)
+        if (!same_value(cat_rows_cell(&r->rows, l->row, (size_t)r->col_index[k]), cells[k + 1]))
+            return false;
+    return true;
+}
+
 static int on_stored(void *p, int ncols, const char *const *names, const char *const *cells)
 {
     (void)names;
@@ -209,12 +218,10 @@ static int on_stored(void *p, int ncols, const char *const *names, const char *c
         return 0;
     }
     l->seen = true;
-    for (size_t k = 0; k < r->n_cols; k++)
-        if (!same_value(cat_rows_cell(&r->rows, l->row, (size_t)r->col_index[k]), cells[k + 1])) {
-            ids_push(&cc->reread, id);
-            cc->changed++;
-            break;
-        }
+    if (!header_same(r, l, cells)) {
+        ids_push(&cc->reread, id);
+        cc->changed++;
+    }
     return 0;
 }
 
@@ -244,6 +251,49 @@ enum err_code sync_reconcile_compare(struct sync_reconcile *r, struct db *db, co
     out->unlisted = cc.unlisted.v;
     out->n_unlisted = cc.unlisted.n;
     return ERR_OK;
+}
+
+struct unchanged_ctx {
+    struct sync_reconcile *r;
+    struct sync_stored_doc *docs;
+    size_t n;
+};
+
+static int on_stored_below(void *p, int ncols, const char *const *names, const char *const *cells)
+{
+    (void)names;
+    struct unchanged_ctx *uc = p;
+    struct sync_reconcile *r = uc->r;
+    long long id = cells[0] ? strtoll(cells[0], NULL, 10) : 0;
+    size_t k = r->n_cols + 1;
+    if (id <= 0 || ncols != (int)k + 2 || !cells[k] || !cells[k + 1])
+        return 0;
+    const struct listed *l = find(r, id);
+    bool same = l && header_same(r, l, cells);
+    for (size_t i = 0; i < uc->n; i++)
+        if (uc->docs[i].id == id) {
+            uc->docs[i].same = same;
+            uc->docs[i].lines = strtoll(cells[k], NULL, 10);
+            uc->docs[i].refs = strtoll(cells[k + 1], NULL, 10);
+        }
+    return 0;
+}
+
+enum err_code sync_reconcile_unchanged(struct sync_reconcile *r, struct db *db,
+                                       struct sync_stored_doc *docs, size_t n, struct err *e)
+{
+    int64_t *ids = xcalloc(n ? n : 1, sizeof(*ids));
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = docs[i].id;
+        docs[i].same = false;
+        docs[i].lines = docs[i].refs = 0;
+    }
+    sort_unique(r);
+    struct unchanged_ctx uc = {.r = r, .docs = docs, .n = n};
+    enum err_code rc =
+        db_documents_headers_by_id(db, ids, n, r->cols, r->n_cols, on_stored_below, &uc, e);
+    free(ids);
+    return rc;
 }
 
 void sync_reconcile_result_release(struct sync_reconcile_result *res)

@@ -36,6 +36,22 @@ void sync_reconcile_add(struct sync_reconcile *r, json_t *items);
 enum err_code sync_reconcile_compare(struct sync_reconcile *r, struct db *db, const char *date_from,
                                      const char *date_to, struct sync_reconcile_result *out,
                                      struct err *e) MUST_CHECK;
+/* What the warehouse holds of one listed document (sync_reconcile_unchanged). */
+struct sync_stored_doc {
+    int64_t id;
+    bool same;       /* stored, with a header equal to the listed one */
+    long long lines; /* lines stored */
+    long long refs;  /* references stored */
+};
+
+/*
+ * For docs[0..n) (ids set) added whole, a documents page's items: whether
+ * each is stored with the same header, compared as the reconcile compares,
+ * and how many lines and references it has stored.
+ */
+enum err_code sync_reconcile_unchanged(struct sync_reconcile *r, struct db *db,
+                                       struct sync_stored_doc *docs, size_t n,
+                                       struct err *e) MUST_CHECK;
 void sync_reconcile_result_release(struct sync_reconcile_result *res);
 
 #endif

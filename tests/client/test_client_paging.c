@@ -109,7 +109,7 @@ static void test_connections_reused(void **state)
     assert_each_once(&fx->col, 1000);
     struct fb_counters k = {0};
     fb_counters(fx->f, &k);
-    assert_int_equal(k.requests, 21); /* the full last page is confirmed by an empty one */
+    assert_int_equal(k.requests, 20); /* the full last page reaches a steady count: no more */
     assert_true(k.connections <= 2);
     assert_true(k.max_in_flight <= 2);
     teardown_fx(fx);
@@ -177,8 +177,8 @@ static void test_short_page_is_not_the_end(void **state)
     assert_int_equal(follow_ups, 1);
     struct bsale_stats st;
     bsale_client_stats(fx->c, &st);
-    assert_int_equal(st.extra_pages, 2); /* the follow-up, and the empty page after 250..299 */
-    assert_int_equal(fx->col.pages, 8);
+    assert_int_equal(st.extra_pages, 1); /* the follow-up; 250..299 ends at count */
+    assert_int_equal(fx->col.pages, 7);
     teardown_fx(fx);
 }
 
@@ -273,6 +273,46 @@ static void test_low_count_paged_past(void **state)
         assert_false(x->end.flags & BSALE_LIST_SHORT);
         /* 0, 50, 100 (short: 20 items), then 120 answering empty. */
         assert_int_equal(fb_count(fx->f, NULL, -1), 4);
+        free(x);
+        teardown_fx(fx);
+    }
+}
+
+/* A full last page that reaches a steady count ends the list: no empty page past it. */
+static void test_no_page_past_count(void **state)
+{
+    (void)state;
+    struct fixture *fx = setup_opts((struct fb_opts){.n_items = 100}, 2);
+    struct ended *x = run_list(fx, 0);
+    assert_each_once(&x->col, 100);
+    assert_int_equal(x->end.flags, 0);
+    assert_int_equal(x->end.extra, 0);
+    assert_int_equal(fb_count(fx->f, NULL, -1), 2);
+    assert_int_equal(fb_count(fx->f, NULL, 100), 0);
+    free(x);
+    teardown_fx(fx);
+}
+
+/* A list read from an offset: the items before it are the caller's, so it ends whole. */
+static void test_list_from_offset(void **state)
+{
+    (void)state;
+    const long sizes[] = {60, 75, 120};
+    const long pages[] = {1, 1, 2};
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
+        struct fixture *fx = setup_opts((struct fb_opts){.n_items = sizes[i]}, 2);
+        struct ended *x = xcalloc(1, sizeof(*x));
+        struct bsale_list_spec spec = {
+            .on_page = collect_page, .on_end = on_end, .ctx = x, .start = 25};
+        bsale_queue_list_spec(fx->c, "/clients.json", NULL, &spec);
+        run_ok(fx);
+        assert_int_equal(x->calls, 1);
+        for (long id = 1; id <= sizes[i]; id++)
+            assert_int_equal(x->col.seen[id], id > 25 ? 1 : 0);
+        assert_int_equal(x->end.items, sizes[i] - 25);
+        assert_int_equal(x->end.flags, 0);
+        assert_int_equal(fb_count(fx->f, NULL, -1), pages[i]);
+        assert_int_equal(fb_count(fx->f, NULL, 0), 0);
         free(x);
         teardown_fx(fx);
     }
@@ -376,7 +416,7 @@ static void test_duplicates_across_pages(void **state)
         long want = id > 90 && id <= 100 ? 2 : id > 140 && id <= 150 ? 0 : 1;
         assert_int_equal(fx->col.seen[id], want);
     }
-    assert_int_equal(fx->col.pages, 5);
+    assert_int_equal(fx->col.pages, 4);
     teardown_fx(fx);
 }
 
@@ -525,6 +565,8 @@ int main(void)
         cmocka_unit_test(test_many_short_pages),
         cmocka_unit_test(test_short_last_page_at_count_trusted),
         cmocka_unit_test(test_low_count_paged_past),
+        cmocka_unit_test(test_no_page_past_count),
+        cmocka_unit_test(test_list_from_offset),
         cmocka_unit_test(test_list_bounded),
         cmocka_unit_test(test_endless_list_stopped),
         cmocka_unit_test(test_occasional_growth_read_to_end),

@@ -335,6 +335,123 @@ static void test_vanished_document_stays_doubtful(void **state)
     fx_free(fx);
 }
 
+/* A documents page with document 7 of count lines (25 embedded) and totalAmount total. */
+static char *page_lines(int count, const char *total)
+{
+    char *lines = lines_json(1, 25);
+    char *page = xasprintf(
+        "{\"href\":\"h\",\"count\":1,\"limit\":50,\"offset\":0,\"items\":[{\"id\":%d,"
+        "\"emissionDate\":1707955200,\"number\":48120,\"totalAmount\":%s,\"netAmount\":40000.0,"
+        "\"taxAmount\":7600.0,\"state\":0,\"document_type\":{\"href\":\"h\",\"id\":\"1\"},"
+        "\"office\":{\"href\":\"h\",\"id\":\"2\"},"
+        "\"details\":{\"href\":\"h\",\"count\":%d,\"limit\":25,\"offset\":0,\"items\":[%s]},"
+        "\"payments\":{\"href\":\"h\",\"count\":0,\"limit\":25,\"offset\":0,\"items\":[]}}]}",
+        DOC_ID, total, count, lines);
+    free(lines);
+    return page;
+}
+
+static long long stored_lines(struct fixture *fx)
+{
+    return count_rows(fx, "SELECT COUNT(*) FROM detalles_venta WHERE id_documento = 7");
+}
+
+/* 60 lines: the 35 past the embedded 25 come in one page from offset 25, not two from 0. */
+static void test_lines_from_offset_25(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47600.0"));
+    script(fx, DETAILS, 25, details_page(60, 26, 60));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(stored_lines(fx), 60);
+    assert_int_equal(fb_count(fx->f, DETAILS, -1), 1);
+    assert_int_equal(fb_count(fx->f, DETAILS, 25), 1);
+    assert_int_equal(summary_int(fx, "incidents"), 0);
+    fx_free(fx);
+}
+
+/* Read from 25, the list repeats embedded lines: it is read once more from 0, and adds up. */
+static void test_lines_not_following_read_from_0(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47600.0"));
+    script(fx, DETAILS, 25, details_page(60, 1, 35));
+    script(fx, DETAILS, 0, details_page(60, 1, 50));
+    script(fx, DETAILS, 50, details_page(60, 51, 60));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(stored_lines(fx), 60);
+    assert_int_equal(fb_count(fx->f, DETAILS, 25), 1);
+    assert_int_equal(fb_count(fx->f, DETAILS, 0), 1);
+    assert_int_equal(summary_int(fx, "incidents"), 0);
+    fx_free(fx);
+}
+
+/* Short from 25 and again from 0: read from 0 once, then the document is an incident. */
+static void test_lines_short_twice_is_an_incident(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47600.0"));
+    script(fx, DETAILS, 25, details_page(60, 26, 40));
+    script(fx, DETAILS, 0, details_page(60, 1, 40));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 0);
+    assert_int_equal(stored_lines(fx), 0);
+    assert_int_equal(fb_count(fx->f, DETAILS, 0), 1);
+    assert_int_equal(summary_int(fx, "incidents"), 1);
+    fx_free(fx);
+}
+
+/*
+ * A daily sync does not read again the lines of a document stored complete
+ * under the same header; once its total changes, or a stored line is lost,
+ * it does.
+ */
+static void test_lines_stored_complete_not_reread(void **state)
+{
+    (void)state;
+    struct fixture *fx = fx_new();
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47600.0"));
+    script(fx, DETAILS, 25, details_page(60, 26, 60));
+    run_daily(fx);
+    assert_int_equal(stored_lines(fx), 60);
+    forget_run(fx);
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47600.0"));
+    run_daily(fx);
+    assert_int_equal(fx->rc, ERR_OK);
+    assert_int_equal(fb_count(fx->f, DETAILS, -1), 1);
+    assert_int_equal(stored_lines(fx), 60);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM documentos_venta"), 1);
+    forget_run(fx);
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47700.0"));
+    script(fx, DETAILS, 25, details_page(60, 26, 60));
+    run_daily(fx);
+    assert_int_equal(fb_count(fx->f, DETAILS, -1), 2);
+    assert_int_equal(
+        count_rows(fx, "SELECT COUNT(*) FROM documentos_venta WHERE monto_total = 47700"), 1);
+    forget_run(fx);
+    assert_int_equal(count_rows(fx, "SELECT COUNT(*) FROM detalles_venta WHERE id_bsale = 760"), 1);
+    char *path = xasprintf("%s/w.db", fx->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "DELETE FROM detalles_venta WHERE id_bsale = 760", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    free(path);
+    script(fx, "/v1/documents.json", 0, page_lines(60, "47700.0"));
+    script(fx, DETAILS, 25, details_page(60, 26, 60));
+    run_daily(fx);
+    assert_int_equal(fb_count(fx->f, DETAILS, -1), 3);
+    assert_int_equal(stored_lines(fx), 60);
+    fx_free(fx);
+}
+
 /* A document of day `day` (its lines embedded whole); light: only the reconcile's fields. */
 static char *dated_doc(int id, const char *day, int state, bool light)
 {
@@ -868,6 +985,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embedded_and_listed_lines_add_up),
         cmocka_unit_test(test_listed_lines_complete),
+        cmocka_unit_test(test_lines_from_offset_25),
+        cmocka_unit_test(test_lines_not_following_read_from_0),
+        cmocka_unit_test(test_lines_short_twice_is_an_incident),
+        cmocka_unit_test(test_lines_stored_complete_not_reread),
         cmocka_unit_test(test_empty_lines_list_not_written),
         cmocka_unit_test(test_repeating_lines_list_not_written),
         cmocka_unit_test(test_doubtful_document_retried_next_run),

@@ -17,7 +17,7 @@ if(PETL_VG_ENABLED)
   endforeach()
 endif()
 
-foreach(scenario fidelity faults real_shapes views)
+foreach(scenario fidelity faults real_shapes views daily_reads)
   foreach(backend sqlite mysql)
     add_test(NAME sync.${scenario}_${backend}
       COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${scenario}.sh ${backend}
