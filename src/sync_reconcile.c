@@ -119,6 +119,8 @@ static int cmp_listed(const void *a, const void *b)
 /* Sorted by id, one entry per id: the last listed (pages may repeat items while data changes). */
 static void sort_unique(struct sync_reconcile *r)
 {
+    if (r->n == 0)
+        return; /* an empty light list: nothing to sort (and r->v may be NULL) */
     qsort(r->v, r->n, sizeof(*r->v), cmp_listed);
     size_t u = 0;
     for (size_t i = 0; i < r->n; i++) {
