@@ -108,12 +108,40 @@ sql "INSERT INTO stock VALUES (999999, 1, 5, 0, 5, '2000-01-01 00:00:00');
 hook __stats/reset >/dev/null
 ETL_COST_REFRESH_DAYS=365 etl sync daily
 compare --tables stock,precios
-if [ "$(sql "SELECT COUNT(*) FROM detalles_recepcion")" -gt 0 ]; then
-  # Costs move only with receptions: the received ones read again make the whole table exact.
-  compare --tables costos_variante
-else
-  echo "note: this build does not read stock receptions; the received costs are not checked"
-fi
+[ "$(sql "SELECT COUNT(*) FROM detalles_recepcion")" -gt 0 ] || fail "no reception lines stored"
+# Costs move only with receptions: the received ones read again make the whole table exact.
+compare --tables costos_variante
+
+step "stock_historial holds today's stock; precios_historial closed each changed price and opened its new one"
+day=$(date -u +%F)
+[ "$(sql "SELECT COUNT(*) FROM stock_historial WHERE fecha = '$day'")" = \
+  "$(sql "SELECT COUNT(*) FROM stock")" ] || fail "today's stock_historial does not hold every stock row"
+unmatched=$(sql "SELECT COUNT(*) FROM stock s WHERE NOT EXISTS (SELECT 1 FROM stock_historial h
+                   WHERE h.fecha = '$day' AND h.id_variante = s.id_variante
+                     AND h.id_sucursal = s.id_sucursal AND h.cantidad = s.cantidad
+                     AND h.cantidad_disponible = s.cantidad_disponible)")
+[ "$unmatched" = 0 ] || fail "$unmatched stock rows differ from today's stock_historial"
+[ "$(sql "SELECT COUNT(*) FROM precios_historial WHERE valido_hasta IS NULL")" = \
+  "$(sql "SELECT COUNT(*) FROM precios")" ] || fail "not one open price_historial row per price"
+unmatched=$(sql "SELECT COUNT(*) FROM precios p WHERE NOT EXISTS (SELECT 1 FROM precios_historial h
+                   WHERE h.valido_hasta IS NULL AND h.id_lista_precio = p.id_lista_precio
+                     AND h.id_variante = p.id_variante AND h.valor_neto = p.valor_neto
+                     AND h.valor_con_impuestos = p.valor_con_impuestos)")
+[ "$unmatched" = 0 ] || fail "$unmatched prices differ from their open precios_historial row"
+python3 -c '
+import json, sys
+for c in json.load(open(sys.argv[1]))["price_changes"]:
+    print(c["price_list_id"], c["variant_id"], c["old"], c["new"])' "$work/mutate.json" |
+  while read -r list variant old new; do
+    closed=$(sql "SELECT COUNT(*) FROM precios_historial WHERE id_lista_precio = $list
+                    AND id_variante = $variant AND valido_hasta IS NOT NULL
+                    AND CAST(valor_con_impuestos AS INTEGER) = $old")
+    opened=$(sql "SELECT COUNT(*) FROM precios_historial WHERE id_lista_precio = $list
+                    AND id_variante = $variant AND valido_hasta IS NULL
+                    AND CAST(valor_con_impuestos AS INTEGER) = $new")
+    [ "$closed $opened" = "1 1" ] ||
+      fail "price $list/$variant $old -> $new: closed $closed, open $opened (want 1 1)"
+  done
 
 step "ETL_DAILY_STOCK=0: a plain daily sync leaves stock and prices alone"
 hook __stats/reset >/dev/null
