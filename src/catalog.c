@@ -832,6 +832,12 @@ static const struct cat_column etl_ejecuciones_cols[] = {
     {"progreso", CAT_DOCUMENT, NULL, 0,
      "Avance JSON mientras corre (páginas, filas, solicitudes, ETA); NULL al terminar.",
      "JSON progress while running (pages, rows, requests, ETA); NULL once finished."},
+    {"completado_hasta", CAT_DATE, NULL, 0,
+     "Último día de documentos ya confirmado (por ventanas); una ejecución interrumpida se "
+     "reanuda desde el día siguiente.",
+     "Last document day committed (by windows); an interrupted run resumes from the next day."},
+    {"reanuda", CAT_ID, NULL, 0, "Ejecución que esta reanuda (etl_ejecuciones.id); NULL si no.",
+     "Run this one resumes (etl_ejecuciones.id); NULL when none."},
 };
 static const char *const etl_ejecuciones_unique[] = {"clave_idempotencia", NULL};
 

@@ -68,6 +68,9 @@ static void print_summary(json_t *s)
     if (from)
         printf(" for %s..%s", from, to ? to : from);
     printf(" in %.1fs\n", json_number_value(json_object_get(s, "seconds")));
+    json_t *resumed = json_object_get(s, "resumed_from");
+    if (resumed) /* the days that run had committed were not read again */
+        printf("  resumed_from run %lld\n", (long long)json_integer_value(resumed));
     const char *key;
     json_t *v;
     json_object_foreach (json_object_get(s, "rows"), key, v) {

@@ -92,6 +92,10 @@ static const struct setting settings[] = {
      "The store's IANA time zone (or `UTC`): decides what \"today\" is"},
     INT("ETL_LOOKBACK_DAYS", etl_lookback_days, "3", 0, 60,
         "A daily sync without dates copies today and this many days before it"),
+    INT("ETL_BACKFILL_WINDOW_DAYS", etl_backfill_window_days, "7", 1, 366,
+        "A sync whose document dates span more days runs them as consecutive windows of this "
+        "many days, each committed and recorded on its run; an interrupted run is resumed from "
+        "the first incomplete window by the next identical trigger"),
     INT("ETL_RECONCILE_DAYS", etl_reconcile_days, "45", 0, 366,
         "A daily sync without dates also checks this many days before its lookback against a "
         "light documents list and re-reads what changed; 0 = off"),

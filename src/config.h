@@ -48,6 +48,7 @@ struct config {
     char *etl_api_token; /* secret; protects the /etl routes and /metrics when set; NULL = unset */
     char *etl_timezone;  /* the store's zone for "today" */
     long etl_lookback_days;
+    long etl_backfill_window_days;
     long etl_reconcile_days; /* days before the lookback a plain daily sync reconciles; 0 = off */
     /* Days within which daily syncs re-read every variant's cost. */
     long etl_cost_refresh_days;

@@ -421,7 +421,7 @@ void db_unlock(struct db *db)
 
 #define RUN_COLS                                                                                   \
     "id, tipo, origen, estado, inicio, fin, fecha_desde, fecha_hasta, registros, solicitudes, "    \
-    "reintentos, error, detalle, clave_idempotencia, progreso"
+    "reintentos, error, detalle, clave_idempotencia, progreso, completado_hasta, reanuda"
 
 void db_run_release(struct db_run *r)
 {
@@ -467,6 +467,8 @@ enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
         snprintf(r->inicio, sizeof(r->inicio), "%s", inicio);
     }
     snprintf(r->estado, sizeof(r->estado), "running");
+    char reanuda[24];
+    snprintf(reanuda, sizeof(reanuda), "%lld", r->reanuda);
     const char *params[] = {r->tipo,
                             r->origen,
                             r->estado,
@@ -474,13 +476,15 @@ enum err_code db_run_insert(struct db *db, struct db_run *r, struct err *e)
                             null_if_empty(r->fecha_desde),
                             null_if_empty(r->fecha_hasta),
                             r->detalle,
-                            null_if_empty(r->clave)};
+                            null_if_empty(r->clave),
+                            null_if_empty(r->completado_hasta),
+                            r->reanuda ? reanuda : NULL};
     long long id = 0;
-    char sql[320];
+    char sql[384];
     snprintf(sql, sizeof(sql),
              "INSERT INTO %s (tipo, origen, estado, inicio, fecha_desde, fecha_hasta, registros, "
-             "solicitudes, reintentos, detalle, clave_idempotencia) "
-             "VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
+             "solicitudes, reintentos, detalle, clave_idempotencia, completado_hasta, reanuda) "
+             "VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?)",
              runs_table());
     enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), &id, e);
     if (rc)
@@ -529,7 +533,7 @@ static void copy_cell(char *dst, size_t n, const char *s)
 static int collect_run(void *ctx, int ncols, const char *const *names, const char *const *c)
 {
     struct run_list *l = ctx;
-    if (ncols < 15)
+    if (ncols < 17)
         return 1;
     if (l->n == l->alloc) {
         l->alloc = l->alloc ? l->alloc * 2 : 16;
@@ -552,6 +556,8 @@ static int collect_run(void *ctx, int ncols, const char *const *names, const cha
     r->detalle = c[12] ? xstrdup(c[12]) : NULL;
     copy_cell(r->clave, sizeof(r->clave), c[13]);
     r->progreso = c[14] ? xstrdup(c[14]) : NULL;
+    copy_cell(r->completado_hasta, sizeof(r->completado_hasta), c[15]);
+    r->reanuda = c[16] ? strtoll(c[16], NULL, 10) : 0;
     return 0;
 }
 
@@ -620,6 +626,27 @@ enum err_code db_run_by_key(struct db *db, const char *key, struct db_run *r, st
     char where[DB_RUN_KEY_MAX + 64];
     snprintf(where, sizeof(where), "clave_idempotencia = '%s'", key);
     return run_where(db, where, r, e);
+}
+
+enum err_code db_run_last_of_kind(struct db *db, const char *tipo, struct db_run *r, struct err *e)
+{
+    if (strspn(tipo, "abcdefghijklmnopqrstuvwxyz") != strlen(tipo))
+        return err_set(e, ERR_INVALID, "invalid run kind");
+    char where[160];
+    snprintf(where, sizeof(where), "id = (SELECT MAX(id) FROM %s WHERE tipo = '%s')", runs_table(),
+             tipo);
+    return run_where(db, where, r, e);
+}
+
+enum err_code db_run_completed(struct db *db, long long id, const char *day, struct err *e)
+{
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%lld", id);
+    const char *params[] = {day, ids};
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE %s SET completado_hasta = ? WHERE id = ?", runs_table());
+    enum err_code rc = db->ops->exec_params(db, sql, params, ARRAY_LEN(params), NULL, e);
+    return rc ? err_prefix(e, "recording the progress of run %lld", id) : ERR_OK;
 }
 
 enum err_code db_run_running(struct db *db, struct db_run *r, struct err *e)

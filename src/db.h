@@ -76,6 +76,8 @@ struct db_run {
     char *detalle;                  /* owned JSON text (rows per table, ...), may be NULL */
     char clave[DB_RUN_KEY_MAX + 1]; /* Idempotency-Key of the trigger, "" when none */
     char *progreso;                 /* owned JSON text while running, may be NULL */
+    char completado_hasta[11];      /* last document day committed, "" when none */
+    long long reanuda;              /* run this one resumes, 0 when none */
 };
 
 void db_run_release(struct db_run *r); /* frees detalle */
@@ -91,6 +93,12 @@ bool db_run_key_valid(const char *key);
 /* The run created with idempotency key; ERR_NOT_FOUND when none, ERR_INVALID for a bad key. */
 enum err_code db_run_by_key(struct db *db, const char *key, struct db_run *r,
                             struct err *e) MUST_CHECK;
+/* The newest run of kind tipo ("full", "daily"); ERR_NOT_FOUND when none. */
+enum err_code db_run_last_of_kind(struct db *db, const char *tipo, struct db_run *r,
+                                  struct err *e) MUST_CHECK;
+/* Records day as the run's last committed document day (completado_hasta). */
+enum err_code db_run_completed(struct db *db, long long id, const char *day,
+                               struct err *e) MUST_CHECK;
 /* The newest 'running' run; ERR_NOT_FOUND when none. */
 enum err_code db_run_running(struct db *db, struct db_run *r, struct err *e) MUST_CHECK;
 /* A running run's live counters and progreso (r->progreso); the row's other columns stay. */

@@ -573,7 +573,7 @@ static enum err_code on_document(struct etl_run_ctx *run, json_t *doc,
 /* A full sync reads every document's lines and references; a daily one trusts those stored. */
 static bool trusts_stored_lines(const struct etl_plan *plan)
 {
-    return !plan->master;
+    return !plan->master && !plan->whole_lines;
 }
 
 static enum err_code on_documents_page(void *p, json_t *page, struct err *e)
@@ -762,7 +762,8 @@ static enum err_code queue_document_windows(struct etl_run_ctx *run, const struc
             return rc;
         for (size_t t = 0; t < n; t++)
             if (tables[t]->source.fetch == CAT_FETCH_DAILY ||
-                (tables[t]->source.fetch == CAT_FETCH_JOURNAL && !plan->master))
+                (tables[t]->source.fetch == CAT_FETCH_JOURNAL && !plan->master &&
+                 !plan->whole_lines))
                 queue_day(run, (int)t, from, to);
         if ((rc = date_add(day, 1, day, e)))
             return rc;
@@ -862,9 +863,9 @@ enum err_code etl_plan_execute(struct etl_run_ctx *ctx, const struct etl_plan *p
     if (plan->master || plan->stock_prices)
         queue_master(ctx, plan);
     rc = sync_costs_start(ctx, e);
-    if (!rc && (plan->master || plan->documents))
+    if (!rc && !plan->later_window && (plan->master || plan->documents))
         rc = sync_journal_queue(ctx, plan, e);
-    if (!rc)
+    if (!rc && !(plan->later_window && plan->whole_lines)) /* a full sync's came whole */
         rc = sync_moves_queue(ctx, plan, e);
     if (!rc && reads_documents(plan))
         rc = sync_references_queue_types(ctx, e);

@@ -28,6 +28,10 @@ struct etl_plan {
     bool costs;
     char date_from[11];
     char date_to[11];
+    /* A backfill's window after the first: only its documents (and their payments and
+     * references); master data, the payments list and the moves came with the first. */
+    bool later_window;
+    bool whole_lines;          /* reads every document's lines, as a full sync does */
     const int64_t *verify_ids; /* documents to re-read one by one (reconciliation) */
     size_t n_verify;
     /* Days checked against a light list, re-reading only what changed ("" = none). */

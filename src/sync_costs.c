@@ -188,7 +188,8 @@ enum err_code sync_costs_start(struct etl_run_ctx *run, struct err *e)
     struct sync_costs *c = xcalloc(1, sizeof(*c));
     run->plan_state->costs = c;
     c->rotate = plan->costs;
-    if (!plan->costs && !plan->documents) /* a re-read of documents only: nothing to select */
+    /* A re-read of documents only, or a backfill's later window: nothing to select. */
+    if (plan->later_window || (!plan->costs && !plan->documents))
         return ERR_OK;
     enum err_code rc = db_costs_last_success(run->db, c->settled, e);
     if (!rc && c->rotate)

@@ -57,6 +57,7 @@ struct run_job {
     double started;
     struct etl_open_incidents open; /* earlier runs' open incidents */
     int64_t *retry_ids;             /* their documents, re-read by id (owned) */
+    char docs_from[11]; /* first document day this run reads: after a resumed run's last */
 };
 
 enum err_code etl_runner_new(const struct config *cfg, struct etl_runner **out, struct err *e)
@@ -217,7 +218,7 @@ static enum err_code reconcile_documents(struct run_job *job, struct etl_run_ctx
     ctx->gone = NULL;
     ctx->n_gone = ctx->gone_alloc = 0;
     enum err_code rc =
-        db_documents_unsynced(job->db, job->plan.date_from, job->plan.date_to, job->rec.inicio,
+        db_documents_unsynced(job->db, job->docs_from, job->plan.date_to, job->rec.inicio,
                               RECONCILE_MAX, &ctx->gone, &ctx->n_gone, e);
     ctx->gone_alloc = ctx->n_gone;
     if (rc || !ctx->n_gone)
@@ -298,6 +299,49 @@ static enum err_code resolve_gone(struct run_job *job, struct etl_run_ctx *ctx, 
     return rc;
 }
 
+/*
+ * The plan's document days from docs_from, as consecutive windows of
+ * ETL_BACKFILL_WINDOW_DAYS, each its own pass; once a window has committed,
+ * its last day is recorded on the run, where a resumed run starts after it.
+ * The first pass also reads everything else of the plan.
+ */
+static enum err_code run_windows(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
+{
+    struct etl_plan w = job->plan;
+    if (!w.documents)
+        return run_pass(job, ctx, &w, e);
+    long step = job->r->cfg->etl_backfill_window_days;
+    memcpy(w.date_from, job->docs_from, sizeof(w.date_from));
+    if (date_days_between(w.date_from, w.date_to) < 1) /* every day done: the rest of the plan */
+        w.documents = false;
+    for (bool first = true;; first = false) {
+        long left = w.documents ? date_days_between(w.date_from, job->plan.date_to) : 0;
+        enum err_code rc = ERR_OK;
+        if (left > step)
+            rc = date_add(w.date_from, step - 1, w.date_to, e);
+        else
+            memcpy(w.date_to, job->plan.date_to, sizeof(w.date_to));
+        if (!rc)
+            rc = run_pass(job, ctx, &w, e);
+        if (!rc && w.documents) {
+            rc = db_run_completed(job->db, job->rec.id, w.date_to, e);
+            memcpy(job->rec.completado_hasta, w.date_to, sizeof(w.date_to));
+        }
+        if (rc || left <= step)
+            return rc;
+        if ((rc = date_add(w.date_to, 1, w.date_from, e)))
+            return rc;
+        if (first) { /* later windows: only their documents */
+            w.later_window = true;
+            w.whole_lines = job->plan.master;
+            w.master = w.stock_prices = w.costs = false;
+            w.verify_ids = NULL;
+            w.n_verify = 0;
+            w.reconcile_from[0] = w.reconcile_to[0] = '\0';
+        }
+    }
+}
+
 static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struct err *e)
 {
     struct bsale_client_opts opts = {0};
@@ -306,7 +350,7 @@ static enum err_code execute(struct run_job *job, struct etl_run_ctx *ctx, struc
     if (!rc)
         rc = plan_retries(job, e);
     if (!rc)
-        rc = run_pass(job, ctx, &job->plan, e);
+        rc = run_windows(job, ctx, e);
     if (!rc && ctx->n_gone)
         rc = resolve_gone(job, ctx, e);
     if (!rc && (job->plan.master || job->plan.stock_prices))
@@ -454,6 +498,36 @@ static long long running_run_id(struct db *db)
     return id;
 }
 
+/*
+ * The newest run of the trigger's kind, when it failed (interrupted, killed,
+ * an error) over the same dates with windows committed: this run resumes it
+ * from the day after its last, and carries that day on. Otherwise it starts
+ * at the plan's first day.
+ */
+static enum err_code find_resumed(struct run_job *job, struct err *e)
+{
+    memcpy(job->docs_from, job->plan.date_from, sizeof(job->docs_from));
+    if (!job->plan.documents)
+        return ERR_OK;
+    struct db_run prev;
+    memset(&prev, 0, sizeof(prev));
+    enum err_code rc = db_run_last_of_kind(job->db, etl_kind_name(job->req.kind), &prev, e);
+    if (rc == ERR_NOT_FOUND)
+        return ERR_OK;
+    if (!rc && strcmp(prev.estado, "failed") == 0 && prev.completado_hasta[0] &&
+        strcmp(prev.fecha_desde, job->plan.date_from) == 0 &&
+        strcmp(prev.fecha_hasta, job->plan.date_to) == 0) {
+        job->rec.reanuda = prev.id;
+        memcpy(job->rec.completado_hasta, prev.completado_hasta, sizeof(prev.completado_hasta));
+        rc = date_add(prev.completado_hasta, 1, job->docs_from, e);
+        if (!rc)
+            log_info("resuming run %lld: its documents through %s are stored", prev.id,
+                     prev.completado_hasta);
+    }
+    db_run_release(&prev);
+    return rc;
+}
+
 /* Takes the database lock and writes the run record; on success job->db holds the lock. */
 static enum err_code begin_run(struct run_job *job, long long *busy_id, struct err *e)
 {
@@ -474,6 +548,8 @@ static enum err_code begin_run(struct run_job *job, long long *busy_id, struct e
     if (rc)
         goto unlock;
     if ((rc = db_run_fail_stale(job->db, "abandoned: the process running it stopped", e)))
+        goto unlock;
+    if ((rc = find_resumed(job, e)))
         goto unlock;
     struct db_run *rec = &job->rec;
     snprintf(rec->tipo, sizeof(rec->tipo), "%s", etl_kind_name(job->req.kind));

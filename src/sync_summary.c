@@ -31,6 +31,9 @@ json_t *sync_summary_of_run(const struct db_run *rec)
     json_object_set_new(o, "requests", json_integer(rec->solicitudes));
     json_object_set_new(o, "retries", json_integer(rec->reintentos));
     json_object_set_new(o, "error", date_or_null(rec->error));
+    json_object_set_new(o, "completed_through", date_or_null(rec->completado_hasta));
+    if (rec->reanuda)
+        json_object_set_new(o, "resumed_from", json_integer(rec->reanuda));
     json_t *extra = rec->detalle ? json_loads(rec->detalle, 0, NULL) : NULL;
     if (json_is_object(extra))
         json_object_update(o, extra);

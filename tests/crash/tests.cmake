@@ -13,3 +13,13 @@ foreach(sync full daily)
       LABELS "crash;integration" SKIP_RETURN_CODE 77 TIMEOUT 600)
   endforeach()
 endforeach()
+
+# An interrupted backfill is resumed from its first incomplete window, not restarted.
+foreach(backend sqlite mysql)
+  add_test(NAME crash.resume_${backend}
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/resume.sh ${backend}
+            $<TARGET_FILE:patitas-etl> $<TARGET_FILE:bsale-sim> $<TARGET_FILE:compare_truth>
+            ${CMAKE_CURRENT_BINARY_DIR}/resume_${backend})
+  set_tests_properties(crash.resume_${backend} PROPERTIES
+    LABELS "crash;integration" SKIP_RETURN_CODE 77 TIMEOUT 300)
+endforeach()
