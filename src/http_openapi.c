@@ -357,6 +357,11 @@ static json_t *summary_schema(void)
     json_object_set_new(p, "date_to", nullable("string", "Last business date covered."));
     json_object_set_new(p, "started_at", nullable("string", "UTC start time."));
     json_object_set_new(p, "finished_at", nullable("string", "UTC end time; null while running."));
+    json_object_set_new(p, "completed_through",
+                        nullable("string", "Last document day committed (by windows)."));
+    json_object_set_new(p, "resumed_from",
+                        json_pack("{s:s, s:s}", "type", "integer", "description",
+                                  "The interrupted run this one resumes, after its last day."));
     json_object_set_new(p, "rows_total", typed("integer"));
     json_object_set_new(p, "rows",
                         json_pack("{s:s, s:s, s:{s:s}}", "type", "object", "description",

@@ -84,7 +84,7 @@ echo "killed run $killed_id after its documents through $through: $remaining day
 reset_stats
 "${sync_cmd[@]}" >"$work/resumed.json" 2>>"$log" || fail "the resumed run failed (see $log)"
 resumed=$(doc_list_requests)
-row=$(sql "SELECT estado, reanuda, completado_hasta FROM etl_ejecuciones
+row=$(sql "SELECT estado, COALESCE(reanuda, 0), completado_hasta FROM etl_ejecuciones
            WHERE id = (SELECT MAX(id) FROM etl_ejecuciones)" | tr '\t|' '  ')
 read -r state reanuda through_now <<<"$row"
 [ "$state" = succeeded ] || fail "the resumed run is recorded '$state'"
