@@ -106,8 +106,9 @@ reset_stats
 again=$(doc_list_requests)
 reanuda=$(sql "SELECT COALESCE(reanuda, 0) FROM etl_ejecuciones
                WHERE id = (SELECT MAX(id) FROM etl_ejecuciones)")
-[ "$reanuda" = 0 ] && [ "$again" = "$whole" ] ||
+if [ "$reanuda" != 0 ] || [ "$again" != "$whole" ]; then
   fail "a run after a success resumed ($reanuda) or read $again of $whole document lists"
+fi
 
 if grep -q "$token" "$log"; then
   fail "the Bsale token appears in the output"
