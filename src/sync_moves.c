@@ -57,19 +57,6 @@ static int child_of(int ti)
     return -1;
 }
 
-/* An embedded collection holding every item (a bare array, or count <= items). */
-static bool embedded_whole(json_t *coll)
-{
-    json_t *items = transform_items(coll);
-    int64_t count;
-    if (!items)
-        return false;
-    if (json_is_array(coll))
-        return true;
-    return json_util_int64(json_object_get(coll, "count"), &count) &&
-           count <= (int64_t)json_array_size(items);
-}
-
 static void queue_child_page(struct child_read *r);
 
 static void child_drop(struct child_read *r)
@@ -189,8 +176,8 @@ static void on_move(struct etl_run_ctx *run, int ti, json_t *item)
     int child = child_of(ti);
     int64_t id;
     json_t *coll = child >= 0 ? json_object_get(item, table_at(child)->source.embedded) : NULL;
-    if (child < 0 || embedded_whole(coll) || !json_util_int64(json_object_get(item, "id"), &id) ||
-        id <= 0) {
+    if (child < 0 || transform_collection_complete(coll, NULL) ||
+        !json_util_int64(json_object_get(item, "id"), &id) || id <= 0) {
         (void)transform_item(run->pending, ti, item, 0); /* an unusable id: an incident */
         return;
     }
@@ -264,7 +251,7 @@ void sync_moves_document_extras(struct etl_run_ctx *run, json_t *doc, int64_t do
     for (size_t k = 0; k < ARRAY_LEN(roles); k++) {
         const struct cat_table *t = catalog_by_role(roles[k]);
         json_t *coll = json_object_get(doc, t->source.embedded);
-        if (!coll || embedded_whole(coll))
+        if (!coll || transform_collection_complete(coll, NULL))
             continue;
         if (!transform_items(coll) && run->cfg->etl_document_extras != ETL_EXTRAS_READ) {
             unread = true;

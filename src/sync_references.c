@@ -93,19 +93,6 @@ enum err_code sync_references_queue_types(struct etl_run_ctx *run, struct err *e
     return ERR_OK;
 }
 
-/* An embedded collection holding every item (a bare array, or count <= items). */
-static bool embedded_whole(json_t *coll)
-{
-    json_t *items = transform_items(coll);
-    int64_t count;
-    if (!items)
-        return false;
-    if (json_is_array(coll))
-        return true;
-    return json_util_int64(json_object_get(coll, "count"), &count) &&
-           count <= (int64_t)json_array_size(items);
-}
-
 /* true for a credit or debit note, or a type the run does not know: its references are read. */
 static bool has_references(struct etl_plan_state *ps, json_t *doc)
 {
@@ -192,7 +179,8 @@ void sync_references_read(struct etl_run_ctx *run, json_t *doc, int64_t doc_id)
 {
     const struct cat_table *refs = catalog_by_role(CAT_ROLE_REFERENCES);
     json_t *coll = json_object_get(doc, refs->source.embedded);
-    if (transform_items(coll) ? embedded_whole(coll) : !has_references(run->plan_state, doc))
+    if (transform_items(coll) ? transform_collection_complete(coll, NULL)
+                              : !has_references(run->plan_state, doc))
         return;
     struct ref_wait *w = xcalloc(1, sizeof(*w));
     w->run = run;

@@ -22,8 +22,7 @@ json_t *transform_items(json_t *collection)
     return json_is_array(items) ? items : NULL;
 }
 
-/* *count gets the collection's true size, -1 when unknown (a bare link). */
-static bool collection_complete(json_t *coll, int64_t *count)
+bool transform_collection_complete(json_t *coll, int64_t *count)
 {
     json_t *items = transform_items(coll);
     int64_t have = items ? (int64_t)json_array_size(items) : 0;
@@ -45,7 +44,7 @@ bool transform_lines_complete(json_t *doc, int64_t *count)
             *count = -1;
         return false;
     }
-    return collection_complete(details, count);
+    return transform_collection_complete(details, count);
 }
 
 bool transform_payments_complete(json_t *doc)
@@ -54,7 +53,7 @@ bool transform_payments_complete(json_t *doc)
         json_object_get(doc, catalog_by_role(CAT_ROLE_DOCUMENT_PAYMENT_TOTALS)->source.embedded);
     if (!payments || !transform_items(payments))
         return true;
-    return collection_complete(payments, NULL);
+    return transform_collection_complete(payments, NULL);
 }
 
 /* Where a record's incidents go: the batch, under the record's canonical Bsale path. */
@@ -119,7 +118,7 @@ static void map_embedded(struct etl_batch *b, int ti, json_t *item)
         json_t *items = transform_items(coll);
         if (!items)
             continue; /* absent, or only a link */
-        bool complete = collection_complete(coll, NULL);
+        bool complete = transform_collection_complete(coll, NULL);
         if (complete || src->linked_read)
             map_children(b, (int)c, items, id);
         if (complete)

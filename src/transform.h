@@ -14,6 +14,12 @@
 
 /* An embedded collection: an envelope {count, items} or a bare array. Borrowed. */
 json_t *transform_items(json_t *collection);
+/*
+ * true when an embedded collection holds every item (a bare array, or an
+ * envelope whose count <= items); *count (may be NULL) gets its true size,
+ * -1 when unknown (a bare link).
+ */
+bool transform_collection_complete(json_t *coll, int64_t *count);
 /* true when doc's embedded `details` hold every line (count <= items). */
 bool transform_lines_complete(json_t *doc, int64_t *count);
 /* true when doc's embedded `payments` (per-type totals) are absent, a link, or complete. */
